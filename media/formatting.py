@@ -1,0 +1,24 @@
+"""Human-readable helpers shared by pages and the admin."""
+
+from __future__ import annotations
+
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def human_size(num_bytes: int | None) -> str:
+    """Binary-prefixed size (1 GB = 1024³ bytes), as file managers show it; '—' when unknown."""
+    if num_bytes is None:
+        return "—"
+    size = float(num_bytes)
+    for unit in _UNITS:
+        if abs(size) < 1024 or unit == _UNITS[-1]:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+GB = 1024**3
+
+
+def gb_to_bytes(gb: float) -> int:
+    return int(gb * GB)

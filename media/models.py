@@ -1,0 +1,174 @@
+"""The library mirror: Plex servers, their library sections, and every item in them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from media.formatting import human_size
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PlexServer(TimeStampedModel):
+    """A Plex Media Server connection. The token is a secret: never logged or shown."""
+
+    name = models.CharField(max_length=100, unique=True)
+    base_url = models.URLField(max_length=300)
+    token = models.CharField(max_length=300)
+    enabled = models.BooleanField(default=True)
+    machine_identifier = models.CharField(max_length=100, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LibrarySection(TimeStampedModel):
+    """A Plex library section (discovered by the sync); only `included` ones are mirrored."""
+
+    class SectionType(models.TextChoices):
+        MOVIE = "movie", "Movies"
+        SHOW = "show", "TV shows"
+
+    server = models.ForeignKey(PlexServer, on_delete=models.CASCADE, related_name="sections")
+    key = models.CharField(max_length=50, help_text="Plex section key")
+    title = models.CharField(max_length=200)
+    section_type = models.CharField(max_length=10, choices=SectionType.choices)
+    included = models.BooleanField(default=True, help_text="Mirror this section into SmartPlex")
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="No longer on the server")
+
+    class Meta:
+        ordering = ["server__name", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "key"], name="uniq_section_per_server"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.server.name})"
+
+
+class MediaItem(TimeStampedModel):
+    """One Plex item: movie, show, season or episode (column names are a fixed contract).
+
+    Statistics (`total_play_count`, `last_watched_at`, `total_watch_time_seconds`) live on
+    movies and episodes and are written only by the Tautulli sync; shows and seasons are
+    aggregated on the fly. `removed_at` marks items that left Plex: they keep their history.
+    """
+
+    class MediaType(models.TextChoices):
+        MOVIE = "movie", "Movie"
+        SHOW = "show", "Show"
+        SEASON = "season", "Season"
+        EPISODE = "episode", "Episode"
+
+    server = models.ForeignKey(PlexServer, on_delete=models.CASCADE, related_name="items")
+    section = models.ForeignKey(
+        LibrarySection, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    )
+    plex_id = models.BigIntegerField(help_text="Plex ratingKey")
+    guid = models.CharField(max_length=300, blank=True, help_text="Plex GUID (plex://… or agent)")
+    title = models.CharField(max_length=500)
+    year = models.PositiveIntegerField(null=True, blank=True)
+    type = models.CharField(max_length=10, choices=MediaType.choices)
+    tmdb_id = models.CharField(max_length=32, blank=True, null=True)
+    tvdb_id = models.CharField(max_length=32, blank=True, null=True)
+    imdb_id = models.CharField(max_length=32, blank=True, null=True)
+    file_path = models.TextField(blank=True, null=True)
+    file_size_bytes = models.BigIntegerField(null=True, blank=True)
+    added_at = models.DateTimeField(null=True, blank=True)
+    total_play_count = models.PositiveIntegerField(default=0)
+    last_watched_at = models.DateTimeField(null=True, blank=True)
+    total_watch_time_seconds = models.BigIntegerField(default=0)
+    tautulli_synced_at = models.DateTimeField(null=True, blank=True)
+    parent_title = models.CharField(max_length=500, blank=True, null=True)
+    grandparent_title = models.CharField(max_length=500, blank=True, null=True)
+    season_number = models.IntegerField(null=True, blank=True)
+    episode_number = models.IntegerField(null=True, blank=True)
+    parent_plex_id = models.BigIntegerField(null=True, blank=True)
+    grandparent_plex_id = models.BigIntegerField(null=True, blank=True)
+    plex_updated_at = models.DateTimeField(null=True, blank=True, help_text="Plex updatedAt")
+    plex_synced_at = models.DateTimeField(null=True, blank=True, help_text="Last seen by a sync")
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Left Plex (gone)")
+
+    class Meta:
+        db_table = "media_items"
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "plex_id"], name="uniq_item_per_server"),
+            models.CheckConstraint(
+                condition=Q(season_number__isnull=True) | Q(season_number__gte=0),
+                name="season_number_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(episode_number__isnull=True) | Q(episode_number__gte=0),
+                name="episode_number_non_negative",
+            ),
+        ]
+        indexes = [
+            # Show/season hierarchy, restricted to episodes (where the statistics live).
+            models.Index(
+                fields=["server", "grandparent_plex_id"],
+                condition=Q(type="episode"),
+                name="ep_show_idx",
+            ),
+            models.Index(
+                fields=["server", "grandparent_plex_id", "season_number", "episode_number"],
+                condition=Q(type="episode"),
+                name="ep_show_season_ep_idx",
+            ),
+            models.Index(
+                fields=["server", "grandparent_plex_id", "season_number"],
+                condition=Q(type="episode"),
+                name="ep_show_season_idx",
+            ),
+            models.Index(
+                fields=["server", "parent_plex_id"],
+                condition=Q(type="episode"),
+                name="ep_season_idx",
+            ),
+            # Deletion queries.
+            models.Index(fields=["type", "added_at"], name="type_added_idx"),
+            models.Index(fields=["type", "last_watched_at"], name="type_watched_idx"),
+            models.Index(fields=["guid"], name="item_guid_idx"),
+            models.Index(fields=["title"], name="item_title_idx"),
+        ]
+
+    def __str__(self) -> str:
+        if self.type == self.MediaType.EPISODE:
+            return f"{self.grandparent_title} S{self.season_number or 0:02d}E{self.episode_number or 0:02d} {self.title}"
+        if self.type == self.MediaType.SEASON:
+            return f"{self.parent_title or self.grandparent_title} – {self.title}"
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def human_size(self) -> str:
+        return human_size(self.file_size_bytes)
+
+    @property
+    def is_gone(self) -> bool:
+        return self.removed_at is not None
+
+
+class SystemConfig(models.Model):
+    """Key → JSON value store for SmartPlex's own settings (`storage_capacity_gb`, …)."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    value = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "system_config"
+        verbose_name = "system setting"
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,199 @@
+"""SmartPlex settings: everything comes from the environment (and an optional `.env`).
+
+Runs out of the box on SQLite in `data/`; `DATABASE_URL=postgres://...` switches to
+PostgreSQL through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DATA_DIR = Path(env.str("SMARTPLEX_DATA_DIR", default=str(BASE_DIR / "data")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """Use SECRET_KEY when set; otherwise generate one once and keep it in the data folder.
+
+    No key is ever committed, and restarts keep sessions valid.
+    """
+    if key := env.str("SECRET_KEY", default=""):
+        return key
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(64))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_filters",
+    "django_q",
+    "media",
+    "syncing",
+    "deletion",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "smartplex.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "syncing.context_processors.sync_badge",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "smartplex.wsgi.application"
+
+# SQLite by default. WAL lets the web server read while the worker writes; the busy
+# timeout makes a writer wait for the lock instead of failing at once; IMMEDIATE
+# transactions take the write lock at BEGIN, so two writers never deadlock on upgrade.
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'smartplex.sqlite3'}")
+}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+    _db["ENGINE"] = "django.db.backends.postgresql"
+    _db.setdefault("CONN_MAX_AGE", 60)
+    _db["CONN_HEALTH_CHECKS"] = True
+else:
+    raise ImproperlyConfigured(f"Unsupported DATABASE_URL engine: {_db['ENGINE']}")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "smartplex" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG and env.bool("SMARTPLEX_MANIFEST_STATIC", default=True)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "/deletion/"
+
+# Secure cookies and HSTS when served over HTTPS (set SECURE_SSL=1 behind TLS).
+_secure = env.bool("SECURE_SSL", default=False)
+SESSION_COOKIE_SECURE = _secure
+CSRF_COOKIE_SECURE = _secure
+SECURE_SSL_REDIRECT = _secure and env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _secure else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _secure
+SECURE_HSTS_PRELOAD = _secure
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _secure else None
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- SmartPlex -----------------------------------------------------------------------
+SYNC_INTERVAL_HOURS = env.int("SYNC_INTERVAL_HOURS", default=12)
+if SYNC_INTERVAL_HOURS < 1:
+    raise ImproperlyConfigured("SYNC_INTERVAL_HOURS must be a whole number of hours >= 1")
+# A running SyncRun whose heartbeat is older than this is considered dead (worker killed).
+SYNC_STALE_MINUTES = env.int("SYNC_STALE_MINUTES", default=30)
+
+PLEX_URL = env.str("PLEX_URL", default="")
+PLEX_TOKEN = env.str("PLEX_TOKEN", default="")
+TAUTULLI_URL = env.str("TAUTULLI_URL", default="")
+TAUTULLI_API_KEY = env.str("TAUTULLI_API_KEY", default="")
+PLEX_TIMEOUT = env.float("PLEX_TIMEOUT", default=30.0)
+PLEX_PAGE_SIZE = env.int("PLEX_PAGE_SIZE", default=1000)
+TAUTULLI_TIMEOUT = env.float("TAUTULLI_TIMEOUT", default=60.0)
+
+# --- django-q2 -------------------------------------------------------------------------
+# The ORM broker keeps everything in the database, so SQLite alone runs the app;
+# REDIS_URL switches to Redis. `retry` must exceed `timeout` or tasks run twice.
+Q_CLUSTER = {
+    "name": "smartplex",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 3 * 3600,
+    "retry": 3 * 3600 + 600,
+    "max_attempts": 1,
+    "catch_up": False,
+    "save_limit": 500,
+    "label": "Tasks",
+    "sync": env.bool("Q_SYNC", default=False),
+}
+if redis_url := env.str("REDIS_URL", default=""):
+    Q_CLUSTER["redis"] = redis_url
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # urllib3 logs full URLs at DEBUG; Tautulli puts its API key in the query string.
+        "urllib3": {"level": "WARNING"},
+        "django_q": {"level": "INFO"},
+    },
+}

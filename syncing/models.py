@@ -1,0 +1,135 @@
+"""Tautulli connections, watch history (plays) and the record of every sync run."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from media.models import PlexServer, TimeStampedModel
+
+
+class TautulliServer(TimeStampedModel):
+    """A Tautulli instance; its history is matched to the items of `plex_server`."""
+
+    name = models.CharField(max_length=100, unique=True)
+    base_url = models.URLField(max_length=300)
+    api_key = models.CharField(max_length=300)
+    enabled = models.BooleanField(default=True)
+    plex_server = models.ForeignKey(
+        PlexServer, on_delete=models.CASCADE, related_name="tautulli_servers"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Tautulli server"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Play(models.Model):
+    """One Tautulli history row (`get_history` with grouping=0), keyed on its `row_id`.
+
+    Sessions sharing a `reference_id` are one resumed play, as Tautulli counts them.
+    """
+
+    tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="plays")
+    row_id = models.BigIntegerField()
+    reference_id = models.BigIntegerField(null=True, blank=True)
+    rating_key = models.BigIntegerField(null=True, blank=True)
+    parent_rating_key = models.BigIntegerField(null=True, blank=True)
+    grandparent_rating_key = models.BigIntegerField(null=True, blank=True)
+    media_type = models.CharField(max_length=20, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    user = models.CharField(max_length=200, blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    stopped = models.DateTimeField(null=True, blank=True)
+    play_duration = models.IntegerField(default=0, help_text="Seconds, pauses excluded")
+    paused_counter = models.IntegerField(default=0)
+    percent_complete = models.IntegerField(null=True, blank=True)
+    watched_status = models.FloatField(null=True, blank=True)
+    guid = models.CharField(max_length=300, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "tautulli_plays"
+        constraints = [
+            models.UniqueConstraint(fields=["tautulli", "row_id"], name="uniq_play_row"),
+        ]
+        indexes = [
+            models.Index(fields=["tautulli", "rating_key"], name="play_rating_key_idx"),
+            models.Index(fields=["tautulli", "guid"], name="play_guid_idx"),
+            models.Index(fields=["tautulli", "started"], name="play_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.title or self.rating_key}"
+
+
+class SyncRun(models.Model):
+    """Every sync is a row: what ran, against which server, how it went, with counts.
+
+    A partial unique constraint allows one running sync of a kind per server, which is the
+    lock shared by the scheduler, the admin buttons and the commands (SQLite and PostgreSQL).
+    """
+
+    class Kind(models.TextChoices):
+        PLEX = "plex", "Plex library"
+        TAUTULLI = "tautulli", "Tautulli history"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    plex_server = models.ForeignKey(
+        PlexServer, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
+    )
+    tautulli_server = models.ForeignKey(
+        TautulliServer, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
+    )
+    # Lock key: "<kind>:<server pk>", so one constraint covers both kinds of server.
+    lock_key = models.CharField(max_length=100, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=50, blank=True, help_text="command, schedule, admin, …")
+    options = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    progress_label = models.CharField(max_length=200, blank=True)
+    requests_made = models.PositiveIntegerField(default=0)
+    pages_fetched = models.PositiveIntegerField(default=0)
+    items_seen = models.PositiveIntegerField(default=0)
+    items_created = models.PositiveIntegerField(default=0)
+    items_updated = models.PositiveIntegerField(default=0)
+    items_gone = models.PositiveIntegerField(default=0)
+    rows_fetched = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        permissions = [("run_sync", "Can start a sync now")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lock_key"],
+                condition=Q(status="running"),
+                name="one_running_sync_per_server",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "status", "-finished_at"], name="syncrun_kind_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def duration(self):
+        if self.finished_at and self.started_at:
+            return self.finished_at - self.started_at
+        return None

@@ -1,0 +1,36 @@
+"""Connection records created or updated from the environment (PLEX_URL, TAUTULLI_URL, …)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from media.models import PlexServer
+from syncing.models import TautulliServer
+
+ENV_PLEX_NAME = "Plex (from environment)"
+ENV_TAUTULLI_NAME = "Tautulli (from environment)"
+
+
+@transaction.atomic
+def connections_sync_from_env() -> tuple[PlexServer | None, TautulliServer | None]:
+    """Create or update the env-defined connections; more servers are added in the admin."""
+    plex = None
+    if settings.PLEX_URL and settings.PLEX_TOKEN:
+        plex, _ = PlexServer.objects.update_or_create(
+            name=ENV_PLEX_NAME,
+            defaults={"base_url": settings.PLEX_URL.rstrip("/"), "token": settings.PLEX_TOKEN},
+        )
+    tautulli = None
+    if settings.TAUTULLI_URL and settings.TAUTULLI_API_KEY:
+        target = plex or PlexServer.objects.order_by("pk").first()
+        if target is not None:
+            tautulli, _ = TautulliServer.objects.update_or_create(
+                name=ENV_TAUTULLI_NAME,
+                defaults={
+                    "base_url": settings.TAUTULLI_URL.rstrip("/"),
+                    "api_key": settings.TAUTULLI_API_KEY,
+                    "plex_server": target,
+                },
+            )
+    return plex, tautulli

@@ -1,0 +1,52 @@
+"""Shared fixtures.
+
+- `staff_user` / `staff_client`: a staff user with no permissions (for refusal tests).
+- `make_staff(*perms)`: a logged-in client for a staff user holding exactly `perms`
+  ("app_label.codename").
+- `plex_server`: a PlexServer row (points nowhere; sync tests use the simulators).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from tests import factories
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user("staff", password="pw-staff-123", is_staff=True)
+
+
+@pytest.fixture
+def staff_client(staff_user) -> Client:
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def make_staff(django_user_model):
+    counter = iter(range(1, 10_000))
+
+    def _make(*perms: str) -> Client:
+        user = django_user_model.objects.create_user(
+            f"staff{next(counter)}", password="pw-123-staff", is_staff=True
+        )
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return _make
+
+
+@pytest.fixture
+def plex_server(db):
+    return factories.plex_server()
