@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "media",
     "syncing",
     "deletion",
+    "smartplex",  # project-level commands (ensure_admin) and static files
 ]
 
 MIDDLEWARE = [
@@ -124,7 +125,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "smartplex" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
