@@ -14,7 +14,15 @@ PORT=${PORT:-8000}
 pids=()
 cleanup() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # Give everything 20 s to stop cleanly, then end what is left of each process group.
+  for _ in $(seq 1 40); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT
@@ -22,7 +30,7 @@ trap cleanup INT TERM EXIT
 if [ -z "${PLEX_URL:-}" ]; then
   echo "No PLEX_URL set: starting the demo Plex and Tautulli simulators."
   demo_env=$(mktemp)
-  $PY manage.py demo_simulators --env-file "$demo_env" &
+  setsid $PY manage.py demo_simulators --env-file "$demo_env" &
   pids+=($!)
   for _ in $(seq 1 600); do [ -s "$demo_env" ] && break; sleep 0.1; done
   [ -s "$demo_env" ] || { echo "The demo simulators did not start." >&2; exit 1; }
@@ -38,7 +46,9 @@ if [ "${DEMO:-0}" = 1 ] || [ "${SYNC_ON_START:-0}" = 1 ]; then
   $PY manage.py sync_all --trigger startup || echo "First sync failed; see the Sync runs page." >&2
 fi
 
-$PY manage.py qcluster &
+# The worker runs in its own session: django-q2 stops cleanly on one TERM to its main
+# process, but hangs when Ctrl-C's SIGINT reaches all of its processes at once.
+setsid $PY manage.py qcluster &
 pids+=($!)
 .venv/bin/gunicorn smartplex.wsgi --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
   --threads 4 --access-logfile - --log-level warning &
