@@ -6,10 +6,11 @@ written with one SELECT (to tell new, changed and unchanged rows apart), one bul
 keyed on (server, plex_id) for new/changed rows and one UPDATE stamping the unchanged
 ones. The statistics columns are never written here: they belong to the Tautulli sync.
 
-Safety: an item is marked gone only when a COMPLETE scan of its section finished without
-error and did not see it; a failed or interrupted scan marks nothing gone, so rows and
-their statistics survive any Plex outage. Rows already written by a failed run are kept:
-they are correct data.
+Safety: items are marked gone only at the end of a run in which EVERY scan completed
+without error (an item of a scanned section that was not seen, or an item of a section
+that left the server). A failed or interrupted run marks nothing gone, so rows and their
+statistics survive any Plex outage. Rows already written by a failed run are kept: they
+are correct data.
 """
 
 from __future__ import annotations
@@ -158,24 +159,25 @@ def _server_sync(*, server: PlexServer, client: PlexClient, tracker: _Tracker) -
     if info.machine_identifier and info.machine_identifier != server.machine_identifier:
         server.machine_identifier = info.machine_identifier
         PlexServer.objects.filter(pk=server.pk).update(machine_identifier=info.machine_identifier)
-    sections, tracker.gone = plex_sections_sync(server=server, found=client.sections(), now=stamp)
-    plan = [(s, t) for s in sections if s.included for t in SECTION_MEDIA_TYPES[s.section_type]]
+    sections = plex_sections_sync(server=server, found=client.sections())
+    scanned = [s for s in sections if s.included]
+    plan = [(s, t) for s in scanned for t in SECTION_MEDIA_TYPES[s.section_type]]
     total = sum(client.count_items(s.key, t) for s, t in plan)
     tracker.save(progress_total=total, progress_label="Scanning")
-    for section in sections:
-        if section.included:
-            _section_scan(
-                server=server, section=section, client=client, tracker=tracker, stamp=stamp
-            )
+    for section in scanned:
+        _section_scan(server=server, section=section, client=client, tracker=tracker, stamp=stamp)
+    # Reached only when every scan completed: now absence means the item left Plex.
+    tracker.gone = media_items_mark_gone(
+        server=server, scanned=scanned, present=sections, seen_since=stamp
+    )
 
 
-def plex_sections_sync(
-    *, server: PlexServer, found: list[PlexSection], now
-) -> tuple[list[LibrarySection], int]:
-    """Upsert the server's movie/show sections; flag vanished ones (and their items) removed.
+def plex_sections_sync(*, server: PlexServer, found: list[PlexSection]) -> list[LibrarySection]:
+    """Upsert the server's movie/show sections (a reappearing one is present again).
 
     New sections are included by default; an admin's include/exclude choice is kept.
-    Returns the current sections and how many items were marked gone with vanished ones.
+    Sections that left the server are flagged by media_items_mark_gone at the end of a
+    successful run.
     """
     current = []
     for plex_section in found:
@@ -191,27 +193,17 @@ def plex_sections_sync(
             },
         )
         current.append(section)
-    vanished = LibrarySection.objects.filter(server=server, removed_at__isnull=True).exclude(
-        pk__in=[s.pk for s in current]
-    )
-    gone = 0
-    with transaction.atomic():
-        for section in vanished:
-            gone += _section_items_mark_gone(
-                server=server, section=section, seen_since=None, now=now
-            )
-        vanished.update(removed_at=now)
-    return current, gone
+    return current
 
 
 def _section_scan(
     *, server: PlexServer, section: LibrarySection, client: PlexClient, tracker: _Tracker, stamp
 ) -> None:
-    """Read and store every item of a section; mark the unseen ones gone only at the end."""
-    page_size = settings.PLEX_PAGE_SIZE
+    """Read and store every item of a section, a page at a time."""
     for media_type in SECTION_MEDIA_TYPES[section.section_type]:
         label = f"{section.title}: {media_type}s"
-        for page in client.iter_pages(section.key, media_type, page_size=page_size):
+        pages = client.iter_pages(section.key, media_type, page_size=settings.PLEX_PAGE_SIZE)
+        for page in pages:
             created, updated = media_items_upsert_page(
                 server=server, section=section, items=page.items, stamp=stamp
             )
@@ -220,21 +212,35 @@ def _section_scan(
             tracker.created += created
             tracker.updated += updated
             tracker.save(progress_label=label)
-    # Reached only when every page of every type was read without an error.
-    tracker.gone += _section_items_mark_gone(
-        server=server, section=section, seen_since=stamp, now=timezone.now()
-    )
-    tracker.save(progress_label=f"{section.title}: done")
 
 
-def _section_items_mark_gone(
-    *, server: PlexServer, section: LibrarySection, seen_since, now
+@transaction.atomic
+def media_items_mark_gone(
+    *,
+    server: PlexServer,
+    scanned: list[LibrarySection],
+    present: list[LibrarySection],
+    seen_since,
 ) -> int:
-    """Flag the section's present items not seen since `seen_since` (None = all of them)."""
-    items = MediaItem.objects.filter(server=server, section=section, removed_at__isnull=True)
-    if seen_since is not None:
-        items = items.filter(Q(plex_synced_at__lt=seen_since) | Q(plex_synced_at__isnull=True))
-    return items.update(removed_at=now, updated_at=now)
+    """After a complete run: flag unseen items of scanned sections, and sections (with
+    their items) that left the server. Returns how many items were flagged.
+
+    Only call this when every scan of the run succeeded: absence proves nothing otherwise.
+    """
+    now = timezone.now()
+    vanished = LibrarySection.objects.filter(server=server, removed_at__isnull=True).exclude(
+        pk__in=[s.pk for s in present]
+    )
+    unseen = Q(section__in=scanned) & (
+        Q(plex_synced_at__lt=seen_since) | Q(plex_synced_at__isnull=True)
+    )
+    gone = (
+        MediaItem.objects.filter(server=server, removed_at__isnull=True)
+        .filter(unseen | Q(section__in=list(vanished)))
+        .update(removed_at=now, updated_at=now)
+    )
+    vanished.update(removed_at=now)
+    return gone
 
 
 def _row_values(item: PlexItem, section: LibrarySection) -> tuple:

@@ -43,7 +43,8 @@ class RecordedRequest:
 
 @dataclass(slots=True)
 class Fault:
-    """Fires on requests whose path starts with `prefix`, after `after` matching ones pass."""
+    """Fires on requests whose path starts with `prefix` (and whose query holds every pair
+    of `query`), once `after` matching requests have passed; `times` caps how often."""
 
     prefix: str
     kind: str  # "status" | "malformed" | "delay"
@@ -52,11 +53,14 @@ class Fault:
     times: int | None = None  # None = forever
     seconds: float = 0.0
     method: str | None = None
+    query: dict[str, str] | None = None
     matched: int = field(default=0)
     fired: int = field(default=0)
 
-    def should_fire(self, method: str, path: str) -> bool:
+    def should_fire(self, method: str, path: str, query: dict[str, str]) -> bool:
         if not path.startswith(self.prefix) or (self.method and method != self.method):
+            return False
+        if self.query and any(query.get(k) != str(v) for k, v in self.query.items()):
             return False
         self.matched += 1
         if self.matched <= self.after or (self.times is not None and self.fired >= self.times):
@@ -105,7 +109,10 @@ class PlexSimulator:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="plex-simulator", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="plex-simulator",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -140,15 +147,25 @@ class PlexSimulator:
         after: int = 0,
         times: int | None = None,
         method: str | None = None,
+        query: dict | None = None,
     ) -> Fault:
         """Answer `status` to requests under `path_prefix` once `after` of them have passed."""
         return self._add_fault(
-            Fault(path_prefix, "status", status=status, after=after, times=times, method=method)
+            Fault(path_prefix, "status", status, after, times, method=method, query=query)
         )
 
-    def malformed_on(self, path_prefix: str, *, after: int = 0, times: int | None = None) -> Fault:
+    def malformed_on(
+        self,
+        path_prefix: str,
+        *,
+        after: int = 0,
+        times: int | None = None,
+        query: dict | None = None,
+    ) -> Fault:
         """Answer 200 with truncated, unparseable XML."""
-        return self._add_fault(Fault(path_prefix, "malformed", after=after, times=times))
+        return self._add_fault(
+            Fault(path_prefix, "malformed", after=after, times=times, query=query)
+        )
 
     def delay_on(
         self, path_prefix: str, seconds: float, *, after: int = 0, times: int | None = None
@@ -241,7 +258,7 @@ class PlexSimulator:
             self.request_count += 1
             if self.record:
                 self.requests.append(RecordedRequest(method, path, query, headers))
-            firing = [f for f in self.faults if f.should_fire(method, path)]
+            firing = [f for f in self.faults if f.should_fire(method, path, query)]
         if self.delay:
             time.sleep(self.delay)
         for fault in firing:
