@@ -94,6 +94,7 @@ class PlexSimulator:
         self.allow_media_deletion = allow_media_deletion
         self.delay = delay
         self.record = record
+        self.omit_total_size = False  # some servers/proxies leave totalSize out of pages
         self.requests: list[RecordedRequest] = []
         self.request_count = 0
         self.deleted: list[int] = []
@@ -367,8 +368,9 @@ class PlexSimulator:
         except ValueError:
             raise _Response(400, _html_error(400)) from None
         page = items[start : start + max(size, 0)]
+        total = None if self.omit_total_size else len(items)
         return plex_xml.listing(
-            page, section, include_guids=include_guids, total=len(items), offset=start, **kw
+            page, section, include_guids=include_guids, total=total, offset=start, **kw
         )
 
     def _delete(self, key: str) -> str:
@@ -402,6 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     sim: PlexSimulator
     protocol_version = "HTTP/1.1"  # keep-alive, like PMS; requests reuses the connection
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
