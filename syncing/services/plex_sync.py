@@ -2,9 +2,8 @@
 
 One run per server. Sections are discovered first; each included movie/show section is
 then read a page at a time (settings.PLEX_PAGE_SIZE items per request) and each page is
-written with one SELECT (to tell new, changed and unchanged rows apart), one bulk upsert
-keyed on (server, plex_id) for new/changed rows and one UPDATE stamping the unchanged
-ones. The statistics columns are never written here: they belong to the Tautulli sync.
+written in bulk by syncing.services.plex_items (three statements per page, whatever its
+size). The statistics columns are never written here: they belong to the Tautulli sync.
 
 Safety: items are marked gone only at the end of a run in which EVERY scan completed
 without error (an item of a scanned section that was not seen, or an item of a section
@@ -20,14 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from media.models import LibrarySection, MediaItem, PlexServer
-from syncing.clients.plex import PlexClient, PlexError, PlexItem, PlexSection
+from media.models import LibrarySection, PlexServer
+from syncing.clients.plex import PlexClient, PlexError, PlexSection
 from syncing.models import SyncRun
 from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
+from syncing.services.plex_items import media_items_mark_gone, media_items_upsert_page
 
 logger = logging.getLogger(__name__)
 
@@ -36,32 +34,6 @@ SECTION_MEDIA_TYPES = {
     LibrarySection.SectionType.MOVIE: ("movie",),
     LibrarySection.SectionType.SHOW: ("show", "season", "episode"),
 }
-# Columns the Plex sync owns. Statistics (total_play_count, last_watched_at,
-# total_watch_time_seconds, tautulli_synced_at) are deliberately absent.
-PLEX_FIELDS = (
-    "section_id",
-    "guid",
-    "title",
-    "year",
-    "type",
-    "tmdb_id",
-    "tvdb_id",
-    "imdb_id",
-    "file_path",
-    "file_size_bytes",
-    "added_at",
-    "parent_title",
-    "grandparent_title",
-    "season_number",
-    "episode_number",
-    "parent_plex_id",
-    "grandparent_plex_id",
-    "plex_updated_at",
-    "removed_at",
-)
-UPSERT_UPDATE_FIELDS = [f.removesuffix("_id") if f == "section_id" else f for f in PLEX_FIELDS]
-UPSERT_UPDATE_FIELDS += ["plex_synced_at", "updated_at"]
-
 ProgressCallback = Callable[[SyncRun], None]
 
 
@@ -212,108 +184,3 @@ def _section_scan(
             tracker.created += created
             tracker.updated += updated
             tracker.save(progress_label=label)
-
-
-@transaction.atomic
-def media_items_mark_gone(
-    *,
-    server: PlexServer,
-    scanned: list[LibrarySection],
-    present: list[LibrarySection],
-    seen_since,
-) -> int:
-    """After a complete run: flag unseen items of scanned sections, and sections (with
-    their items) that left the server. Returns how many items were flagged.
-
-    Only call this when every scan of the run succeeded: absence proves nothing otherwise.
-    """
-    now = timezone.now()
-    vanished = LibrarySection.objects.filter(server=server, removed_at__isnull=True).exclude(
-        pk__in=[s.pk for s in present]
-    )
-    unseen = Q(section__in=scanned) & (
-        Q(plex_synced_at__lt=seen_since) | Q(plex_synced_at__isnull=True)
-    )
-    gone = (
-        MediaItem.objects.filter(server=server, removed_at__isnull=True)
-        .filter(unseen | Q(section__in=list(vanished)))
-        .update(removed_at=now, updated_at=now)
-    )
-    vanished.update(removed_at=now)
-    return gone
-
-
-def _row_values(item: PlexItem, section: LibrarySection) -> tuple:
-    """The PLEX_FIELDS values for an item, trimmed to the column sizes."""
-
-    def cut(value: str | None, size: int) -> str | None:
-        return value[:size] if value else None
-
-    def non_negative(value: int | None) -> int | None:
-        return value if value is not None and value >= 0 else None
-
-    return (
-        section.pk,
-        (item.guid or "")[:300],
-        (item.title or "")[:500],
-        item.year if item.year and item.year > 0 else None,
-        item.type,
-        cut(item.tmdb_id, 32),
-        cut(item.tvdb_id, 32),
-        cut(item.imdb_id, 32),
-        item.file_path or None,
-        item.file_size_bytes,
-        item.added_at,
-        cut(item.parent_title, 500),
-        cut(item.grandparent_title, 500),
-        non_negative(item.season_number),
-        non_negative(item.episode_number),
-        item.parent_rating_key,
-        item.grandparent_rating_key,
-        item.updated_at,
-        None,  # removed_at: an item seen now is present, even if it had left before
-    )
-
-
-def media_items_upsert_page(
-    *, server: PlexServer, section: LibrarySection, items: list[PlexItem], stamp
-) -> tuple[int, int]:
-    """Store one page: returns (created, updated). Unchanged rows only get their stamp.
-
-    Three queries whatever the page size: read the page's existing rows, upsert the new
-    and changed ones in one statement, stamp the unchanged ones.
-    """
-    wanted = {item.rating_key: _row_values(item, section) for item in items}
-    existing = {
-        row[0]: row[1:]
-        for row in MediaItem.objects.filter(server=server, plex_id__in=list(wanted)).values_list(
-            "plex_id", *PLEX_FIELDS
-        )
-    }
-    changed = [key for key, values in wanted.items() if existing.get(key) != values]
-    unchanged = [key for key, values in wanted.items() if existing.get(key) == values]
-    now = timezone.now()
-    rows = [
-        MediaItem(
-            server=server,
-            plex_id=key,
-            plex_synced_at=stamp,
-            updated_at=now,
-            **dict(zip(PLEX_FIELDS, wanted[key], strict=True)),
-        )
-        for key in changed
-    ]
-    with transaction.atomic():
-        if rows:
-            MediaItem.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["server", "plex_id"],
-                update_fields=UPSERT_UPDATE_FIELDS,
-            )
-        if unchanged:
-            MediaItem.objects.filter(server=server, plex_id__in=unchanged).update(
-                plex_synced_at=stamp
-            )
-    created = sum(1 for key in changed if key not in existing)
-    return created, len(changed) - created
