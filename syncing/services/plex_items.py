@@ -2,11 +2,14 @@
 
 Per page, whatever its size, three statements: read the page's existing rows, upsert the
 new and changed ones (INSERT … ON CONFLICT (server_id, plex_id) DO UPDATE, the statement
-`bulk_create(update_conflicts=True)` generates, same syntax on SQLite and PostgreSQL),
-and stamp the unchanged ones. They go through the cursor rather than the ORM because,
-measured on 1,000-item pages, the ORM spent ~130 ms per page preparing values and
-converting datetimes against ~45 ms for the statements themselves: at 100k+ items that
-was most of the sync's time beyond fetching. Column names come from the model.
+`bulk_create(update_conflicts=True)` generates), and stamp the unchanged ones.
+
+They go through the cursor rather than the ORM, measured on 1,000-item pages: the ORM
+spent ~130 ms per page preparing values against ~45 ms for the statements on SQLite, and
+on PostgreSQL psycopg's client-side binding re-parses a multi-row statement's thousands
+of placeholders on every call (2 s of CPU per 15k rows). So SQLite gets multi-row
+VALUES, and PostgreSQL one array parameter per column expanded by `unnest` (2.5x faster
+than either alternative there). Table and column names come from the model.
 
 The statistics columns (total_play_count, last_watched_at, total_watch_time_seconds,
 tautulli_synced_at) are never named in an UPDATE: they belong to the Tautulli sync.
@@ -47,6 +50,8 @@ PLEX_FIELDS = (
     "plex_updated_at",
     "removed_at",
 )
+# Rows per SQLite INSERT: 26 parameters each stays well below its 32,766 limit.
+UPSERT_ROWS = 500
 _DATETIME_POSITIONS = tuple(
     i for i, name in enumerate(PLEX_FIELDS) if name in ("added_at", "plex_updated_at", "removed_at")
 )
@@ -90,19 +95,19 @@ def media_items_upsert_page(
     *, server: PlexServer, section: LibrarySection, items: list[PlexItem], stamp: datetime
 ) -> tuple[int, int]:
     """Store one page of items; returns (created, updated). Unchanged rows get the stamp."""
-    as_read, as_written = _datetime_forms(connection.vendor)
+    vendor = connection.vendor
+    as_read, as_written = _datetime_forms(vendor)
     wanted = {item.rating_key: _db_values(item, section.pk, as_read) for item in items}
     if not wanted:
         return 0, 0
-    sql = _sql(connection.vendor)
-    keys = list(wanted)
-    marks = ", ".join(["%s"] * len(keys))
+    sql = _sql(vendor)
+    synced = as_written(as_read(stamp))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql["select"].format(keys=marks), [server.pk, *keys])
+        keys, params = _keys_in(vendor, list(wanted))
+        cursor.execute(sql["select"].format(keys=keys), [server.pk, *params])
         existing = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
         changed = [(k, v) for k, v in wanted.items() if existing.get(k) != v]
         unchanged = [k for k, v in wanted.items() if existing.get(k) == v]
-        synced = as_written(as_read(stamp))
         if changed:
             now = as_written(as_read(timezone.now()))
             rows = []
@@ -111,12 +116,30 @@ def media_items_upsert_page(
                 for i in _DATETIME_POSITIONS:
                     values[i] = as_written(values[i])
                 rows.append((server.pk, key, now, now, synced, 0, 0, *values))
-            cursor.executemany(sql["upsert"], rows)
+            _upsert(cursor, vendor, sql, rows)
         if unchanged:
-            marks = ", ".join(["%s"] * len(unchanged))
-            cursor.execute(sql["stamp"].format(keys=marks), [synced, server.pk, *unchanged])
+            keys, params = _keys_in(vendor, unchanged)
+            cursor.execute(sql["stamp"].format(keys=keys), [synced, server.pk, *params])
     created = sum(1 for key, _ in changed if key not in existing)
     return created, len(changed) - created
+
+
+def _keys_in(vendor: str, keys: list[int]) -> tuple[str, list]:
+    """`plex_id IN (…)` as SQL and parameters: one array on PostgreSQL, else one per key."""
+    if vendor == "postgresql":
+        return "= ANY(%s)", [keys]
+    return f"IN ({', '.join(['%s'] * len(keys))})", keys
+
+
+def _upsert(cursor, vendor: str, sql: dict[str, str], rows: list[tuple]) -> None:
+    if vendor == "postgresql":
+        cursor.execute(sql["upsert_unnest"], [list(column) for column in zip(*rows, strict=True)])
+        return
+    row_marks = f"({', '.join(['%s'] * len(rows[0]))})"
+    for start in range(0, len(rows), UPSERT_ROWS):
+        chunk = rows[start : start + UPSERT_ROWS]
+        values = f"VALUES {', '.join([row_marks] * len(chunk))}"
+        cursor.execute(sql["upsert"].format(rows=values), [v for row in chunk for v in row])
 
 
 @transaction.atomic
@@ -177,23 +200,30 @@ def _same(value):
 
 @cache
 def _sql(vendor: str) -> dict[str, str]:
-    """The three statements, with table and column names taken from the model."""
+    """The statements, with table and column names (and PostgreSQL types) from the model."""
     q = connection.ops.quote_name
-    col = {f.name: q(f.column) for f in MediaItem._meta.concrete_fields}
+    fields = {f.name: f for f in MediaItem._meta.concrete_fields}
+    col = {name: q(f.column) for name, f in fields.items()}
     table = q(MediaItem._meta.db_table)
-    owned = [col[name] for name in PLEX_FIELDS]
-    inserted = [col[n] for n in ("server", "plex_id", "created_at", "updated_at")]
-    inserted += [col[n] for n in ("plex_synced_at", "total_play_count", "total_watch_time_seconds")]
-    inserted += owned
-    updated = [col["updated_at"], col["plex_synced_at"], *owned]
-    where = f"{col['server']} = %s AND {col['plex_id']} IN ({{keys}})"
+    inserted = ["server", "plex_id", "created_at", "updated_at", "plex_synced_at"]
+    inserted += ["total_play_count", "total_watch_time_seconds", *PLEX_FIELDS]
+    updated = [col[name] for name in ("updated_at", "plex_synced_at", *PLEX_FIELDS)]
+    where = f"{col['server']} = %s AND {col['plex_id']} {{keys}}"
+    upsert = (
+        f"INSERT INTO {table} ({', '.join(col[n] for n in inserted)}) {{rows}} "
+        f"ON CONFLICT ({col['server']}, {col['plex_id']}) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
+    )
+    types = [_db_type(fields[name]) for name in inserted] if vendor == "postgresql" else []
+    unnest = f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"
+    owned = ", ".join(col[name] for name in PLEX_FIELDS)
     return {
-        "select": f"SELECT {col['plex_id']}, {', '.join(owned)} FROM {table} WHERE {where}",
-        "upsert": (
-            f"INSERT INTO {table} ({', '.join(inserted)}) "
-            f"VALUES ({', '.join(['%s'] * len(inserted))}) "
-            f"ON CONFLICT ({col['server']}, {col['plex_id']}) DO UPDATE SET "
-            + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
-        ),
+        "select": f"SELECT {col['plex_id']}, {owned} FROM {table} WHERE {where}",
+        "upsert": upsert,
+        "upsert_unnest": upsert.format(rows=unnest),
         "stamp": f"UPDATE {table} SET {col['plex_synced_at']} = %s WHERE {where}",
     }
+
+
+def _db_type(field) -> str:
+    return (field.target_field if field.is_relation else field).db_type(connection)
