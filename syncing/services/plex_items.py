@@ -142,6 +142,18 @@ def _upsert(cursor, vendor: str, sql: dict[str, str], rows: list[tuple]) -> None
         cursor.execute(sql["upsert"].format(rows=values), [v for row in chunk for v in row])
 
 
+def media_items_analyze() -> None:
+    """Refresh PostgreSQL's planner statistics for media_items (no-op on SQLite).
+
+    A table that grew from nothing during a first sync has no statistics, and the planner
+    then answers each page's lookup by reading every row of the server (measured: 180 ms
+    per page at 100k rows, against 10 ms through the unique index once analyzed).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(MediaItem._meta.db_table)}")
+
+
 @transaction.atomic
 def media_items_mark_gone(
     *,

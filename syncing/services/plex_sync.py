@@ -25,7 +25,11 @@ from media.models import LibrarySection, PlexServer
 from syncing.clients.plex import PlexClient, PlexError, PlexSection
 from syncing.models import SyncRun
 from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
-from syncing.services.plex_items import media_items_mark_gone, media_items_upsert_page
+from syncing.services.plex_items import (
+    media_items_analyze,
+    media_items_mark_gone,
+    media_items_upsert_page,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +107,7 @@ class _Tracker:
     created: int = 0
     updated: int = 0
     gone: int = 0
+    analyzed: bool = False
 
     def fields(self) -> dict:
         return {
@@ -179,6 +184,9 @@ def _section_scan(
             created, updated = media_items_upsert_page(
                 server=server, section=section, items=page.items, stamp=stamp
             )
+            if created and not tracker.analyzed:
+                media_items_analyze()  # once a run: new rows may leave the planner blind
+                tracker.analyzed = True
             tracker.done += len(page.items)
             tracker.pages += 1
             tracker.created += created
