@@ -89,7 +89,8 @@ def plex_library_sync(
         return tracker.finish(error=str(exc))
     except Exception as exc:
         logger.exception("Plex sync of %s crashed", server.name)
-        return tracker.finish(error=f"Unexpected error ({type(exc).__name__}): {exc}")
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return tracker.finish(error=f"Unexpected error ({type(exc).__name__}): {first_line}")
     finally:
         client.close()
     return tracker.finish()
