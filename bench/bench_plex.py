@@ -14,6 +14,7 @@ set, otherwise a fresh SQLite database in a temporary folder.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import resource
@@ -121,6 +122,15 @@ def sync_once(server, label: str) -> float:
     return wall
 
 
+def save_results(db: str, figures: dict) -> None:
+    """Latest figures in bench/results/plex-<db>.json (git-ignored), for docs and trends."""
+    out = ROOT / "bench" / "results" / f"plex-{db}.json"
+    out.parent.mkdir(exist_ok=True)
+    figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"results written to {out.relative_to(ROOT)}")
+
+
 def main() -> None:
     args = parse_args()
     ctx = mp.get_context("spawn")  # a clean child: no Django state, no shared DB connection
@@ -157,9 +167,22 @@ def main() -> None:
             "(the machine is shared: the lower wall time counts)"
         )
         floor_s = min(floor_s, floor2_s)
+        rows = MediaItem.objects.filter(server=server).count()
+        save_results(
+            db,
+            {
+                "items": n_items,
+                "page_size": args.page_size,
+                "floor_s": round(floor_s, 2),
+                "full_sync_s": round(full, 2),
+                "resync_s": round(again, 2),
+                "peak_rss_mb": round(peak_rss_mb()),
+                "rows": rows,
+            },
+        )
         print(
             f"ratio to floor: full {full / floor_s:.2f}x, re-sync {again / floor_s:.2f}x; "
-            f"rows {MediaItem.objects.filter(server=server).count():,}; "
+            f"rows {rows:,}; "
             f"peak RSS {peak_rss_mb():.0f} MB (simulator in a separate process)"
         )
         if os.environ.get("DATABASE_URL"):
