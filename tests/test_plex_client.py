@@ -17,7 +17,7 @@ from syncing.clients.plex import (
     item_from_element,
 )
 from tests.conftest_plex import SIM_TOKEN
-from tests.test_plex_simulator import fixture_xml, needs_fixtures
+from tests.test_plex_simulator import fixture_xml
 
 
 @pytest.fixture
@@ -58,7 +58,6 @@ def test_external_ids(guid, tags, expected):
 # --- reading recorded PMS elements --------------------------------------------------------
 
 
-@needs_fixtures
 def test_reads_a_real_episode_with_nested_media():
     elem = next(fixture_xml("library_tvshows_most_recent.xml").iter("Video"))
     item = item_from_element(elem)
@@ -73,7 +72,6 @@ def test_reads_a_real_episode_with_nested_media():
     assert item.guid == "plex://episode/60d5ff1c4a0721002c4e5d75"
 
 
-@needs_fixtures
 def test_flattened_parts_read_as_no_file_like_plexapi_does():
     """children_20.xml puts <Part> beside <Media>: plexapi sees no parts, and so do we."""
     elem = next(fixture_xml("children_20.xml").iter("Video"))
@@ -83,7 +81,6 @@ def test_flattened_parts_read_as_no_file_like_plexapi_does():
     assert item.tvdb_id is None  # legacy episode GUID thetvdb://12345/1/10
 
 
-@needs_fixtures
 def test_reads_real_legacy_movies_and_shows():
     movie = item_from_element(next(fixture_xml("library_movies_all.xml").iter("Video")))
     assert (movie.type, movie.year, movie.imdb_id, movie.section_key) == (

@@ -20,11 +20,9 @@ from syncing.simulators.library import generate_library
 from syncing.simulators.plex import PlexSimulator
 from tests.conftest_plex import SIM_TOKEN
 
-FIXTURES = Path("/work/shared/fixtures/plex")
-if not FIXTURES.exists():  # the lead may move shared/ beside the repo
-    FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "plex"
+# Recorded PMS responses, copied verbatim with their licenses (see the README there).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plex"
 HA = FIXTURES / "home-assistant"
-needs_fixtures = pytest.mark.skipif(not HA.exists(), reason="recorded PMS fixtures not found")
 
 
 def fixture_xml(name: str) -> ElementTree.Element:
@@ -52,7 +50,6 @@ def assert_no_invented_attrs(sim_elem, real_elem, *, also_allowed=()) -> None:
 # --- structure against recorded responses ------------------------------------------------
 
 
-@needs_fixtures
 def test_server_root_matches_recorded_pms(plex_sim):
     sim, real = sim_xml(plex_sim, "/"), fixture_xml("plex_server_base.xml")
     assert sim.tag == real.tag == "MediaContainer"
@@ -63,7 +60,6 @@ def test_server_root_matches_recorded_pms(plex_sim):
     assert_no_invented_attrs(sim[0], real[0])
 
 
-@needs_fixtures
 def test_sections_match_recorded_pms(plex_sim):
     sim, real = sim_xml(plex_sim, "/library/sections"), fixture_xml("library_sections.xml")
     assert_no_invented_attrs(sim, real)
@@ -74,7 +70,6 @@ def test_sections_match_recorded_pms(plex_sim):
         assert set(s[0].attrib) == set(r[0].attrib) == {"id", "path"}
 
 
-@needs_fixtures
 def test_movie_listing_matches_recorded_pms(plex_sim):
     sim = sim_xml(plex_sim, "/library/sections/1/all?type=1")
     real = fixture_xml("library_movies_all.xml")
@@ -83,7 +78,6 @@ def test_movie_listing_matches_recorded_pms(plex_sim):
     assert_no_invented_attrs(first(sim, "Video", "movie"), first(real, "Video", "movie"))
 
 
-@needs_fixtures
 def test_show_and_episode_listings_match_recorded_pms(plex_sim):
     shows = sim_xml(plex_sim, "/library/sections/2/all?type=2")
     real_show = first(fixture_xml("library_tvshows_all.xml"), "Directory", "show")
@@ -104,7 +98,6 @@ def test_show_and_episode_listings_match_recorded_pms(plex_sim):
     assert_no_invented_attrs(season, real_show, also_allowed={*real_episode.attrib, *recent.attrib})
 
 
-@needs_fixtures
 def test_media_and_parts_nest_like_pms(plex_sim):
     """`<Part>` inside `<Media>` inside the item, with the attributes of a real episode."""
     real_episode = first(fixture_xml("library_tvshows_most_recent.xml"), "Video", "episode")
@@ -120,7 +113,19 @@ def test_media_and_parts_nest_like_pms(plex_sim):
     assert [set(g.attrib) for g in sim_episode.findall("Guid")] == [{"id"}] * 3
 
 
-@needs_fixtures
+def test_all_leaves_matches_recorded_pms(plex_sim, plex_library):
+    real = ElementTree.parse(FIXTURES / "fuzeman-plex.py/library/all_leaves/show.xml").getroot()
+    show = plex_library.shows[0]
+    sim = sim_xml(plex_sim, f"/library/metadata/{show.rating_key}/allLeaves")
+    for root in (real, sim):
+        assert root.attrib["viewGroup"] == "episode"
+        assert {(e.tag, e.attrib["type"]) for e in root} == {("Video", "episode")}
+        assert all({"index", "parentIndex"} <= set(e.attrib) for e in root)
+    assert [(e.attrib["parentIndex"], e.attrib["index"]) for e in sim] == [
+        (str(s.index), str(e.index)) for s in show.seasons for e in s.episodes
+    ]
+
+
 def test_paged_container_matches_recorded_size_reply(plex_sim):
     sim = sim_xml(
         plex_sim,
@@ -133,7 +138,6 @@ def test_paged_container_matches_recorded_size_reply(plex_sim):
     assert len(sim) == 0
 
 
-@needs_fixtures
 def test_plexapi_reads_fixture_and_simulator_alike(plex_sim):
     """The same plexapi classes build the same fields from a recorded and a simulated item."""
     server = PlexServer(plex_sim.url, SIM_TOKEN)
