@@ -214,8 +214,15 @@ class PlexSimulator:
                 obj.show.seasons.remove(obj)
             else:
                 self.library.section(obj.section_key).items.remove(obj)
-            removed = [k for k, o in self._by_key.items() if o is obj or _is_below(o, obj)]
-            self._reindex()
+            removed = [obj.rating_key]
+            if isinstance(obj, Show):
+                removed += [se.rating_key for se in obj.seasons]
+                removed += [e.rating_key for e in obj.episodes()]
+            elif isinstance(obj, Season):
+                removed += [e.rating_key for e in obj.episodes]
+            for key in removed:
+                del self._by_key[key]
+            self._flat.clear()  # listings are rebuilt lazily (cheap next to a full reindex)
             return removed
 
     def remove_section(self, key: str) -> None:
@@ -384,14 +391,6 @@ class PlexSimulator:
         self.remove_item(rating_key)
         self.deleted.append(rating_key)
         return ""
-
-
-def _is_below(obj, ancestor) -> bool:
-    if isinstance(obj, Episode):
-        return obj.season is ancestor or obj.season.show is ancestor
-    if isinstance(obj, Season):
-        return obj.show is ancestor
-    return False
 
 
 def _html_error(status: int) -> str:
