@@ -471,14 +471,19 @@ def test_a_running_sync_is_refused(sim_server):
         plex_library_sync(server=sim_server)
 
 
-def test_a_run_claimed_earlier_is_executed_in_place(sim_server):
-    claimed = sync_run_start(kind=SyncRun.Kind.PLEX, plex_server=sim_server, trigger="admin")
-    run = plex_library_sync(server=sim_server, trigger="admin", run_id=claimed.pk)
-    assert run.pk == claimed.pk and SyncRun.objects.count() == 1
-    claimed.refresh_from_db()
-    assert (claimed.status, claimed.items_created, claimed.trigger) == ("success", ITEMS, "admin")
-    with pytest.raises(ValueError, match="already finished"):
-        plex_library_sync(server=sim_server, run_id=claimed.pk)
+def test_a_queued_run_is_adopted_and_executed_in_place(sim_server):
+    queued = sync_run_start(
+        kind=SyncRun.Kind.PLEX,
+        plex_server=sim_server,
+        trigger="admin",
+        status=SyncRun.Status.QUEUED,
+    )
+    run = plex_library_sync(server=sim_server, trigger="admin", run_id=queued.pk)
+    assert run.pk == queued.pk and SyncRun.objects.count() == 1
+    queued.refresh_from_db()
+    assert (queued.status, queued.items_created, queued.trigger) == ("success", ITEMS, "admin")
+    with pytest.raises(SyncAlreadyRunning):  # a run is adopted once
+        plex_library_sync(server=sim_server, run_id=queued.pk)
 
 
 def test_sync_all_runs_every_enabled_server_despite_failures(sim_server, plex_sim):

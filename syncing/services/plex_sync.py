@@ -75,12 +75,17 @@ def plex_library_sync(
 ) -> SyncRun:
     """Mirror one server's included sections; returns the finished SyncRun.
 
-    `run_id` executes a run claimed earlier (e.g. by a "sync now" button before its task
-    was queued) instead of claiming a new one. Raises SyncAlreadyRunning if this server's
-    Plex sync is running; every other failure ends in a failed SyncRun with a one-line
-    reason.
+    `run_id` adopts a run queued earlier by "Sync now" instead of claiming a new one.
+    Raises SyncAlreadyRunning if this server's Plex sync is running (or the queued run was
+    already taken); every other failure ends in a failed SyncRun with a one-line reason.
     """
-    run = _run_claim(server=server, trigger=trigger, run_id=run_id)
+    run = sync_run_start(
+        kind=SyncRun.Kind.PLEX,
+        plex_server=server,
+        trigger=trigger,
+        options={"page_size": settings.PLEX_PAGE_SIZE},
+        run_id=run_id,
+    )
     client = plex_client_for(server=server)
     tracker = _Tracker(run=run, client=client, on_progress=on_progress)
     try:
@@ -95,19 +100,6 @@ def plex_library_sync(
     finally:
         client.close()
     return tracker.finish()
-
-
-def _run_claim(*, server: PlexServer, trigger: str, run_id: int | None) -> SyncRun:
-    options = {"page_size": settings.PLEX_PAGE_SIZE}
-    if run_id is None:
-        return sync_run_start(
-            kind=SyncRun.Kind.PLEX, plex_server=server, trigger=trigger, options=options
-        )
-    run = SyncRun.objects.get(pk=run_id, kind=SyncRun.Kind.PLEX, plex_server=server)
-    if run.finished_at is not None:
-        raise ValueError(f"Sync run #{run.pk} has already finished.")
-    sync_run_progress(run, status=SyncRun.Status.RUNNING, options={**run.options, **options})
-    return run
 
 
 @dataclass
