@@ -1,0 +1,332 @@
+"""Tautulli history sync: every play of the server into tautulli_plays, then item statistics.
+
+Why it reads the way it does (docs/tautulli-api-notes.md): Tautulli loads EVERY row matching
+the filters and slices start/length in Python, so a page costs as much as its whole filtered
+set. We therefore read in date windows (`after`/`before`, inclusive, on the play's start day)
+sized to hold about WINDOW_ROWS rows, with one or two large pages per window.
+
+Dates are compared in the Tautulli process's timezone, which the API does not expose. Windows
+are planned in UTC days and each query is widened by one day on each side (no timezone is more
+than a day from UTC); only rows whose UTC start day lies inside the window are kept, so every
+row is taken exactly once. Rows are upserted on (tautulli, row_id), so overlaps and re-reads
+never double count, and statistics are recomputed from the stored table only after every
+window was read: a failed run leaves them exactly as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from media.models import MediaItem
+from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
+from syncing.models import Play, SyncRun, TautulliServer
+from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
+from syncing.services.tautulli_stats import item_stats_rebuild, item_stats_refresh
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 25_000
+WINDOW_ROWS = 20_000  # aim per window
+MAX_WINDOW_ROWS = 3 * PAGE_SIZE  # a denser window is re-planned smaller before storing
+FIRST_WINDOW_DAYS = 30
+MAX_WINDOW_DAYS = 366
+_PLAY_FIELDS = [
+    "reference_id", "rating_key", "parent_rating_key", "grandparent_rating_key", "media_type",
+    "user_id", "user", "started", "stopped", "play_duration", "paused_counter",
+    "percent_complete", "watched_status", "guid", "title",
+]  # fmt: skip
+
+ProgressCallback = Callable[[SyncRun], None]
+
+
+def tautulli_client_for(tautulli: TautulliServer) -> TautulliClient:
+    return TautulliClient(
+        tautulli.base_url,
+        tautulli.api_key,
+        timeout=settings.TAUTULLI_TIMEOUT,
+        retries=getattr(settings, "TAUTULLI_RETRIES", 3),
+        backoff=getattr(settings, "TAUTULLI_BACKOFF", 0.5),
+    )
+
+
+def utc_day(epoch: int) -> date:
+    return datetime.fromtimestamp(epoch, UTC).date()
+
+
+@dataclass
+class _Import:
+    """What one run read: counters for the SyncRun and the keys whose stats must change."""
+
+    tautulli: TautulliServer
+    run: SyncRun
+    on_progress: ProgressCallback | None
+    active_keys: set[int]
+    known_keys: set[int]
+    known_guids: set[str]
+    rating_keys: set[int] = field(default_factory=set)
+    orphan_guids: set[str] = field(default_factory=set)
+    newest_started: int | None = None
+    rows_fetched: int = 0
+    unmatched: int = 0
+    pages: int = 0
+
+    def store(self, rows: list[HistoryRow]) -> None:
+        """Upsert one page of plays and note the items they touch."""
+        plays = [_play(self.tautulli.pk, row) for row in rows]
+        Play.objects.bulk_create(
+            plays,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["tautulli", "row_id"],
+            update_fields=_PLAY_FIELDS,
+        )
+        for row in rows:
+            key = row.rating_key
+            self.rating_keys.add(key)
+            if key not in self.active_keys:
+                if row.guid:
+                    self.orphan_guids.add(row.guid)
+                if key not in self.known_keys and row.guid not in self.known_guids:
+                    self.unmatched += 1
+            if self.newest_started is None or row.started > self.newest_started:
+                self.newest_started = row.started
+        self.rows_fetched += len(rows)
+        self.pages += 1
+
+
+def _play(tautulli_id: int, row: HistoryRow) -> Play:
+    return Play(
+        tautulli_id=tautulli_id,
+        row_id=row.row_id,
+        reference_id=row.reference_id,
+        rating_key=row.rating_key,
+        parent_rating_key=row.parent_rating_key,
+        grandparent_rating_key=row.grandparent_rating_key,
+        media_type=row.media_type[:20],
+        user_id=row.user_id,
+        user=row.user[:200],
+        started=datetime.fromtimestamp(row.started, UTC),
+        stopped=datetime.fromtimestamp(row.stopped, UTC) if row.stopped is not None else None,
+        play_duration=row.play_duration,
+        paused_counter=row.paused_counter,
+        percent_complete=row.percent_complete,
+        watched_status=row.watched_status,
+        guid=row.guid[:300],
+        title=row.title[:500],
+    )
+
+
+def _new_import(tautulli: TautulliServer, run: SyncRun, on_progress) -> _Import:
+    items = MediaItem.objects.filter(server_id=tautulli.plex_server_id)
+    active, known, guids = set(), set(), set()
+    for plex_id, guid, removed_at in items.values_list("plex_id", "guid", "removed_at"):
+        known.add(plex_id)
+        if removed_at is None:
+            active.add(plex_id)
+            if guid:
+                guids.add(guid)
+    return _Import(tautulli, run, on_progress, active, known, guids)
+
+
+def _window_read(client: TautulliClient, job: _Import, first: date, last: date) -> int | None:
+    """Read the plays that started on UTC days first..last; returns the rows the server matched.
+
+    Returns None without storing anything when the window holds too many rows for its span,
+    so the caller can re-plan it smaller (the first page is the only request lost).
+    """
+    start, matched = 0, 0
+    while True:
+        page = client.history_page(
+            start=start,
+            length=PAGE_SIZE,
+            after=first - timedelta(days=1),
+            before=last + timedelta(days=1),
+        )
+        matched = page.records_filtered
+        if start == 0 and matched > MAX_WINDOW_ROWS and last > first:
+            return None
+        job.store([r for r in page.rows if first <= utc_day(r.started) <= last])
+        start += page.raw_count
+        if page.raw_count < PAGE_SIZE or start >= matched:
+            return matched
+
+
+def _history_read(client: TautulliClient, job: _Import, since: date | None) -> date | None:
+    """Read every window from `since` (or the oldest play) to today; returns the first day."""
+    if since is None:
+        oldest = client.history_page(start=0, length=1, order_column="started", order_dir="asc")
+        if not oldest.rows:
+            return None
+        since = utc_day(oldest.rows[0].started)
+    end = timezone.now().astimezone(UTC).date() + timedelta(days=1)  # clock-skew margin
+    day, span = since, FIRST_WINDOW_DAYS
+    total_days = (end - since).days + 1
+    while day <= end:
+        last = min(day + timedelta(days=span - 1), end)
+        matched = _window_read(client, job, day, last)
+        days = (last - day).days + 1
+        if matched is None:  # too dense: shrink to the target density and retry
+            span = max(1, min(days - 1, days * WINDOW_ROWS // MAX_WINDOW_ROWS))
+            continue
+        day = last + timedelta(days=1)
+        per_day = matched / (days + 2)
+        span = max(1, min(MAX_WINDOW_DAYS, int(WINDOW_ROWS / per_day) if per_day else span * 4))
+        _progress(client, job, done=(day - since).days, total=total_days, label=f"{last}")
+    return since
+
+
+def _progress(client: TautulliClient, job: _Import, *, done: int, total: int, label: str) -> None:
+    sync_run_progress(
+        job.run,
+        progress_done=min(done, total),
+        progress_total=total,
+        progress_label=f"history up to {label}",
+        rows_fetched=job.rows_fetched,
+        pages_fetched=job.pages,
+        requests_made=client.requests_made,
+        unmatched=job.unmatched,
+    )
+    if job.on_progress:
+        job.on_progress(job.run)
+
+
+def _start_day(
+    tautulli: TautulliServer, *, full: bool, days_back: int | None
+) -> tuple[date | None, dict]:
+    """Where to start reading, and the previous run's options (empty for a first import)."""
+    previous = (
+        SyncRun.objects.filter(
+            kind=SyncRun.Kind.TAUTULLI, tautulli_server=tautulli, status=SyncRun.Status.SUCCESS
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+    last = previous.options if previous else {}
+    if not full and last.get("newest_started") is not None:
+        return utc_day(last["newest_started"]) - timedelta(days=1), last
+    if days_back is not None:
+        return timezone.now().astimezone(UTC).date() - timedelta(days=days_back), last
+    return None, last
+
+
+def tautulli_history_sync(
+    *,
+    tautulli: TautulliServer,
+    full: bool = False,
+    days_back: int | None = None,
+    trigger: str = "",
+    on_progress: ProgressCallback | None = None,
+) -> SyncRun:
+    """Import the server's watch history and refresh item statistics; returns the SyncRun.
+
+    Incremental unless `full` (or nothing succeeded before). Failures end the run as failed
+    with the reason; item statistics are then untouched. Raises SyncAlreadyRunning.
+    """
+    options = {"full": full, "days_back": days_back}
+    run = sync_run_start(
+        kind=SyncRun.Kind.TAUTULLI, tautulli_server=tautulli, trigger=trigger, options=options
+    )
+    job = _new_import(tautulli, run, on_progress)
+    plays = Play.objects.filter(tautulli=tautulli)
+    before = plays.count()
+    try:
+        since, previous = _start_day(tautulli, full=full, days_back=days_back)
+        rebuild = full or previous.get("newest_started") is None
+        with tautulli_client_for(tautulli) as client:
+            since = _history_read(client, job, since)
+            requests_made = client.requests_made
+        items_updated = _stats_apply(job, rebuild=rebuild)
+    except TautulliError as exc:
+        logger.warning("Tautulli sync of %s failed: %s", tautulli.name, exc)
+        return _finish(run, job, error=str(exc))
+    except Exception as exc:
+        logger.exception("Tautulli sync of %s failed unexpectedly", tautulli.name)
+        return _finish(run, job, error=f"Unexpected error: {type(exc).__name__}: {exc}")
+    newest = job.newest_started
+    if newest is None or (previous.get("newest_started") or 0) > newest:
+        newest = previous.get("newest_started")
+    return _finish(
+        run,
+        job,
+        items_updated=items_updated,
+        rows_created=plays.count() - before,
+        requests_made=requests_made,
+        options={
+            **options,
+            "since": since.isoformat() if since else None,
+            "newest_started": newest,
+        },
+    )
+
+
+def _finish(run: SyncRun, job: _Import, *, error: str = "", **fields) -> SyncRun:
+    fields.setdefault("requests_made", run.requests_made)
+    return sync_run_finish(
+        run,
+        error=error,
+        rows_fetched=job.rows_fetched,
+        pages_fetched=job.pages,
+        unmatched=job.unmatched,
+        **fields,
+    )
+
+
+@transaction.atomic
+def _stats_apply(job: _Import, *, rebuild: bool) -> int:
+    """Recompute statistics (all items, or the touched ones) and stamp the whole server."""
+    tautulli = job.tautulli
+    if rebuild:
+        updated = item_stats_rebuild(tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id)
+    else:
+        updated = item_stats_refresh(
+            tautulli_id=tautulli.pk,
+            server_id=tautulli.plex_server_id,
+            rating_keys=sorted(job.rating_keys),
+            guids=sorted(job.orphan_guids),
+        )
+    MediaItem.objects.filter(server_id=tautulli.plex_server_id).update(
+        tautulli_synced_at=timezone.now()
+    )
+    return updated
+
+
+def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> int:
+    """Re-read one item's history and refresh its statistics; returns the rows read.
+
+    Used by the play-stopped webhook: one cheap `rating_key=` query, no SyncRun.
+    """
+    job = _new_import(tautulli, SyncRun(), None)
+    with tautulli_client_for(tautulli) as client:
+        start = 0
+        while True:
+            page = client.history_page(start=start, length=PAGE_SIZE, rating_key=rating_key)
+            job.store(page.rows)
+            start += page.raw_count
+            if page.raw_count < PAGE_SIZE or start >= page.records_filtered:
+                break
+    with transaction.atomic():
+        item_stats_refresh(
+            tautulli_id=tautulli.pk,
+            server_id=tautulli.plex_server_id,
+            rating_keys=[rating_key],
+            guids=sorted(job.orphan_guids),
+        )
+    return job.rows_fetched
+
+
+def tautulli_sync_all(*, trigger: str = "") -> list[SyncRun]:
+    """Incremental sync of every enabled Tautulli server; a server already syncing is skipped."""
+    runs = []
+    for tautulli in TautulliServer.objects.filter(enabled=True).select_related("plex_server"):
+        try:
+            runs.append(tautulli_history_sync(tautulli=tautulli, trigger=trigger))
+        except SyncAlreadyRunning as exc:
+            logger.info("Skipping %s: %s", tautulli.name, exc)
+    return runs
