@@ -111,7 +111,7 @@ class TautulliClient:
         retry = Retry(
             total=retries,
             connect=retries,
-            read=0,
+            read=False,  # re-raise read timeouts as such: a slow server is not retried
             status=retries,
             other=0,
             backoff_factor=backoff,

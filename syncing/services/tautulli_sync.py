@@ -3,7 +3,7 @@
 Why it reads the way it does (docs/tautulli-api-notes.md): Tautulli loads EVERY row matching
 the filters and slices start/length in Python, so a page costs as much as its whole filtered
 set. We therefore read in date windows (`after`/`before`, inclusive, on the play's start day)
-sized to hold about WINDOW_ROWS rows, with one or two large pages per window.
+sized to hold about TAUTULLI_WINDOW_ROWS rows, with one or two large pages per window.
 
 Dates are compared in the Tautulli process's timezone, which the API does not expose. Windows
 are planned in UTC days and each query is widened by one day on each side (no timezone is more
@@ -32,9 +32,6 @@ from syncing.services.tautulli_stats import item_stats_rebuild, item_stats_refre
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 25_000
-WINDOW_ROWS = 20_000  # aim per window
-MAX_WINDOW_ROWS = 3 * PAGE_SIZE  # a denser window is re-planned smaller before storing
 FIRST_WINDOW_DAYS = 30
 MAX_WINDOW_DAYS = 366
 _PLAY_FIELDS = [
@@ -54,6 +51,16 @@ def tautulli_client_for(tautulli: TautulliServer) -> TautulliClient:
         retries=getattr(settings, "TAUTULLI_RETRIES", 3),
         backoff=getattr(settings, "TAUTULLI_BACKOFF", 0.5),
     )
+
+
+def _page_size() -> int:
+    """Rows per request (TAUTULLI_PAGE_SIZE): big, since a page costs its whole window."""
+    return getattr(settings, "TAUTULLI_PAGE_SIZE", 25_000)
+
+
+def _window_rows() -> int:
+    """Rows a date window should hold (TAUTULLI_WINDOW_ROWS); 3x that is re-planned smaller."""
+    return getattr(settings, "TAUTULLI_WINDOW_ROWS", 20_000)
 
 
 def utc_day(epoch: int) -> date:
@@ -135,27 +142,27 @@ def _new_import(tautulli: TautulliServer, run: SyncRun, on_progress) -> _Import:
     return _Import(tautulli, run, on_progress, active, known, guids)
 
 
-def _window_read(client: TautulliClient, job: _Import, first: date, last: date) -> int | None:
-    """Read the plays that started on UTC days first..last; returns the rows the server matched.
+def _window_read(client: TautulliClient, job: _Import, first: date, last: date) -> tuple[int, bool]:
+    """Read the plays that started on UTC days first..last: (rows the server matched, done).
 
-    Returns None without storing anything when the window holds too many rows for its span,
-    so the caller can re-plan it smaller (the first page is the only request lost).
+    Not done (nothing stored) when the window holds far more rows than planned, so the
+    caller re-plans it smaller; the first page is the only request lost.
     """
-    start, matched = 0, 0
+    start, matched, size = 0, 0, _page_size()
     while True:
         page = client.history_page(
             start=start,
-            length=PAGE_SIZE,
+            length=size,
             after=first - timedelta(days=1),
             before=last + timedelta(days=1),
         )
         matched = page.records_filtered
-        if start == 0 and matched > MAX_WINDOW_ROWS and last > first:
-            return None
+        if start == 0 and matched > 3 * _window_rows() and last > first:
+            return matched, False
         job.store([r for r in page.rows if first <= utc_day(r.started) <= last])
         start += page.raw_count
-        if page.raw_count < PAGE_SIZE or start >= matched:
-            return matched
+        if page.raw_count < size or start >= matched:
+            return matched, True
 
 
 def _history_read(client: TautulliClient, job: _Import, since: date | None) -> date | None:
@@ -170,14 +177,15 @@ def _history_read(client: TautulliClient, job: _Import, since: date | None) -> d
     total_days = (end - since).days + 1
     while day <= end:
         last = min(day + timedelta(days=span - 1), end)
-        matched = _window_read(client, job, day, last)
+        matched, done = _window_read(client, job, day, last)
         days = (last - day).days + 1
-        if matched is None:  # too dense: shrink to the target density and retry
-            span = max(1, min(days - 1, days * WINDOW_ROWS // MAX_WINDOW_ROWS))
+        per_day = matched / (days + 2)  # the query spans a day more on each side
+        planned = int(_window_rows() / per_day) if per_day else span * 4
+        if not done:  # too dense: re-plan this window smaller
+            span = max(1, min(days - 1, planned))
             continue
         day = last + timedelta(days=1)
-        per_day = matched / (days + 2)
-        span = max(1, min(MAX_WINDOW_DAYS, int(WINDOW_ROWS / per_day) if per_day else span * 4))
+        span = max(1, min(MAX_WINDOW_DAYS, planned))
         _progress(client, job, done=(day - since).days, total=total_days, label=f"{last}")
     return since
 
@@ -304,12 +312,12 @@ def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> int:
     """
     job = _new_import(tautulli, SyncRun(), None)
     with tautulli_client_for(tautulli) as client:
-        start = 0
+        start, size = 0, _page_size()
         while True:
-            page = client.history_page(start=start, length=PAGE_SIZE, rating_key=rating_key)
+            page = client.history_page(start=start, length=size, rating_key=rating_key)
             job.store(page.rows)
             start += page.raw_count
-            if page.raw_count < PAGE_SIZE or start >= page.records_filtered:
+            if page.raw_count < size or start >= page.records_filtered:
                 break
     with transaction.atomic():
         item_stats_refresh(
