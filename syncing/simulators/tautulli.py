@@ -66,6 +66,7 @@ class Fault:
     status: int | None = None  # HTTP status with an error envelope
     error: str | None = None  # HTTP 200 with result "error" and this message
     malformed: bool = False  # HTTP 200 with a body that is not JSON
+    body: bytes | None = None  # HTTP 200 with exactly this body
     delay: float = 0.0  # seconds to sleep before answering
     at: int = 0  # first request number (1-based) it applies to; 0 = the next one
     cmd: str | None = None  # only this command
@@ -125,7 +126,10 @@ class TautulliSimulator:
     def start(self) -> TautulliSimulator:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        server = self._server
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), daemon=True
+        )
         self._thread.start()
         return self
 
@@ -215,6 +219,8 @@ class TautulliSimulator:
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
+            if fault.body is not None:
+                return 200, fault.body
             if fault.malformed:
                 return 200, b'{"response": {"result": "success", "data": [{"row_id": 1,'
             if fault.status:
