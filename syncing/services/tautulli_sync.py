@@ -16,12 +16,13 @@ window was read: a failed run leaves them exactly as they were.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from media.models import MediaItem
@@ -41,6 +42,19 @@ _PLAY_FIELDS = [
 ]  # fmt: skip
 
 ProgressCallback = Callable[[SyncRun], None]
+
+
+def _upsert_sql() -> str:
+    """INSERT … ON CONFLICT (tautulli_id, row_id) DO UPDATE, valid on SQLite and PostgreSQL."""
+    q = connection.ops.quote_name  # "user" is a reserved word in PostgreSQL
+    names = ["tautulli_id", "row_id", *(Play._meta.get_field(f).column for f in _PLAY_FIELDS)]
+    columns = [q(n) for n in names]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+    return (
+        f"INSERT INTO {q(Play._meta.db_table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({columns[0]}, {columns[1]}) DO UPDATE SET {updates}"
+    )
 
 
 def tautulli_client_for(tautulli: TautulliServer) -> TautulliClient:
@@ -86,14 +100,7 @@ class _Import:
 
     def store(self, rows: list[HistoryRow]) -> None:
         """Upsert one page of plays and note the items they touch."""
-        plays = [_play(self.tautulli.pk, row) for row in rows]
-        Play.objects.bulk_create(
-            plays,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["tautulli", "row_id"],
-            update_fields=_PLAY_FIELDS,
-        )
+        plays_upsert(tautulli_id=self.tautulli.pk, rows=rows)
         for row in rows:
             key = row.rating_key
             self.rating_keys.add(key)
@@ -108,26 +115,41 @@ class _Import:
         self.pages += 1
 
 
-def _play(tautulli_id: int, row: HistoryRow) -> Play:
-    return Play(
-        tautulli_id=tautulli_id,
-        row_id=row.row_id,
-        reference_id=row.reference_id,
-        rating_key=row.rating_key,
-        parent_rating_key=row.parent_rating_key,
-        grandparent_rating_key=row.grandparent_rating_key,
-        media_type=row.media_type[:20],
-        user_id=row.user_id,
-        user=row.user[:200],
-        started=datetime.fromtimestamp(row.started, UTC),
-        stopped=datetime.fromtimestamp(row.stopped, UTC) if row.stopped is not None else None,
-        play_duration=row.play_duration,
-        paused_counter=row.paused_counter,
-        percent_complete=row.percent_complete,
-        watched_status=row.watched_status,
-        guid=row.guid[:300],
-        title=row.title[:500],
-    )
+def _epoch_adapter() -> Callable[[int | None], object]:
+    """epoch seconds -> the value the database stores for a DateTimeField.
+
+    SQLite keeps naive UTC text; formatting it directly is 5x cheaper than the generic
+    adapter, which matters at a million rows. Other backends get an aware datetime.
+    """
+    if connection.vendor == "sqlite" and str(connection.timezone) == "UTC":
+        fmt, gmtime = "%Y-%m-%d %H:%M:%S", time.gmtime
+        return lambda epoch: None if epoch is None else time.strftime(fmt, gmtime(epoch))
+    adapt = connection.ops.adapt_datetimefield_value
+    return lambda epoch: None if epoch is None else adapt(datetime.fromtimestamp(epoch, UTC))
+
+
+def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
+    """Insert or update plays on (tautulli, row_id) in one prepared, many-row statement.
+
+    Raw `INSERT … ON CONFLICT DO UPDATE` (same syntax on SQLite and PostgreSQL) instead of
+    bulk_create(update_conflicts=True): Django's per-field SQL compilation cost ~80 µs a
+    row, four times the cost of fetching and parsing it; this keeps a million-row import
+    within 2x of the fetch.
+    """
+    if not rows:
+        return
+    when = _epoch_adapter()
+    params = [
+        (
+            tautulli_id, r.row_id, r.reference_id, r.rating_key, r.parent_rating_key,
+            r.grandparent_rating_key, r.media_type[:20], r.user_id, r.user[:200], when(r.started),
+            when(r.stopped), r.play_duration, r.paused_counter, r.percent_complete,
+            r.watched_status, r.guid[:300], r.title[:500],
+        )
+        for r in rows
+    ]  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(_upsert_sql(), params)
 
 
 def _new_import(tautulli: TautulliServer, run: SyncRun, on_progress) -> _Import:
