@@ -269,10 +269,13 @@ def tautulli_history_sync(
     try:
         since, previous = _start_day(tautulli, full=full, days_back=days_back)
         rebuild = full or previous.get("newest_started") is None
+        clock = time.monotonic()
         with tautulli_client_for(tautulli) as client:
             since = _history_read(client, job, since)
             requests_made = client.requests_made
+        read_seconds, clock = time.monotonic() - clock, time.monotonic()
         items_updated = _stats_apply(job, rebuild=rebuild)
+        stats_seconds = time.monotonic() - clock
     except TautulliError as exc:
         logger.warning("Tautulli sync of %s failed: %s", tautulli.name, exc)
         return _finish(run, job, error=str(exc))
@@ -292,6 +295,7 @@ def tautulli_history_sync(
             **options,
             "since": since.isoformat() if since else None,
             "newest_started": newest,
+            "seconds": {"read": round(read_seconds, 2), "stats": round(stats_seconds, 2)},
         },
     )
 
