@@ -1,16 +1,11 @@
 """Tautulli history sync: every play of the server into tautulli_plays, then item statistics.
 
-Why it reads the way it does (docs/tautulli-api-notes.md): Tautulli loads EVERY row matching
-the filters and slices start/length in Python, so a page costs as much as its whole filtered
-set. We therefore read in date windows (`after`/`before`, inclusive, on the play's start day)
-sized to hold about TAUTULLI_WINDOW_ROWS rows, with one or two large pages per window.
-
-Dates are compared in the Tautulli process's timezone, which the API does not expose. Windows
-are planned in UTC days and each query is widened by one day on each side (no timezone is more
-than a day from UTC); only rows whose UTC start day lies inside the window are kept, so every
-row is taken exactly once. Rows are upserted on (tautulli, row_id), so overlaps and re-reads
-never double count, and statistics are recomputed from the stored table only after every
-window was read: a failed run leaves them exactly as they were.
+History is read with grouping=0 in date windows (see tautulli_windows for why and how), and
+rows are upserted on (tautulli, row_id), so window overlaps and re-reads never double count.
+Statistics are recomputed in SQL from the stored table (tautulli_stats) only after every
+window was read: a failed run may leave new plays stored, but item statistics exactly as
+they were. Incremental runs re-read from the day before the newest play of the last
+successful run.
 """
 
 from __future__ import annotations
@@ -30,11 +25,16 @@ from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
 from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
 from syncing.services.tautulli_stats import item_stats_rebuild, item_stats_refresh
+from syncing.services.tautulli_windows import (
+    history_batches,
+    history_oldest_day,
+    page_size,
+    prefetched,
+    utc_day,
+)
 
 logger = logging.getLogger(__name__)
 
-FIRST_WINDOW_DAYS = 30
-MAX_WINDOW_DAYS = 366
 _PLAY_FIELDS = [
     "reference_id", "rating_key", "parent_rating_key", "grandparent_rating_key", "media_type",
     "user_id", "user", "started", "stopped", "play_duration", "paused_counter",
@@ -67,20 +67,6 @@ def tautulli_client_for(tautulli: TautulliServer) -> TautulliClient:
     )
 
 
-def _page_size() -> int:
-    """Rows per request (TAUTULLI_PAGE_SIZE): big, since a page costs its whole window."""
-    return getattr(settings, "TAUTULLI_PAGE_SIZE", 25_000)
-
-
-def _window_rows() -> int:
-    """Rows a date window should hold (TAUTULLI_WINDOW_ROWS); 3x that is re-planned smaller."""
-    return getattr(settings, "TAUTULLI_WINDOW_ROWS", 20_000)
-
-
-def utc_day(epoch: int) -> date:
-    return datetime.fromtimestamp(epoch, UTC).date()
-
-
 @dataclass
 class _Import:
     """What one run read: counters for the SyncRun and the keys whose stats must change."""
@@ -103,7 +89,8 @@ class _Import:
         plays_upsert(tautulli_id=self.tautulli.pk, rows=rows)
         for row in rows:
             key = row.rating_key
-            self.rating_keys.add(key)
+            if key is not None:
+                self.rating_keys.add(key)
             if key not in self.active_keys:
                 if row.guid:
                     self.orphan_guids.add(row.guid)
@@ -164,51 +151,15 @@ def _new_import(tautulli: TautulliServer, run: SyncRun, on_progress) -> _Import:
     return _Import(tautulli, run, on_progress, active, known, guids)
 
 
-def _window_read(client: TautulliClient, job: _Import, first: date, last: date) -> tuple[int, bool]:
-    """Read the plays that started on UTC days first..last: (rows the server matched, done).
-
-    Not done (nothing stored) when the window holds far more rows than planned, so the
-    caller re-plans it smaller; the first page is the only request lost.
-    """
-    start, matched, size = 0, 0, _page_size()
-    while True:
-        page = client.history_page(
-            start=start,
-            length=size,
-            after=first - timedelta(days=1),
-            before=last + timedelta(days=1),
-        )
-        matched = page.records_filtered
-        if start == 0 and matched > 3 * _window_rows() and last > first:
-            return matched, False
-        job.store([r for r in page.rows if first <= utc_day(r.started) <= last])
-        start += page.raw_count
-        if page.raw_count < size or start >= matched:
-            return matched, True
-
-
 def _history_read(client: TautulliClient, job: _Import, since: date | None) -> date | None:
-    """Read every window from `since` (or the oldest play) to today; returns the first day."""
+    """Store every play from `since` (or the oldest play) to today; returns the first day."""
+    since = since or history_oldest_day(client)
     if since is None:
-        oldest = client.history_page(start=0, length=1, order_column="started", order_dir="asc")
-        if not oldest.rows:
-            return None
-        since = utc_day(oldest.rows[0].started)
-    end = timezone.now().astimezone(UTC).date() + timedelta(days=1)  # clock-skew margin
-    day, span = since, FIRST_WINDOW_DAYS
-    total_days = (end - since).days + 1
-    while day <= end:
-        last = min(day + timedelta(days=span - 1), end)
-        matched, done = _window_read(client, job, day, last)
-        days = (last - day).days + 1
-        per_day = matched / (days + 2)  # the query spans a day more on each side
-        planned = int(_window_rows() / per_day) if per_day else span * 4
-        if not done:  # too dense: re-plan this window smaller
-            span = max(1, min(days - 1, planned))
-            continue
-        day = last + timedelta(days=1)
-        span = max(1, min(MAX_WINDOW_DAYS, planned))
-        _progress(client, job, done=(day - since).days, total=total_days, label=f"{last}")
+        return None
+    until = timezone.now().astimezone(UTC).date() + timedelta(days=1)  # clock-skew margin
+    for batch in prefetched(history_batches(client, since=since, until=until)):
+        job.store(batch.rows)
+        _progress(client, job, done=batch.days_done, total=batch.days_total, label=f"{batch.up_to}")
     return since
 
 
@@ -338,7 +289,7 @@ def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> int:
     """
     job = _new_import(tautulli, SyncRun(), None)
     with tautulli_client_for(tautulli) as client:
-        start, size = 0, _page_size()
+        start, size = 0, page_size()
         while True:
             page = client.history_page(start=start, length=size, rating_key=rating_key)
             job.store(page.rows)
