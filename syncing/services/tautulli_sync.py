@@ -14,16 +14,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from media.models import MediaItem
 from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
 from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
+from syncing.services.tautulli_plays import plays_upsert
 from syncing.services.tautulli_stats import item_stats_rebuild, item_stats_refresh
 from syncing.services.tautulli_windows import (
     history_batches,
@@ -35,26 +36,7 @@ from syncing.services.tautulli_windows import (
 
 logger = logging.getLogger(__name__)
 
-_PLAY_FIELDS = [
-    "reference_id", "rating_key", "parent_rating_key", "grandparent_rating_key", "media_type",
-    "user_id", "user", "started", "stopped", "play_duration", "paused_counter",
-    "percent_complete", "watched_status", "guid", "title",
-]  # fmt: skip
-
 ProgressCallback = Callable[[SyncRun], None]
-
-
-def _upsert_sql() -> str:
-    """INSERT … ON CONFLICT (tautulli_id, row_id) DO UPDATE, valid on SQLite and PostgreSQL."""
-    q = connection.ops.quote_name  # "user" is a reserved word in PostgreSQL
-    names = ["tautulli_id", "row_id", *(Play._meta.get_field(f).column for f in _PLAY_FIELDS)]
-    columns = [q(n) for n in names]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
-    return (
-        f"INSERT INTO {q(Play._meta.db_table)} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({columns[0]}, {columns[1]}) DO UPDATE SET {updates}"
-    )
 
 
 def tautulli_client_for(tautulli: TautulliServer) -> TautulliClient:
@@ -100,43 +82,6 @@ class _Import:
                 self.newest_started = row.started
         self.rows_fetched += len(rows)
         self.pages += 1
-
-
-def _epoch_adapter() -> Callable[[int | None], object]:
-    """epoch seconds -> the value the database stores for a DateTimeField.
-
-    SQLite keeps naive UTC text; formatting it directly is 5x cheaper than the generic
-    adapter, which matters at a million rows. Other backends get an aware datetime.
-    """
-    if connection.vendor == "sqlite" and str(connection.timezone) == "UTC":
-        fmt, gmtime = "%Y-%m-%d %H:%M:%S", time.gmtime
-        return lambda epoch: None if epoch is None else time.strftime(fmt, gmtime(epoch))
-    adapt = connection.ops.adapt_datetimefield_value
-    return lambda epoch: None if epoch is None else adapt(datetime.fromtimestamp(epoch, UTC))
-
-
-def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
-    """Insert or update plays on (tautulli, row_id) in one prepared, many-row statement.
-
-    Raw `INSERT … ON CONFLICT DO UPDATE` (same syntax on SQLite and PostgreSQL) instead of
-    bulk_create(update_conflicts=True): Django's per-field SQL compilation cost ~80 µs a
-    row, four times the cost of fetching and parsing it; this keeps a million-row import
-    within 2x of the fetch.
-    """
-    if not rows:
-        return
-    when = _epoch_adapter()
-    params = [
-        (
-            tautulli_id, r.row_id, r.reference_id, r.rating_key, r.parent_rating_key,
-            r.grandparent_rating_key, r.media_type[:20], r.user_id, r.user[:200], when(r.started),
-            when(r.stopped), r.play_duration, r.paused_counter, r.percent_complete,
-            r.watched_status, r.guid[:300], r.title[:500],
-        )
-        for r in rows
-    ]  # fmt: skip
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(_upsert_sql(), params)
 
 
 def _new_import(tautulli: TautulliServer, run: SyncRun, on_progress) -> _Import:
