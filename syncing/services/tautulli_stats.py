@@ -1,95 +1,112 @@
 """Per-item watch statistics recomputed in SQL from the stored plays (tautulli_plays).
 
-For each movie/episode of the Plex server, from the WHOLE play table (never by adding deltas,
-so re-reading rows can never double count):
+For each movie/episode in scope, from the WHOLE play table (never by adding deltas, so
+re-reading rows can never double count):
   total_play_count          COUNT(DISTINCT reference_id): a resumed session is one play
-  total_watch_time_seconds  SUM(play_duration): pauses are already excluded by Tautulli
+  total_watch_time_seconds  SUM(play_duration): Tautulli already excludes pauses
   last_watched_at           MAX(started), by any user
-A play belongs to the item whose plex_id is its rating_key; a play whose rating key matches no
-current item belongs to the current item with the same GUID (the item came back under a new
-rating key). Removed items keep the plays of their own rating key.
+A play belongs to the item whose plex_id is its rating_key. A play whose rating key matches
+no current item ("orphan") also counts for the current item with the same GUID: the title
+came back under a new rating key. Removed items keep the plays of their own rating key.
+
+Two statements per chunk of items, each using one index: by rating key for every item, then
+by GUID only for the few items that orphan plays point to (an OR of both in one subquery
+made PostgreSQL scan the play table).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from django.db import connection
+from django.db.models import Q
 
 from media.models import MediaItem
 from syncing.models import Play
 
-CHUNK = 500  # values per IN list: far below every backend's parameter limit
+CHUNK = 500  # ids per IN list: far below every backend's parameter limit
 
 _ITEMS, _PLAYS = MediaItem._meta.db_table, Play._meta.db_table
-_BY_KEY = "p.tautulli_id = %s AND p.rating_key = {items}.plex_id"
-_BY_GUID = (
-    "p.tautulli_id = %s AND {items}.guid <> '' AND p.guid = {items}.guid AND NOT EXISTS ("
-    "SELECT 1 FROM {items} a WHERE a.server_id = {items}.server_id "
+_ORPHAN = (
+    f"NOT EXISTS (SELECT 1 FROM {_ITEMS} a WHERE a.server_id = %s "
     "AND a.plex_id = p.rating_key AND a.removed_at IS NULL)"
 )
-_UPDATE = """
-UPDATE {items} SET
-  total_play_count = COALESCE((
-    SELECT COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)) FROM {plays} p WHERE {match}), 0),
-  total_watch_time_seconds = COALESCE((
-    SELECT SUM(p.play_duration) FROM {plays} p WHERE {match}), 0),
-  last_watched_at = (SELECT MAX(p.started) FROM {plays} p WHERE {match})
-WHERE server_id = %s AND type IN ('movie', 'episode') AND {scope}
+_BY_KEY = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.rating_key = {_ITEMS}.plex_id"
+_BY_GUID = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.guid = {_ITEMS}.guid AND {_ORPHAN}"
+_COUNT = "SELECT COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)) "
+_SET_BY_KEY = f"""
+UPDATE {_ITEMS} SET
+  total_play_count = COALESCE(({_COUNT}{_BY_KEY}), 0),
+  total_watch_time_seconds = COALESCE((SELECT SUM(p.play_duration) {_BY_KEY}), 0),
+  last_watched_at = (SELECT MAX(p.started) {_BY_KEY})
+WHERE id IN ({{ids}})
 """
+_ADD_BY_GUID = f"""
+UPDATE {_ITEMS} SET
+  total_play_count = total_play_count + COALESCE(({_COUNT}{_BY_GUID}), 0),
+  total_watch_time_seconds = total_watch_time_seconds
+    + COALESCE((SELECT SUM(p.play_duration) {_BY_GUID}), 0),
+  last_watched_at = CASE
+    WHEN last_watched_at IS NULL OR (SELECT MAX(p.started) {_BY_GUID}) > last_watched_at
+    THEN COALESCE((SELECT MAX(p.started) {_BY_GUID}), last_watched_at)
+    ELSE last_watched_at END
+WHERE id IN ({{ids}})
+"""
+_ORPHAN_GUIDS = (
+    f"SELECT DISTINCT p.guid FROM {_PLAYS} p WHERE p.tautulli_id = %s "
+    f"AND p.guid IN ({{guids}}) AND {_ORPHAN}"
+)
 
 
-def _statement(*, active: bool, scope: str) -> str:
-    match = f"(({_BY_KEY}) OR ({_BY_GUID}))" if active else _BY_KEY
-    state = "removed_at IS NULL" if active else "removed_at IS NOT NULL"
-    sql = _UPDATE.format(
-        items="{items}", plays="{plays}", match=match, scope=f"{state} AND {scope}"
-    )
-    return sql.format(items=_ITEMS, plays=_PLAYS)
-
-
-def _run(*, tautulli_id: int, server_id: int, scope: str, scope_params: list) -> int:
-    updated = 0
-    with connection.cursor() as cursor:
-        for active in (True, False):
-            per_match = 2 if active else 1
-            params = [tautulli_id] * (3 * per_match) + [server_id, *scope_params]
-            cursor.execute(_statement(active=active, scope=scope), params)
-            updated += max(cursor.rowcount, 0)
-    return updated
-
-
-def _chunks(values: Iterable, size: int = CHUNK) -> Iterable[list]:
+def _chunks(values: Iterable, size: int = CHUNK) -> Iterator[list]:
     it = iter(values)
     while chunk := list(islice(it, size)):
         yield chunk
 
 
-def item_stats_rebuild(*, tautulli_id: int, server_id: int) -> int:
-    """Recompute every movie/episode of the server (no plays → 0 / None); returns the count."""
-    return _run(tautulli_id=tautulli_id, server_id=server_id, scope="1 = 1", scope_params=[])
+def _marks(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
-def item_stats_refresh(
-    *, tautulli_id: int, server_id: int, rating_keys: Iterable[int], guids: Iterable[str]
-) -> int:
-    """Recompute the items touched by these plays, plus items never computed before.
+def _chunk_recompute(cursor, *, tautulli_id: int, server_id: int, items: list[tuple]) -> None:
+    ids = [pk for pk, _guid, _removed in items]
+    cursor.execute(_SET_BY_KEY.format(ids=_marks(ids)), [tautulli_id] * 3 + ids)
+    guids = sorted({guid for _pk, guid, removed in items if guid and removed is None})
+    if not guids:
+        return
+    cursor.execute(_ORPHAN_GUIDS.format(guids=_marks(guids)), [tautulli_id, *guids, server_id])
+    orphan = {guid for (guid,) in cursor.fetchall()}
+    targets = [pk for pk, guid, removed in items if guid in orphan and removed is None]
+    if targets:
+        params = [tautulli_id, server_id] * 4 + targets  # four GUID subqueries
+        cursor.execute(_ADD_BY_GUID.format(ids=_marks(targets)), params)
+
+
+def item_stats_recompute(*, tautulli_id: int, server_id: int, scope: Q | None = None) -> int:
+    """Recompute the server's movies/episodes matching `scope` (None: all); returns how many.
+
+    Items with no plays get 0 / 0 / NULL.
+    """
+    items = MediaItem.objects.filter(server_id=server_id, type__in=["movie", "episode"])
+    if scope is not None:
+        items = items.filter(scope)
+    rows = list(items.order_by("pk").values_list("pk", "guid", "removed_at"))
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            _chunk_recompute(cursor, tautulli_id=tautulli_id, server_id=server_id, items=chunk)
+    return len(rows)
+
+
+def item_stats_scope(*, rating_keys: Iterable[int], guids: Iterable[str]) -> Q:
+    """Items touched by plays with these keys / orphan GUIDs, plus items never computed.
 
     Items whose `tautulli_synced_at` is NULL arrived since the last sync (perhaps a known
     title back under a new rating key), so their history is looked up too.
     """
-    updated = _run(
-        tautulli_id=tautulli_id,
-        server_id=server_id,
-        scope="tautulli_synced_at IS NULL",
-        scope_params=[],
-    )
-    for column, values in (("plex_id", rating_keys), ("guid", (g for g in guids if g))):
-        for chunk in _chunks(values):
-            marks = ", ".join(["%s"] * len(chunk))
-            scope = f"tautulli_synced_at IS NOT NULL AND {column} IN ({marks})"
-            updated += _run(
-                tautulli_id=tautulli_id, server_id=server_id, scope=scope, scope_params=chunk
-            )
-    return updated
+    scope = Q(tautulli_synced_at__isnull=True)
+    for chunk in _chunks(rating_keys):
+        scope |= Q(plex_id__in=chunk)
+    for chunk in _chunks(g for g in guids if g):
+        scope |= Q(guid__in=chunk)
+    return scope

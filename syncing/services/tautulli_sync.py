@@ -18,6 +18,7 @@ from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from media.models import MediaItem
@@ -25,7 +26,7 @@ from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
 from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
 from syncing.services.tautulli_plays import plays_upsert
-from syncing.services.tautulli_stats import item_stats_rebuild, item_stats_refresh
+from syncing.services.tautulli_stats import item_stats_recompute, item_stats_scope
 from syncing.services.tautulli_windows import (
     history_batches,
     history_oldest_day,
@@ -212,15 +213,12 @@ def _finish(run: SyncRun, job: _Import, *, error: str = "", **fields) -> SyncRun
 def _stats_apply(job: _Import, *, rebuild: bool) -> int:
     """Recompute statistics (all items, or the touched ones) and stamp the whole server."""
     tautulli = job.tautulli
-    if rebuild:
-        updated = item_stats_rebuild(tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id)
-    else:
-        updated = item_stats_refresh(
-            tautulli_id=tautulli.pk,
-            server_id=tautulli.plex_server_id,
-            rating_keys=sorted(job.rating_keys),
-            guids=sorted(job.orphan_guids),
-        )
+    scope = None
+    if not rebuild:
+        scope = item_stats_scope(rating_keys=job.rating_keys, guids=job.orphan_guids)
+    updated = item_stats_recompute(
+        tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope
+    )
     MediaItem.objects.filter(server_id=tautulli.plex_server_id).update(
         tautulli_synced_at=timezone.now()
     )
@@ -242,11 +240,10 @@ def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> int:
             if page.raw_count < size or start >= page.records_filtered:
                 break
     with transaction.atomic():
-        item_stats_refresh(
+        item_stats_recompute(
             tautulli_id=tautulli.pk,
             server_id=tautulli.plex_server_id,
-            rating_keys=[rating_key],
-            guids=sorted(job.orphan_guids),
+            scope=Q(plex_id=rating_key) | Q(guid__in=sorted(job.orphan_guids)),
         )
     return job.rows_fetched
 
