@@ -18,18 +18,27 @@ _PLAY_FIELDS = [
 ]  # fmt: skip
 
 
-MULTI_ROWS = 1000  # rows per multi-row INSERT (17k parameters, under PostgreSQL's 65,535)
+def _names() -> list[str]:
+    return ["tautulli", "row_id", *_PLAY_FIELDS]
 
 
-def _upsert_sql(rows: int = 1) -> str:
-    """INSERT … ON CONFLICT (tautulli_id, row_id) DO UPDATE, valid on SQLite and PostgreSQL."""
+def _upsert_sql(*, unnest: bool = False) -> str:
+    """INSERT … ON CONFLICT (tautulli_id, row_id) DO UPDATE, valid on SQLite and PostgreSQL.
+
+    With `unnest`, (PostgreSQL) each column arrives as one array, so a whole page is one
+    statement with 17 parameters.
+    """
     q = connection.ops.quote_name  # "user" is a reserved word in PostgreSQL
-    names = ["tautulli_id", "row_id", *(Play._meta.get_field(f).column for f in _PLAY_FIELDS)]
-    columns = [q(n) for n in names]
+    fields = [Play._meta.get_field(n) for n in _names()]
+    columns = [q(f.column) for f in fields]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
-    values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * rows)
+    if unnest:
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        source = f"SELECT * FROM unnest({arrays})"
+    else:
+        source = f"VALUES ({', '.join(['%s'] * len(columns))})"
     return (
-        f"INSERT INTO {q(Play._meta.db_table)} ({', '.join(columns)}) VALUES {values} "
+        f"INSERT INTO {q(Play._meta.db_table)} ({', '.join(columns)}) {source} "
         f"ON CONFLICT ({columns[0]}, {columns[1]}) DO UPDATE SET {updates}"
     )
 
@@ -53,8 +62,9 @@ def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
     Raw `INSERT … ON CONFLICT DO UPDATE` (same syntax on SQLite and PostgreSQL) instead of
     bulk_create(update_conflicts=True): Django's per-field SQL compilation cost ~80 µs a
     row, four times the cost of fetching and parsing it. SQLite runs one prepared statement
-    per row (executemany, cheapest there); PostgreSQL gets multi-row statements, since a
-    round trip per row would dominate.
+    per row (executemany, cheapest there); PostgreSQL gets the page as column arrays in one
+    statement (a statement per row cost 150 µs; a 1,000-row VALUES list spent its time in
+    psycopg's placeholder parsing).
     """
     if not rows:
         return
@@ -69,9 +79,9 @@ def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
         for r in {r.row_id: r for r in rows}.values()  # one row_id twice would fail in PG
     ]  # fmt: skip
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _upsert_sql(unnest=True), [list(col) for col in zip(*params, strict=True)]
+            )
+        else:
             cursor.executemany(_upsert_sql(), params)
-            return
-        for n in range(0, len(params), MULTI_ROWS):
-            chunk = params[n : n + MULTI_ROWS]
-            cursor.execute(_upsert_sql(len(chunk)), [v for row in chunk for v in row])

@@ -98,6 +98,18 @@ def item_stats_recompute(*, tautulli_id: int, server_id: int, scope: Q | None = 
     return len(rows)
 
 
+def play_tables_analyze() -> None:
+    """Refresh PostgreSQL's planner statistics after a bulk import.
+
+    Autovacuum lags behind a million fresh rows; with its stale estimates the orphan check
+    became a nested loop over every item for every play (14 s per chunk instead of 30 ms).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_PLAYS}")
+            cursor.execute(f"ANALYZE {_ITEMS}")
+
+
 def item_stats_scope(*, rating_keys: Iterable[int], guids: Iterable[str]) -> Q:
     """Items touched by plays with these keys / orphan GUIDs, plus items never computed.
 

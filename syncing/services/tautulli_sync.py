@@ -26,7 +26,11 @@ from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
 from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
 from syncing.services.tautulli_plays import plays_upsert
-from syncing.services.tautulli_stats import item_stats_recompute, item_stats_scope
+from syncing.services.tautulli_stats import (
+    item_stats_recompute,
+    item_stats_scope,
+    play_tables_analyze,
+)
 from syncing.services.tautulli_windows import (
     history_batches,
     history_oldest_day,
@@ -36,6 +40,8 @@ from syncing.services.tautulli_windows import (
 )
 
 logger = logging.getLogger(__name__)
+
+ANALYZE_AFTER_ROWS = 10_000  # a bigger import refreshes the planner's statistics first
 
 ProgressCallback = Callable[[SyncRun], None]
 
@@ -213,6 +219,8 @@ def _finish(run: SyncRun, job: _Import, *, error: str = "", **fields) -> SyncRun
 def _stats_apply(job: _Import, *, rebuild: bool) -> int:
     """Recompute statistics (all items, or the touched ones) and stamp the whole server."""
     tautulli = job.tautulli
+    if job.rows_fetched >= ANALYZE_AFTER_ROWS:
+        play_tables_analyze()
     scope = None
     if not rebuild:
         scope = item_stats_scope(rating_keys=job.rating_keys, guids=job.orphan_guids)
