@@ -316,3 +316,27 @@ def test_sync_all_runs_every_enabled_server(sim, tautulli, plex, movie):
     assert [(r.tautulli_server_id, r.status, r.trigger) for r in runs] == [
         (tautulli.pk, SyncRun.Status.SUCCESS, "schedule")
     ]
+
+
+def test_removed_item_keeps_its_plays_and_the_new_one_gets_them_by_guid(sim, tautulli, plex, movie):
+    sim.add_play(target=target_of(movie), user="alice", started=utc(10), play_seconds=4000)
+    tautulli_history_sync(tautulli=tautulli)
+    movie.removed_at = utc(1)
+    movie.save()
+    again = factories.item(server=plex, type="movie", guid=movie.guid)
+    sim.add_play(target=target_of(again), user="bob", started=utc(1), play_seconds=3000)
+
+    run = tautulli_history_sync(tautulli=tautulli)
+
+    assert run.unmatched == 0
+    assert stats(movie, again) == [(1, 4000, utc(10)), (2, 7000, utc(1))]
+
+
+def test_guid_never_pulls_plays_from_another_current_item(sim, tautulli, plex, movie):
+    copy = factories.item(server=plex, type="movie", guid=movie.guid)  # e.g. a 4K edition
+    sim.add_play(target=target_of(movie), user="alice", started=utc(3), play_seconds=4000)
+    sim.add_play(target=target_of(copy), user="bob", started=utc(2), play_seconds=1000)
+
+    tautulli_history_sync(tautulli=tautulli)
+
+    assert stats(movie, copy) == [(1, 4000, utc(3)), (1, 1000, utc(2))]
