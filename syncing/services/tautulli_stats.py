@@ -34,29 +34,26 @@ _ORPHAN = (
 )
 _BY_KEY = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.rating_key = {_ITEMS}.plex_id"
 _BY_GUID = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.guid = {_ITEMS}.guid AND {_ORPHAN}"
-_COUNT = "SELECT COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)) "
+# One row-valued subquery per item (SQLite >= 3.15 and PostgreSQL): a lone MAX(started) let
+# SQLite walk the whole started index instead of the item's few plays.
 _SET_BY_KEY = f"""
-UPDATE {_ITEMS} SET
-  total_play_count = COALESCE(({_COUNT}{_BY_KEY}), 0),
-  total_watch_time_seconds = COALESCE((SELECT SUM(p.play_duration) {_BY_KEY}), 0),
-  last_watched_at = (SELECT MAX(p.started) {_BY_KEY})
+UPDATE {_ITEMS} SET (total_play_count, total_watch_time_seconds, last_watched_at) = (
+  SELECT COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)), COALESCE(SUM(p.play_duration), 0),
+         MAX(p.started)
+  {_BY_KEY})
 WHERE id IN ({{ids}})
 """
 _ADD_BY_GUID = f"""
-UPDATE {_ITEMS} SET
-  total_play_count = total_play_count + COALESCE(({_COUNT}{_BY_GUID}), 0),
-  total_watch_time_seconds = total_watch_time_seconds
-    + COALESCE((SELECT SUM(p.play_duration) {_BY_GUID}), 0),
-  last_watched_at = CASE
-    WHEN last_watched_at IS NULL OR (SELECT MAX(p.started) {_BY_GUID}) > last_watched_at
-    THEN COALESCE((SELECT MAX(p.started) {_BY_GUID}), last_watched_at)
-    ELSE last_watched_at END
+UPDATE {_ITEMS} SET (total_play_count, total_watch_time_seconds, last_watched_at) = (
+  SELECT {_ITEMS}.total_play_count + COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)),
+         {_ITEMS}.total_watch_time_seconds + COALESCE(SUM(p.play_duration), 0),
+         CASE WHEN {_ITEMS}.last_watched_at IS NULL OR MAX(p.started) > {_ITEMS}.last_watched_at
+              THEN COALESCE(MAX(p.started), {_ITEMS}.last_watched_at)
+              ELSE {_ITEMS}.last_watched_at END
+  {_BY_GUID})
 WHERE id IN ({{ids}})
 """
-_ORPHAN_GUIDS = (
-    f"SELECT DISTINCT p.guid FROM {_PLAYS} p WHERE p.tautulli_id = %s "
-    f"AND p.guid IN ({{guids}}) AND {_ORPHAN}"
-)
+_ORPHAN_GUIDS = f"SELECT DISTINCT p.guid FROM {_PLAYS} p WHERE p.tautulli_id = %s AND {{where}}"
 
 
 def _chunks(values: Iterable, size: int = CHUNK) -> Iterator[list]:
@@ -69,17 +66,32 @@ def _marks(values: list) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _chunk_recompute(cursor, *, tautulli_id: int, server_id: int, items: list[tuple]) -> None:
+def _orphan_guids(cursor, *, tautulli_id: int, server_id: int, guids: list[str] | None) -> set:
+    """GUIDs of plays whose rating key is no current item (among `guids`, or all)."""
+    if guids is None:
+        where, params = f"p.guid <> '' AND {_ORPHAN}", [tautulli_id, server_id]
+    else:
+        where, params = (
+            f"p.guid IN ({_marks(guids)}) AND {_ORPHAN}",
+            [tautulli_id, *guids, server_id],
+        )
+    cursor.execute(_ORPHAN_GUIDS.format(where=where), params)
+    return {guid for (guid,) in cursor.fetchall()}
+
+
+def _chunk_recompute(
+    cursor, *, tautulli_id: int, server_id: int, items: list[tuple], orphan: set | None
+) -> None:
     ids = [pk for pk, _guid, _removed in items]
-    cursor.execute(_SET_BY_KEY.format(ids=_marks(ids)), [tautulli_id] * 3 + ids)
+    cursor.execute(_SET_BY_KEY.format(ids=_marks(ids)), [tautulli_id, *ids])
     guids = sorted({guid for _pk, guid, removed in items if guid and removed is None})
     if not guids:
         return
-    cursor.execute(_ORPHAN_GUIDS.format(guids=_marks(guids)), [tautulli_id, *guids, server_id])
-    orphan = {guid for (guid,) in cursor.fetchall()}
+    if orphan is None:
+        orphan = _orphan_guids(cursor, tautulli_id=tautulli_id, server_id=server_id, guids=guids)
     targets = [pk for pk, guid, removed in items if guid in orphan and removed is None]
     if targets:
-        params = [tautulli_id, server_id] * 4 + targets  # four GUID subqueries
+        params = [tautulli_id, server_id, *targets]
         cursor.execute(_ADD_BY_GUID.format(ids=_marks(targets)), params)
 
 
@@ -92,9 +104,12 @@ def item_stats_recompute(*, tautulli_id: int, server_id: int, scope: Q | None = 
     if scope is not None:
         items = items.filter(scope)
     rows = list(items.order_by("pk").values_list("pk", "guid", "removed_at"))
+    ids = {"tautulli_id": tautulli_id, "server_id": server_id}
     with connection.cursor() as cursor:
+        # Everything: one pass over the plays finds every orphan GUID; a scope: per chunk.
+        orphan = _orphan_guids(cursor, **ids, guids=None) if scope is None else None
         for chunk in _chunks(rows):
-            _chunk_recompute(cursor, tautulli_id=tautulli_id, server_id=server_id, items=chunk)
+            _chunk_recompute(cursor, **ids, items=chunk, orphan=orphan)
     return len(rows)
 
 
