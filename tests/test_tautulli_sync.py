@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -226,13 +227,15 @@ def test_plays_near_midnight_in_the_server_timezone_are_not_missed(fast_tautulli
         sim.add_play(target=mv, user="b", started=utc(7, hour=23, minute=55), play_seconds=700)
         first = tautulli_history_sync(tautulli=tautulli, days_back=7)
         assert first.rows_fetched == 2
-        # Later: a play that started just after UTC midnight on the overlap day, one a
-        # minute ago (already "tomorrow" in Kiritimati).
+        # Later: a play that started just after UTC midnight on the overlap day (the
+        # previous local day west of UTC), and one a minute ago (from 10:00 UTC on, already
+        # tomorrow in Kiritimati).
+        recent = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
         sim.add_play(target=mv, user="c", started=utc(8, hour=0, minute=1), play_seconds=800)
-        sim.add_play(target=mv, user="d", started=utc(0, hour=0), play_seconds=900)
+        sim.add_play(target=mv, user="d", started=recent, play_seconds=900)
         second = tautulli_history_sync(tautulli=tautulli)
     assert second.rows_created == 2
-    assert stats(movie) == [(4, 3000, utc(0, hour=0))]
+    assert stats(movie) == [(4, 3000, recent)]
 
 
 @pytest.fixture
