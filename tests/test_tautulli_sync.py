@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from syncing.clients.tautulli import TautulliError
 from syncing.models import Play, SyncRun
 from syncing.runs import SyncAlreadyRunning, sync_run_start
 from syncing.services.tautulli_sync import (
@@ -343,3 +344,15 @@ def test_guid_never_pulls_plays_from_another_current_item(sim, tautulli, plex, m
     tautulli_history_sync(tautulli=tautulli)
 
     assert stats(movie, copy) == [(1, 4000, utc(3)), (1, 1000, utc(2))]
+
+
+def test_item_sync_failure_raises_a_clear_error_and_changes_nothing(sim, tautulli, movie):
+    sim.add_play(target=target_of(movie), started=utc(4), play_seconds=3000)
+    tautulli_history_sync(tautulli=tautulli)
+    sim.add_play(target=target_of(movie), user="bob", started=utc(1))
+    sim.fault(malformed=True, cmd="get_history")
+
+    with pytest.raises(TautulliError, match="malformed JSON"):
+        tautulli_item_sync(tautulli=tautulli, rating_key=movie.plex_id)
+
+    assert stats(movie) == [(1, 3000, utc(4))]
