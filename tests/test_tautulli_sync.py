@@ -356,3 +356,20 @@ def test_item_sync_failure_raises_a_clear_error_and_changes_nothing(sim, tautull
         tautulli_item_sync(tautulli=tautulli, rating_key=movie.plex_id)
 
     assert stats(movie) == [(1, 3000, utc(4))]
+
+
+def test_a_queued_sync_now_run_is_adopted(sim, tautulli, movie):
+    sim.add_play(target=target_of(movie), started=utc(2), play_seconds=2500)
+    queued = sync_run_start(
+        kind=SyncRun.Kind.TAUTULLI,
+        tautulli_server=tautulli,
+        trigger="admin",
+        options={"full": True},
+        status=SyncRun.Status.QUEUED,
+    )
+
+    run = tautulli_history_sync(tautulli=tautulli, trigger="admin", run_id=queued.pk, full=True)
+
+    assert run.pk == queued.pk and run.status == SyncRun.Status.SUCCESS
+    assert SyncRun.objects.count() == 1
+    assert stats(movie) == [(1, 2500, utc(2))]

@@ -156,15 +156,21 @@ def tautulli_history_sync(
     days_back: int | None = None,
     trigger: str = "",
     on_progress: ProgressCallback | None = None,
+    run_id: int | None = None,
 ) -> SyncRun:
     """Import the server's watch history and refresh item statistics; returns the SyncRun.
 
     Incremental unless `full` (or nothing succeeded before). Failures end the run as failed
-    with the reason; item statistics are then untouched. Raises SyncAlreadyRunning.
+    with the reason; item statistics are then untouched. `run_id` adopts a run queued by
+    "Sync now". Raises SyncAlreadyRunning.
     """
     options = {"full": full, "days_back": days_back}
     run = sync_run_start(
-        kind=SyncRun.Kind.TAUTULLI, tautulli_server=tautulli, trigger=trigger, options=options
+        kind=SyncRun.Kind.TAUTULLI,
+        tautulli_server=tautulli,
+        trigger=trigger,
+        options=options,
+        run_id=run_id,
     )
     job = _new_import(tautulli, run, on_progress)
     plays = Play.objects.filter(tautulli=tautulli)
