@@ -1,0 +1,216 @@
+"""The Tautulli client: the only module that speaks `/api/v2`.
+
+Calls are POSTs with the parameters in the form body, so the API key never appears in a URL
+(urllib3 logs URLs when it retries). Every failure — unreachable, timeout, HTTP error,
+`result: "error"`, malformed JSON, unexpected shape — becomes one `TautulliError` whose
+message is Tautulli's own when it gave one, with the key masked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+API_PATH = "/api/v2"
+MASK = "********"
+
+
+class TautulliError(Exception):
+    """Anything that went wrong talking to Tautulli, with a clear, key-free message."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One `get_history` row (grouping=0): one stream session, keyed on `row_id`."""
+
+    row_id: int
+    reference_id: int | None
+    rating_key: int | None
+    parent_rating_key: int | None
+    grandparent_rating_key: int | None
+    media_type: str
+    user_id: int | None
+    user: str
+    started: int  # epoch seconds
+    stopped: int | None
+    play_duration: int
+    paused_counter: int
+    percent_complete: int | None
+    watched_status: float | None
+    guid: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    rows: list[HistoryRow]
+    records_filtered: int
+    records_total: int
+    raw_count: int  # rows in the answer, including skipped live-activity rows
+
+
+def _opt_int(value: Any) -> int | None:
+    """Tautulli sends "" (not null) for keys a row lacks, e.g. a movie's parent keys."""
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None or value == "" else float(value)
+
+
+def history_row(raw: dict[str, Any]) -> HistoryRow | None:
+    """Convert one JSON row; None for live-activity rows (no row_id)."""
+    if raw.get("row_id") is None:
+        return None
+    play = raw.get("play_duration")
+    return HistoryRow(
+        row_id=int(raw["row_id"]),
+        reference_id=_opt_int(raw.get("reference_id")),
+        rating_key=_opt_int(raw.get("rating_key")),
+        parent_rating_key=_opt_int(raw.get("parent_rating_key")),
+        grandparent_rating_key=_opt_int(raw.get("grandparent_rating_key")),
+        media_type=str(raw.get("media_type") or ""),
+        user_id=_opt_int(raw.get("user_id")),
+        user=str(raw.get("user") or ""),
+        started=int(raw["started"]),
+        stopped=_opt_int(raw.get("stopped")),
+        play_duration=int(play if play not in (None, "") else raw.get("duration") or 0),
+        paused_counter=int(raw.get("paused_counter") or 0),
+        percent_complete=_opt_int(raw.get("percent_complete")),
+        watched_status=_opt_float(raw.get("watched_status")),
+        guid=str(raw.get("guid") or ""),
+        title=str(raw.get("full_title") or raw.get("title") or ""),
+    )
+
+
+class TautulliClient:
+    """A session bound to one Tautulli server. Use as a context manager or call close()."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.timeout = timeout
+        self.requests_made = 0
+        self.session = requests.Session()
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=False,  # re-raise read timeouts as such: a slow server is not retried
+            status=retries,
+            other=0,
+            backoff_factor=backoff,
+            status_forcelist=(500, 502, 503, 504),
+            allowed_methods=frozenset({"GET", "POST"}),
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"Accept-Encoding": "gzip", "Accept": "application/json"})
+
+    def __repr__(self) -> str:
+        return f"<TautulliClient {self.base_url}{API_PATH}?apikey={MASK}>"
+
+    def __enter__(self) -> TautulliClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def masked_url(self, cmd: str) -> str:
+        return f"{self.base_url}{API_PATH}?apikey={MASK}&cmd={cmd}"
+
+    def _mask(self, text: str) -> str:
+        return text.replace(self._api_key, MASK) if self._api_key else text
+
+    def call(self, cmd: str, **params: Any) -> Any:
+        """Run one command and return its `data`, or raise TautulliError."""
+        form = {k: v for k, v in params.items() if v is not None}
+        form.update(apikey=self._api_key, cmd=cmd)
+        where = self.masked_url(cmd)
+        self.requests_made += 1
+        try:
+            resp = self.session.post(self.base_url + API_PATH, data=form, timeout=self.timeout)
+        except requests.Timeout:
+            raise TautulliError(
+                f"Tautulli did not answer within {self.timeout:g} s ({where})"
+            ) from None
+        except requests.RequestException as exc:
+            reason = type(exc).__name__
+            raise TautulliError(f"Tautulli is unreachable at {where} ({reason})") from None
+        try:
+            payload = json.loads(resp.content)
+            response = payload["response"]
+            result, message = response.get("result"), response.get("message")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise TautulliError(
+                f"Tautulli sent malformed JSON for {cmd} (HTTP {resp.status_code}, {where})"
+            ) from None
+        if result != "success" or resp.status_code != 200:
+            detail = self._mask(str(message)) if message else "no message"
+            raise TautulliError(f"Tautulli error on {cmd} (HTTP {resp.status_code}): {detail}")
+        return response.get("data")
+
+    def status(self) -> None:
+        """Check the server answers and the key is right."""
+        self.call("status")
+
+    def server_info(self) -> dict[str, Any]:
+        data = self.call("get_server_info")
+        return data if isinstance(data, dict) else {}
+
+    def history_page(
+        self,
+        *,
+        start: int,
+        length: int,
+        after: date | None = None,
+        before: date | None = None,
+        rating_key: int | None = None,
+        order_column: str = "date",
+        order_dir: str = "desc",
+    ) -> HistoryPage:
+        """One page of ungrouped history without live activity (never length=-1)."""
+        if length <= 0:
+            raise ValueError("length must be positive (length=-1 drops the last row)")
+        data = self.call(
+            "get_history",
+            grouping=0,
+            include_activity=0,
+            start=start,
+            length=length,
+            after=after.isoformat() if after else None,
+            before=before.isoformat() if before else None,
+            rating_key=rating_key,
+            order_column=order_column,
+            order_dir=order_dir,
+        )
+        try:
+            raw_rows = data["data"]
+            rows = [row for row in map(history_row, raw_rows) if row is not None]
+            return HistoryPage(
+                rows, int(data["recordsFiltered"]), int(data["recordsTotal"]), len(raw_rows)
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TautulliError(
+                f"Tautulli sent get_history data of an unexpected shape ({type(exc).__name__}: {self._mask(str(exc))})"
+            ) from None
