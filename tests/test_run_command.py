@@ -82,3 +82,49 @@ def test_run_command_serves_the_login_page(tmp_path):
     output = log.read_text()
     assert "not-a-real-token" not in output
     assert "Created admin user 'admin'" in output
+
+
+def _login_opener(base: str, username: str, password: str):
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/admin/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        }
+    ).encode()
+    request = urllib.request.Request(f"{base}/admin/login/", data=data, headers={"Referer": base})
+    opener.open(request, timeout=10)
+    return opener
+
+
+def test_demo_mode_serves_a_populated_library(tmp_path):
+    """No PLEX_URL: the run command starts the simulators, syncs, and the admin shows it."""
+    proc, port, log = start_app(
+        tmp_path,
+        SMARTPLEX_ADMIN_PASSWORD="demo-admin-pw",
+        DEMO_SHOWS="8",
+        DEMO_MOVIES="40",
+        DEMO_PLAYS="500",
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/admin/login/", proc, timeout=120)
+        opener = _login_opener(base, "admin", "demo-admin-pw")
+        items = opener.open(f"{base}/admin/media/mediaitem/?type__exact=show", timeout=10).read()
+        body = items.decode()
+        assert "sync-badge" in body and 'data-kind="plex" data-state="fresh"' in body
+        assert body.count('class="field-title"') >= 8  # the demo's shows are listed
+    finally:
+        stop_app(proc)
+    output = log.read_text()
+    assert "Plex library · Plex (from environment): success" in output
+    assert "Tautulli history · Tautulli (from environment): success" in output

@@ -47,3 +47,32 @@ def test_secret_is_stable_and_accepted_in_query_string(client):
         f"{URL}?secret={webhook_secret_get()}", data="{}", content_type="application/json"
     )
     assert response.status_code == 400  # authenticated, then the body is checked
+
+
+def test_right_secret_updates_the_items_statistics(client, django_capture_on_commit_callbacks):
+    from syncing.simulators.tautulli import TautulliSimulator
+    from tests import factories
+    from tests.tautulli_helpers import target_of, utc
+
+    with TautulliSimulator(api_key="webhook-test-key-1234") as sim:
+        tautulli = factories.tautulli_server(base_url=sim.url, api_key=sim.api_key)
+        movie = factories.item(server=tautulli.plex_server, type="movie")
+        other = factories.item(server=tautulli.plex_server, type="movie")
+        sim.add_play(target=target_of(movie), user="alice", started=utc(1), play_seconds=3000)
+        sim.add_play(
+            target=target_of(movie), user="bob", started=utc(1, hour=20), play_seconds=1200
+        )
+        sim.add_play(target=target_of(other), user="bob", started=utc(2), play_seconds=900)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _post(
+                client, json.dumps({"rating_key": str(movie.plex_id)}), webhook_secret_get()
+            )
+
+    assert response.status_code == 202
+    assert response.json() == {"rating_key": movie.plex_id, "queued": 1}
+    movie.refresh_from_db()
+    other.refresh_from_db()
+    assert (movie.total_play_count, movie.total_watch_time_seconds) == (2, 4200)
+    assert movie.last_watched_at == utc(1, hour=20)
+    assert other.total_play_count == 0  # only the notified item was synced

@@ -7,8 +7,6 @@ Tautulli, so new items exist before history is matched to them).
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 from django_q.tasks import async_task
 
@@ -16,8 +14,6 @@ from media.models import PlexServer
 from syncing.models import SyncRun, TautulliServer
 from syncing.runs import SyncAlreadyRunning, sync_run_start
 from syncing.services.connections import connections_sync_from_env
-
-logger = logging.getLogger(__name__)
 
 
 def sync_run_execute(*, run: SyncRun) -> SyncRun:
@@ -34,22 +30,11 @@ def sync_run_execute(*, run: SyncRun) -> SyncRun:
 
 def sync_all(*, trigger: str = "") -> list[SyncRun]:
     """Plex then Tautulli, for every enabled server; a busy or failing server is skipped."""
-    from syncing.services.plex_sync import plex_library_sync
-    from syncing.services.tautulli_sync import tautulli_history_sync
+    from syncing.services.plex_sync import plex_sync_all
+    from syncing.services.tautulli_sync import tautulli_sync_all
 
     connections_sync_from_env()
-    runs: list[SyncRun] = []
-    for server in PlexServer.objects.filter(enabled=True):
-        try:
-            runs.append(plex_library_sync(server=server, trigger=trigger))
-        except SyncAlreadyRunning as exc:
-            logger.info("Skipping Plex sync of %s: %s", server, exc)
-    for tautulli in TautulliServer.objects.filter(enabled=True, plex_server__enabled=True):
-        try:
-            runs.append(tautulli_history_sync(tautulli=tautulli, trigger=trigger))
-        except SyncAlreadyRunning as exc:
-            logger.info("Skipping Tautulli sync of %s: %s", tautulli, exc)
-    return runs
+    return [*plex_sync_all(trigger=trigger), *tautulli_sync_all(trigger=trigger)]
 
 
 def sync_now_request(

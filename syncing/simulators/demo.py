@@ -1,0 +1,68 @@
+"""The demo: a generated library served by the Plex simulator and two years of plays served
+by the Tautulli simulator, so `make run` without a Plex server shows a populated app."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from syncing.simulators.library import Library, generate_library
+from syncing.simulators.plex import PlexSimulator
+from syncing.simulators.tautulli import TautulliSimulator
+from syncing.simulators.tautulli_history import generate_history
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    shows: int = 300
+    seasons_per_show: int = 3
+    episodes_per_season: int = 8
+    movies: int = 3000
+    users: int = 12
+    days: int = 730
+    plays: int = 60_000
+
+
+@dataclass
+class Demo:
+    plex: PlexSimulator
+    tautulli: TautulliSimulator
+    library: Library
+
+    def env(self) -> dict[str, str]:
+        """The variables that point SmartPlex at the simulators."""
+        return {
+            "PLEX_URL": self.plex.url,
+            "PLEX_TOKEN": self.plex.token,
+            "TAUTULLI_URL": self.tautulli.url,
+            "TAUTULLI_API_KEY": self.tautulli.api_key,
+        }
+
+    def stop(self) -> None:
+        self.plex.stop()
+        self.tautulli.stop()
+
+
+def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
+    """Generate the library and its history, start both simulators on 127.0.0.1."""
+    size = size or DemoSize()
+    library = generate_library(
+        shows=size.shows,
+        seasons_per_show=size.seasons_per_show,
+        episodes_per_season=size.episodes_per_season,
+        movies=size.movies,
+        seed=seed,
+    )
+    # Only part of the library gets played, so the deletion page has real candidates.
+    watched = [item for i, item in enumerate(_playable(library)) if i % 3 != 0]
+    history = generate_history(
+        watched, users=size.users, rows=size.plays, days=size.days, seed=seed
+    )
+    plex = PlexSimulator(library, token=secrets.token_urlsafe(16), record=False).start()
+    tautulli = TautulliSimulator(api_key=secrets.token_hex(16), history=history).start()
+    return Demo(plex=plex, tautulli=tautulli, library=library)
+
+
+def _playable(library: Library):
+    yield from library.movies
+    yield from library.episodes()

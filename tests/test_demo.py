@@ -1,0 +1,75 @@
+"""Demo: the bundled simulators with a small generated library, synced end to end by
+`sync_all` through the real Plex and Tautulli clients."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+
+from media.models import MediaItem
+from syncing.models import Play, SyncRun
+from syncing.simulators.demo import DemoSize, demo_start
+
+pytestmark = pytest.mark.django_db
+
+SMALL = DemoSize(
+    shows=6, seasons_per_show=2, episodes_per_season=4, movies=30, users=4, days=90, plays=400
+)
+
+
+@pytest.fixture
+def demo(settings):
+    demo = demo_start(size=SMALL, seed=3)
+    env = demo.env()
+    settings.PLEX_URL, settings.PLEX_TOKEN = env["PLEX_URL"], env["PLEX_TOKEN"]
+    settings.TAUTULLI_URL, settings.TAUTULLI_API_KEY = env["TAUTULLI_URL"], env["TAUTULLI_API_KEY"]
+    yield demo
+    demo.stop()
+
+
+def test_sync_all_mirrors_the_demo_library_and_its_history(demo, capsys):
+    call_command("sync_all")
+
+    runs = list(SyncRun.objects.order_by("started_at"))
+    assert [(r.kind, r.status) for r in runs] == [("plex", "success"), ("tautulli", "success")]
+    expected = {
+        "movie": SMALL.movies,
+        "show": SMALL.shows,
+        "season": SMALL.shows * SMALL.seasons_per_show,
+        "episode": SMALL.shows * SMALL.seasons_per_show * SMALL.episodes_per_season,
+    }
+    for media_type, count in expected.items():
+        assert MediaItem.objects.filter(type=media_type, removed_at__isnull=True).count() == count
+
+    assert Play.objects.count() == SMALL.plays
+    assert runs[1].unmatched == 0
+    played = MediaItem.objects.filter(total_play_count__gt=0)
+    assert played.exists()
+    assert not played.filter(type__in=["show", "season"]).exists()  # stats live on leaves
+    # Every stored play is reflected in exactly one item's watch time.
+    assert (
+        played.aggregate(s=Sum("total_watch_time_seconds"))["s"]
+        == Play.objects.aggregate(s=Sum("play_duration"))["s"]
+    )
+    assert MediaItem.objects.filter(tautulli_synced_at__isnull=True).count() == 0
+    out = capsys.readouterr().out
+    assert "Plex library" in out and "success" in out
+    assert demo.plex.token not in out and demo.tautulli.api_key not in out
+
+
+def test_second_sync_all_changes_nothing(demo):
+    call_command("sync_all")
+    before = list(
+        MediaItem.objects.order_by("pk").values_list(
+            "pk", "total_play_count", "total_watch_time_seconds", "last_watched_at"
+        )
+    )
+    call_command("sync_all")
+    after = list(
+        MediaItem.objects.order_by("pk").values_list(
+            "pk", "total_play_count", "total_watch_time_seconds", "last_watched_at"
+        )
+    )
+    assert after == before
+    assert SyncRun.objects.filter(status="success").count() == 4
