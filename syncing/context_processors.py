@@ -11,4 +11,4 @@ def sync_badge(request: HttpRequest) -> dict:
         return {}
     from syncing.selectors import sync_badge_get
 
-    return {"sync_badge": sync_badge_get()}
+    return {"sync_badge": sync_badge_get(), "can_sync_now": user.has_perm("syncing.run_sync")}

@@ -152,3 +152,11 @@ def test_tautulli_full_rebuild_action(make_staff, servers, django_capture_on_com
         client.post(url, {"action": "sync_now_full", "_selected_action": [tautulli.pk]})
     run = SyncRun.objects.get(kind="tautulli")
     assert run.options["full"] is True and run.status == "success", run.error
+
+
+def test_sync_now_button_shown_with_permission_only(make_staff):
+    with_perm = make_staff("syncing.run_sync")
+    without = make_staff()
+    page = with_perm.get(reverse("admin:index")).content.decode()
+    assert 'data-testid="sync-now"' in page and f'action="{URL}"' in page
+    assert 'data-testid="sync-now"' not in without.get(reverse("admin:index")).content.decode()
