@@ -105,7 +105,18 @@ def floor(url: str, page_size: int) -> tuple[float, int]:
     return time.perf_counter() - started, requests, time.process_time() - cpu
 
 
-def sync_once(server, label: str) -> float:
+def expected_pages(args: argparse.Namespace) -> int:
+    """Pages the library needs: items of each type / page size, rounded up per type."""
+    counts = (
+        args.shows,
+        args.shows * args.seasons_per_show,
+        args.shows * args.episodes_per_show,
+        args.movies,
+    )
+    return sum(-(-n // args.page_size) for n in counts)
+
+
+def sync_once(server, label: str):
     from syncing.services.plex_sync import plex_library_sync
 
     started, cpu = time.perf_counter(), time.process_time()
@@ -119,12 +130,14 @@ def sync_once(server, label: str) -> float:
         f"{run.items_seen} seen / {run.items_created} created / {run.items_updated} updated / "
         f"{run.items_gone} gone  ({rate:,.0f} items/s)  peak RSS {peak_rss_mb():.0f} MB"
     )
-    return wall
+    return wall, run
 
 
-def save_results(db: str, figures: dict) -> None:
+def save_results(figures: dict) -> None:
     """Latest figures in bench/results/plex-<db>.json (git-ignored), for docs and trends."""
-    out = ROOT / "bench" / "results" / f"plex-{db}.json"
+    from django.db import connection
+
+    out = ROOT / "bench" / "results" / f"plex-{connection.vendor}.json"
     out.parent.mkdir(exist_ok=True)
     figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     out.write_text(json.dumps(figures, indent=2) + "\n")
@@ -159,8 +172,8 @@ def main() -> None:
 
         PlexServer.objects.filter(name="bench").delete()
         server = PlexServer.objects.create(name="bench", base_url=url, token=TOKEN)
-        full = sync_once(server, "full sync")
-        again = sync_once(server, "no-change re-sync")
+        full, full_run = sync_once(server, "full sync")
+        again, again_run = sync_once(server, "no-change re-sync")
         floor2_s, _, floor2_cpu = floor(url, args.page_size)
         print(
             f"{'floor, again':<18} {floor2_s:7.2f} s  (cpu {floor2_cpu:5.2f} s)  "
@@ -169,7 +182,6 @@ def main() -> None:
         floor_s = min(floor_s, floor2_s)
         rows = MediaItem.objects.filter(server=server).count()
         save_results(
-            db,
             {
                 "items": n_items,
                 "page_size": args.page_size,
@@ -178,6 +190,10 @@ def main() -> None:
                 "resync_s": round(again, 2),
                 "peak_rss_mb": round(peak_rss_mb()),
                 "rows": rows,
+                "full_requests": full_run.requests_made,
+                "resync_requests": again_run.requests_made,
+                "expected_pages": expected_pages(args),
+                "floor_requests": floor_requests,
             },
         )
         print(

@@ -115,6 +115,15 @@ def fetch_floor(url: str, api_key: str, history_requests: list[dict]) -> tuple[f
     return time.perf_counter() - t0, rows
 
 
+def save_results(vendor: str, figures: dict) -> None:
+    """Latest figures in bench/results/tautulli-<vendor>.json (git-ignored), for run_all."""
+    out = ROOT / "bench" / "results" / f"tautulli-{vendor}.json"
+    out.parent.mkdir(exist_ok=True)
+    figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"results written to {out.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -183,6 +192,22 @@ def main() -> None:
         f"{incr.requests_made} requests {windows}; phases {incr.options['seconds']}"
     )
     print(f"peak RSS overall: {peak_rss_mb():.0f} MB")
+    save_results(
+        connection.vendor,
+        {
+            "rows": full.rows_fetched,
+            "users": args.users,
+            "full_s": round(full_s, 2),
+            "rows_per_s": round(full.rows_fetched / full_s),
+            "phases": full.options["seconds"],
+            "requests": full.requests_made,
+            "floor_s": round(floor_s, 2),
+            "new_plays": args.new_plays,
+            "incremental_s": round(incr_s, 2),
+            "incremental_requests": incr.requests_made,
+            "peak_rss_mb": round(peak_rss_mb()),
+        },
+    )
     parent.send(("stop", None))
     proc.join(timeout=10)
 

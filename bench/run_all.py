@@ -1,0 +1,291 @@
+"""Run every benchmark on SQLite and PostgreSQL and print one table against the budgets.
+
+    .venv/bin/python bench/run_all.py                  # full size, both databases (~15 min)
+    .venv/bin/python bench/run_all.py --small          # a quick check of the machinery
+    .venv/bin/python bench/run_all.py --db postgres    # one database only
+
+Each script (bench_plex, bench_tautulli, bench_candidates) runs as its own process, so
+one's memory and caches never count for another, and writes its figures to
+bench/results/<name>-<db>.json (git-ignored); this script reads them back. For
+PostgreSQL it starts a throwaway PostgreSQL 15 cluster like scripts/pg.sh (as root,
+initdb/pg_ctl run as the `postgres` user), gives each script its own database, and always
+stops the cluster. A benchmark is not a test: a missed budget never fails the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
+
+# Budgets from issue 7.
+PLEX_RATIO, TAUTULLI_RATIO, RSS_MB, INCREMENTAL_S = 2.0, 2.0, 400, 5.0
+PAGE_P95_MS, PAGE_X_SQL, ADMIN_MS = 250, 3.0, 300
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--small", action="store_true", help="small libraries: checks the machinery")
+    p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    p.add_argument(
+        "--only", choices=("plex", "tautulli", "candidates"), action="append", help="repeatable"
+    )
+    p.add_argument("--report", action="store_true", help="only print the table of saved results")
+    return p.parse_args()
+
+
+def script_args(name: str, small: bool) -> list[str]:
+    """Full size per issue 7, or a small library that runs in seconds."""
+    if name == "plex":
+        return ["--small"] if small else []
+    if name == "tautulli":
+        return ["--rows", "50000", "--users", "20"] if small else []
+    return ["--shows", "200", "--movies", "1000", "--requests", "10"] if small else []
+
+
+# --- a throwaway PostgreSQL 15 cluster (the same steps as scripts/pg.sh) ---------------
+
+
+def _as_pg(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.getuid() == 0 else cmd
+
+
+@contextmanager
+def pg_cluster():
+    """Yield (socket dir, user) of a fresh cluster; always stop and remove it."""
+    if not (PG_BIN / "initdb").exists():
+        raise SystemExit(f"PostgreSQL 15 not found in {PG_BIN} (scripts/pg.sh installs it)")
+    pg_dir = Path(tempfile.mkdtemp(prefix="smartplex-bench-pg."))
+    pg_dir.chmod(0o755)
+    user = "postgres" if os.getuid() == 0 else os.environ.get("USER", "postgres")
+    if os.getuid() == 0:
+        shutil.chown(pg_dir, "postgres")
+    data = str(pg_dir / "data")
+    try:
+        subprocess.run(
+            _as_pg([str(PG_BIN / "initdb"), "-D", data, "-A", "trust", "-U", user]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        opts = f"-k {pg_dir} -h '' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        ctl = [str(PG_BIN / "pg_ctl"), "-D", data, "-l", str(pg_dir / "log"), "-w"]
+        subprocess.run(_as_pg([*ctl, "-o", opts, "start"]), check=True, stdout=subprocess.DEVNULL)
+        yield pg_dir, user
+    finally:
+        if (pg_dir / "data" / "postmaster.pid").exists():
+            subprocess.run(
+                _as_pg([str(PG_BIN / "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"]),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        shutil.rmtree(pg_dir, ignore_errors=True)
+
+
+def pg_database(pg_dir: Path, user: str, name: str) -> str:
+    """Create database `name` in the cluster; returns its DATABASE_URL."""
+    subprocess.run(
+        [str(PG_BIN / "createdb"), "-h", str(pg_dir), "-U", user, name],
+        check=True,
+    )
+    return f"postgres://{user}@{quote(str(pg_dir), safe='')}/{name}"
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def bench_run(name: str, db: str, small: bool, database_url: str | None) -> None:
+    script = ROOT / "bench" / f"bench_{name}.py"
+    if not script.exists():
+        print(f"-- {script.name} not found: skipped", flush=True)
+        return
+    result = RESULTS / f"{name}-{VENDOR[db]}.json"
+    result.unlink(missing_ok=True)  # a failed run must not report an old figure
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["SMARTPLEX_DATA_DIR"] = tempfile.mkdtemp(prefix=f"smartplex-bench-{name}-")
+    env["LOG_LEVEL"] = "WARNING"
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    cmd = [sys.executable, str(script), *script_args(name, small)]
+    print(f"\n== {name} on {db}: {' '.join(cmd[1:])}", flush=True)
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT)
+    print(f"== {name} on {db}: exit {proc.returncode}, {time.perf_counter() - started:.0f} s")
+    shutil.rmtree(env["SMARTPLEX_DATA_DIR"], ignore_errors=True)
+
+
+def run_database(db: str, names: list[str], small: bool) -> None:
+    if db == "sqlite":
+        for name in names:
+            bench_run(name, db, small, None)
+        return
+    with pg_cluster() as (pg_dir, user):
+        for name in names:
+            bench_run(name, db, small, pg_database(pg_dir, user, f"bench_{name}"))
+
+
+# --- the table --------------------------------------------------------------------------
+
+
+def load(name: str, db: str) -> dict | None:
+    path = RESULTS / f"{name}-{VENDOR[db]}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _row(label: str, budget: str, cells: dict[str, tuple[str, bool | None]]) -> list:
+    return [label, cells, budget]
+
+
+def plex_rows(res: dict[str, dict | None]) -> list:
+    def cell(fn):
+        return {db: fn(r) if r else ("—", None) for db, r in res.items()}
+
+    def requests(r):
+        expected = r.get("expected_pages")
+        if expected is None:
+            return (str(r.get("full_requests", "?")), None)
+        ok = max(r["full_requests"], r["resync_requests"]) <= math.ceil(expected * 1.1) + 10
+        return (f"{r['full_requests']} / {r['resync_requests']} (pages {expected})", ok)
+
+    items = next((r["items"] for r in res.values() if r), 0)
+    return [
+        _row(
+            f"Plex full sync ({items:,} items)",
+            f"≤ {PLEX_RATIO:.0f}x floor",
+            cell(
+                lambda r: (
+                    f"{r['full_sync_s']:.1f} s = {r['full_sync_s'] / r['floor_s']:.2f}x "
+                    f"(floor {r['floor_s']:.1f} s)",
+                    r["full_sync_s"] <= PLEX_RATIO * r["floor_s"],
+                )
+            ),
+        ),
+        _row(
+            "Plex no-change re-sync",
+            "≤ full sync",
+            cell(
+                lambda r: (
+                    f"{r['resync_s']:.1f} s = {r['resync_s'] / r['floor_s']:.2f}x floor",
+                    r["resync_s"] <= r["full_sync_s"],
+                )
+            ),
+        ),
+        _row("Plex requests, full / re-sync", "≈ items / page size", cell(requests)),
+        _row(
+            "Plex peak RSS",
+            f"≤ {RSS_MB} MB",
+            cell(lambda r: (f"{r['peak_rss_mb']} MB", r["peak_rss_mb"] <= RSS_MB)),
+        ),
+    ]
+
+
+def tautulli_rows(res: dict[str, dict | None]) -> list:
+    def cell(fn):
+        return {db: fn(r) if r else ("—", None) for db, r in res.items()}
+
+    rows = next((r["rows"] for r in res.values() if r), 0)
+    return [
+        _row(
+            f"Tautulli full import ({rows:,} rows)",
+            f"≤ {TAUTULLI_RATIO:.0f}x fetch+parse",
+            cell(
+                lambda r: (
+                    f"{r['full_s']:.1f} s = {r['full_s'] / r['floor_s']:.2f}x "
+                    f"(floor {r['floor_s']:.1f} s)",
+                    r["full_s"] <= TAUTULLI_RATIO * r["floor_s"],
+                )
+            ),
+        ),
+        _row(
+            f"Tautulli incremental ({next((r['new_plays'] for r in res.values() if r), 0):,} new)",
+            f"≤ {INCREMENTAL_S:.0f} s",
+            cell(
+                lambda r: (
+                    f"{r['incremental_s']:.2f} s",
+                    r["incremental_s"] <= INCREMENTAL_S,
+                )
+            ),
+        ),
+        _row(
+            "Tautulli peak RSS",
+            f"≤ {RSS_MB} MB",
+            cell(lambda r: (f"{r['peak_rss_mb']} MB", r["peak_rss_mb"] <= RSS_MB)),
+        ),
+    ]
+
+
+def candidates_rows(res: dict[str, dict | None]) -> list:
+    scenarios: list[str] = []
+    for r in res.values():
+        for s in (r or {}).get("results", []):
+            if s["scenario"] not in scenarios:
+                scenarios.append(s["scenario"])
+    out = []
+    for name in scenarios:
+        admin = name.startswith("admin")
+        cells = {}
+        for db, r in res.items():
+            s = next((s for s in (r or {}).get("results", []) if s["scenario"] == name), None)
+            if s is None:
+                cells[db] = ("—", None)
+            elif admin:
+                cells[db] = (f"p95 {s['p95_ms']:.0f} ms", s["p95_ms"] <= ADMIN_MS)
+            else:
+                x = s.get("x_sql")
+                ok = s["p95_ms"] <= PAGE_P95_MS and (x is None or x <= PAGE_X_SQL)
+                cells[db] = (f"p95 {s['p95_ms']:.0f} ms, {x}x SQL, {s['queries']} q", ok)
+        budget = f"p95 ≤ {ADMIN_MS} ms" if admin else f"p95 ≤ {PAGE_P95_MS} ms, ≤ 3x SQL"
+        out.append(_row(name, budget, cells))
+    return out
+
+
+def table_print(dbs: list[str]) -> None:
+    rows = (
+        plex_rows({db: load("plex", db) for db in dbs})
+        + tautulli_rows({db: load("tautulli", db) for db in dbs})
+        + candidates_rows({db: load("candidates", db) for db in dbs})
+    )
+    mark = {True: "pass", False: "MISS", None: "n/a"}
+    header = ["measurement", *(f"{'SQLite' if db == 'sqlite' else 'PostgreSQL'}" for db in dbs)]
+    header += ["budget", *(f"{db[:2]}" for db in dbs)]
+    lines = [
+        [label, *(cells[db][0] for db in dbs), budget, *(mark[cells[db][1]] for db in dbs)]
+        for label, cells, budget in rows
+    ]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=True)]
+    fmt = " | ".join(f"{{:{w}}}" for w in widths)
+    print()
+    print(fmt.format(*header))
+    print("-+-".join("-" * w for w in widths))
+    for line in lines:
+        print(fmt.format(*line))
+    misses = sum(1 for _, cells, _ in rows for db in dbs if cells[db][1] is False)
+    print(f"\n{misses} budget miss(es); results in {RESULTS.relative_to(ROOT)}/")
+
+
+def main() -> None:
+    args = parse_args()
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    names = args.only or ["plex", "tautulli", "candidates"]
+    RESULTS.mkdir(exist_ok=True)
+    if not args.report:
+        for db in dbs:
+            run_database(db, names, args.small)
+    table_print(dbs)
+
+
+if __name__ == "__main__":
+    main()
