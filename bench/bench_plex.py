@@ -14,6 +14,7 @@ set, otherwise a fresh SQLite database in a temporary folder.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import multiprocessing as mp
 import os
@@ -36,6 +37,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--movies", type=int, default=10_000)
     p.add_argument("--page-size", type=int, default=1000)
     p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
+    p.add_argument("--profile", metavar="PREFIX", help="cProfile each sync to PREFIX-<label>.prof")
     args = p.parse_args()
     if args.small:
         args.shows, args.episodes_per_show, args.seasons_per_show, args.movies = 100, 10, 2, 500
@@ -116,11 +118,17 @@ def expected_pages(args: argparse.Namespace) -> int:
     return sum(-(-n // args.page_size) for n in counts)
 
 
-def sync_once(server, label: str):
+def sync_once(server, label: str, profile: str | None = None):
     from syncing.services.plex_sync import plex_library_sync
 
+    profiler = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
     run = plex_library_sync(server=server, trigger="bench")
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(f"{profile}-{label.split()[0].strip('-')}.prof")
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     if run.error:
         raise SystemExit(f"{label} failed: {run.error}")
@@ -172,8 +180,8 @@ def main() -> None:
 
         PlexServer.objects.filter(name="bench").delete()
         server = PlexServer.objects.create(name="bench", base_url=url, token=TOKEN)
-        full, full_run = sync_once(server, "full sync")
-        again, again_run = sync_once(server, "no-change re-sync")
+        full, full_run = sync_once(server, "full sync", args.profile)
+        again, again_run = sync_once(server, "no-change re-sync", args.profile)
         floor2_s, _, floor2_cpu = floor(url, args.page_size)
         print(
             f"{'floor, again':<18} {floor2_s:7.2f} s  (cpu {floor2_cpu:5.2f} s)  "

@@ -19,6 +19,7 @@ Latest results (2026-11-25, 2 shared vCPUs, other jobs running; 20,000 movies/ep
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import multiprocessing as mp
 import os
@@ -130,6 +131,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--new-plays", type=int, default=1000)
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the full import to FILE")
     args = parser.parse_args()
 
     parent, child = mp.get_context("fork").Pipe()
@@ -156,9 +158,15 @@ def main() -> None:
     print(f"database: {connection.vendor}; library: {len(targets):,} movies/episodes")
     rss_before = peak_rss_mb()
 
+    profiler = cProfile.Profile() if args.profile else None
     t0 = time.perf_counter()
+    if profiler:
+        profiler.enable()
     full = tautulli_history_sync(tautulli=tautulli, full=True, trigger="bench")
     full_s = time.perf_counter() - t0
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     assert full.status == "success", full.error
     parent.send(("requests", 0))
     history_requests = [r for r in parent.recv() if r.get("cmd") == "get_history"]
