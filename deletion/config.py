@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from media.services import config_get, config_set
+from media.services import config_get, config_set, storage_capacity_set
 
 DELETION_SETTINGS_KEY = "deletion_settings"
 
@@ -33,3 +33,18 @@ def deletion_settings_set(*, dry_run: bool, max_groups: int, max_gb: float) -> D
     settings = DeletionSettings(dry_run=dry_run, max_groups=int(max_groups), max_gb=float(max_gb))
     config_set(DELETION_SETTINGS_KEY, asdict(settings))
     return settings
+
+
+def smartplex_settings_save(
+    *,
+    capacity_source: str,
+    total_gb: float,
+    disk_path: str,
+    dry_run: bool,
+    max_groups: int,
+    max_gb: float,
+) -> DeletionSettings:
+    """The settings page's one write: storage capacity (media's accessor) + deletion knobs."""
+    path = disk_path if capacity_source == "disk" else ""
+    storage_capacity_set(total_gb=total_gb, source=capacity_source, path=path)
+    return deletion_settings_set(dry_run=dry_run, max_groups=max_groups, max_gb=max_gb)

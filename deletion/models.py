@@ -95,9 +95,7 @@ class Exclusion(GroupRef, TimeStampedModel):
         ordering = ["-created_at"]
         permissions = [("protect_media", "Can protect media from deletion")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["server", "plex_id"], name="one_exclusion_per_item"
-            ),
+            models.UniqueConstraint(fields=["server", "plex_id"], name="one_exclusion_per_item"),
         ]
         indexes = [
             models.Index(fields=["server", "show_plex_id"], name="excl_show_idx"),

@@ -1,0 +1,66 @@
+"""The storage card: capacity, used, free, and what the approved deletions would free."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+from django.db.models import Q, Sum
+
+from deletion.models import DeletionRequest
+from media.formatting import GB, human_size
+from media.models import MediaItem
+from media.services import storage_capacity_get
+
+
+@dataclass(frozen=True)
+class StorageSummary:
+    capacity_bytes: int | None
+    used_bytes: int
+    approved_bytes: int
+    source: str
+
+    @property
+    def free_bytes(self) -> int | None:
+        return None if self.capacity_bytes is None else self.capacity_bytes - self.used_bytes
+
+    @property
+    def used_percent(self) -> int | None:
+        if not self.capacity_bytes:
+            return None
+        return max(0, min(100, round(100 * self.used_bytes / self.capacity_bytes)))
+
+    @property
+    def projected_percent(self) -> int | None:
+        if not self.capacity_bytes:
+            return None
+        after = max(0, self.used_bytes - self.approved_bytes)
+        return max(0, min(100, round(100 * after / self.capacity_bytes)))
+
+    def human(self, name: str) -> str:
+        return human_size(getattr(self, name))
+
+
+def _capacity_bytes() -> tuple[int | None, str]:
+    capacity = storage_capacity_get()
+    if capacity.source == "disk" and capacity.path:
+        try:
+            return shutil.disk_usage(capacity.path).total, "disk"
+        except OSError:
+            pass  # path not mounted right now: fall back to the stored figure
+    if capacity.total_gb is None:
+        return None, "unset"
+    return int(capacity.total_gb * GB), capacity.source
+
+
+def storage_summary_get() -> StorageSummary:
+    """Used = live movies + episodes; approved = sizes at approval of open requests."""
+    capacity, source = _capacity_bytes()
+    used = MediaItem.objects.filter(
+        Q(type=MediaItem.MediaType.MOVIE) | Q(type=MediaItem.MediaType.EPISODE),
+        removed_at__isnull=True,
+    ).aggregate(total=Sum("file_size_bytes"))["total"]
+    approved = DeletionRequest.objects.filter(status__in=DeletionRequest.OPEN).aggregate(
+        total=Sum("size_bytes")
+    )["total"]
+    return StorageSummary(capacity, used or 0, approved or 0, source)
