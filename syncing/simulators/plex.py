@@ -1,0 +1,415 @@
+"""A Plex Media Server simulator: real HTTP on 127.0.0.1, Plex XML as plexapi 4.18 reads it.
+
+Used by the tests, the benchmarks and the demo instead of a real server. It serves the
+endpoints the sync and the deletion use (server root, identity, library sections, section
+listings by type with header/query paging and `includeGuids`, item details, children,
+allLeaves, DELETE), checks the token, records every request, and can inject faults
+(HTTP errors, malformed XML, delays) or change the library while it runs.
+
+    with PlexSimulator(generate_library(...), token="t") as sim:
+        PlexServer(sim.url, "t")
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from syncing.simulators import plex_xml
+from syncing.simulators.library import Episode, Library, Movie, Season, Section, Show
+
+TYPE_NUMBERS = {"movie": 1, "show": 2, "season": 3, "episode": 4}
+_HTML_ERRORS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass(slots=True)
+class Fault:
+    """Fires on requests whose path starts with `prefix`, after `after` matching ones pass."""
+
+    prefix: str
+    kind: str  # "status" | "malformed" | "delay"
+    status: int = 500
+    after: int = 0
+    times: int | None = None  # None = forever
+    seconds: float = 0.0
+    method: str | None = None
+    matched: int = field(default=0)
+    fired: int = field(default=0)
+
+    def should_fire(self, method: str, path: str) -> bool:
+        if not path.startswith(self.prefix) or (self.method and method != self.method):
+            return False
+        self.matched += 1
+        if self.matched <= self.after or (self.times is not None and self.fired >= self.times):
+            return False
+        self.fired += 1
+        return True
+
+
+class _Response(Exception):
+    """Raised inside request handling to answer with a status and body at once."""
+
+    def __init__(self, status: int, body: str = ""):
+        self.status = status
+        self.body = body
+
+
+class PlexSimulator:
+    """Serves `library` over HTTP; see the module docstring. Thread-safe for its own use."""
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        token: str = "t",
+        allow_media_deletion: bool = True,
+        delay: float = 0.0,
+        record: bool = True,
+    ):
+        self.library = library
+        self.token = token
+        self.allow_media_deletion = allow_media_deletion
+        self.delay = delay
+        self.record = record
+        self.requests: list[RecordedRequest] = []
+        self.request_count = 0
+        self.deleted: list[int] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.RLock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._reindex()
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> PlexSimulator:
+        handler = type("PlexHandler", (_Handler,), {"sim": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="plex-simulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> PlexSimulator:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "simulator not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- fault injection ---------------------------------------------------------------
+    def fail_on(
+        self,
+        path_prefix: str,
+        *,
+        status: int = 500,
+        after: int = 0,
+        times: int | None = None,
+        method: str | None = None,
+    ) -> Fault:
+        """Answer `status` to requests under `path_prefix` once `after` of them have passed."""
+        return self._add_fault(
+            Fault(path_prefix, "status", status=status, after=after, times=times, method=method)
+        )
+
+    def malformed_on(self, path_prefix: str, *, after: int = 0, times: int | None = None) -> Fault:
+        """Answer 200 with truncated, unparseable XML."""
+        return self._add_fault(Fault(path_prefix, "malformed", after=after, times=times))
+
+    def delay_on(
+        self, path_prefix: str, seconds: float, *, after: int = 0, times: int | None = None
+    ) -> Fault:
+        """Sleep before answering (for client timeouts)."""
+        return self._add_fault(
+            Fault(path_prefix, "delay", seconds=seconds, after=after, times=times)
+        )
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def _add_fault(self, fault: Fault) -> Fault:
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    # --- request log -------------------------------------------------------------------
+    def requests_to(self, path_prefix: str, method: str = "GET") -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    def reset_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.request_count = 0
+
+    # --- library changes at runtime ------------------------------------------------------
+    def item(self, rating_key: int):
+        return self._by_key[int(rating_key)]
+
+    def rename(self, rating_key: int, title: str) -> None:
+        with self._lock:
+            obj = self._by_key[int(rating_key)]
+            obj.title = title
+            obj.updated_at += 1
+
+    def remove_item(self, rating_key: int) -> list[int]:
+        """Remove an item and everything below it (as PMS does); returns the removed keys."""
+        with self._lock:
+            obj = self._by_key[int(rating_key)]
+            if isinstance(obj, Episode):
+                obj.season.episodes.remove(obj)
+            elif isinstance(obj, Season):
+                obj.show.seasons.remove(obj)
+            else:
+                self.library.section(obj.section_key).items.remove(obj)
+            removed = [k for k, o in self._by_key.items() if o is obj or _is_below(o, obj)]
+            self._reindex()
+            return removed
+
+    def remove_section(self, key: str) -> None:
+        with self._lock:
+            self.library.sections.remove(self.library.section(key))
+            self._reindex()
+
+    def add_section(self, section: Section) -> None:
+        with self._lock:
+            self.library.sections.append(section)
+            self._reindex()
+
+    def changed(self) -> None:
+        """Call after editing `library` objects directly, so caches are rebuilt."""
+        with self._lock:
+            self._reindex()
+
+    def _reindex(self) -> None:
+        self._by_key = {obj.rating_key: obj for obj in self.library.iter_items()}
+        self._flat: dict[tuple[str, int], list] = {}
+
+    def _section_items(self, section: Section, type_number: int) -> list:
+        cache_key = (section.key, type_number)
+        if cache_key not in self._flat:
+            tops = section.items
+            if type_number == 3:
+                items = [se for sh in tops for se in sh.seasons]
+            elif type_number == 4:
+                items = [e for sh in tops for se in sh.seasons for e in se.episodes]
+            else:
+                items = list(tops)
+            self._flat[cache_key] = items
+        return self._flat[cache_key]
+
+    # --- request handling (called from the handler thread) --------------------------------
+    def handle(self, method: str, raw_path: str, headers: dict[str, str]) -> tuple[int, str]:
+        parts = urlsplit(raw_path)
+        path = parts.path
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self._lock:
+            self.request_count += 1
+            if self.record:
+                self.requests.append(RecordedRequest(method, path, query, headers))
+            firing = [f for f in self.faults if f.should_fire(method, path)]
+        if self.delay:
+            time.sleep(self.delay)
+        for fault in firing:
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+        token = headers.get("X-Plex-Token") or query.get("X-Plex-Token")
+        if token != self.token:
+            return 401, _html_error(401)
+        for fault in firing:
+            if fault.kind == "status":
+                return fault.status, _html_error(fault.status)
+        try:
+            with self._lock:
+                body = self._route(method, path, query, headers)
+        except _Response as answer:
+            return answer.status, answer.body
+        if any(f.kind == "malformed" for f in firing):
+            body = body[: max(len(body) // 2, 60)].rstrip(">") + '<Video ratingKey="1'
+        return 200, body
+
+    def _route(self, method: str, path: str, query: dict, headers: dict) -> str:
+        segments = [s for s in path.split("/") if s]
+        if method == "DELETE":
+            if len(segments) == 3 and segments[:2] == ["library", "metadata"]:
+                return self._delete(segments[2])
+            raise _Response(404, _html_error(404))
+        if method != "GET":
+            raise _Response(400, _html_error(400))
+        if not segments:
+            return plex_xml.server_root(
+                self.library, allow_media_deletion=self.allow_media_deletion
+            )
+        if segments == ["identity"]:
+            return plex_xml.identity(self.library)
+        if segments == ["library"]:
+            return plex_xml.library_root()
+        if segments == ["library", "sections"]:
+            return plex_xml.sections(self.library)
+        if len(segments) == 4 and segments[:2] == ["library", "sections"] and segments[3] == "all":
+            return self._section_all(segments[2], query, headers)
+        if len(segments) in (3, 4) and segments[:2] == ["library", "metadata"]:
+            return self._metadata(
+                segments[2], segments[3] if len(segments) == 4 else "", query, headers
+            )
+        raise _Response(404, _html_error(404))
+
+    def _section_all(self, key: str, query: dict, headers: dict) -> str:
+        try:
+            section = self.library.section(key)
+        except KeyError:
+            raise _Response(404, _html_error(404)) from None
+        default_type = TYPE_NUMBERS[section.type]
+        try:
+            type_number = int(query.get("type") or default_type)
+        except ValueError:
+            raise _Response(400, _html_error(400)) from None
+        allowed = {1} if section.type == "movie" else {2, 3, 4}
+        items = self._section_items(section, type_number) if type_number in allowed else []
+        view_group = plex_xml.VIEW_GROUPS.get(type_number, section.type)
+        return self._paged(items, section, query, headers, view_group=view_group)
+
+    def _metadata(self, key: str, sub: str, query: dict, headers: dict) -> str:
+        try:
+            obj = self._by_key[int(key)]
+        except (KeyError, ValueError):
+            raise _Response(404, _html_error(404)) from None
+        section = self.library.section(obj.section_key)
+        if sub == "":
+            body = plex_xml.item(obj, section, include_guids=True)
+            return plex_xml.container(
+                body,
+                size="1",
+                allowSync="1",
+                identifier="com.plexapp.plugins.library",
+                librarySectionID=section.key,
+                librarySectionTitle=section.title,
+                librarySectionUUID=section.uuid,
+                mediaTagPrefix="/system/bundle/media/flags/",
+                mediaTagVersion=plex_xml.MEDIA_TAG_VERSION,
+            )
+        if sub == "children":
+            if isinstance(obj, Show):
+                return self._paged(obj.seasons, section, query, headers, view_group="season")
+            if isinstance(obj, Season):
+                return self._paged(obj.episodes, section, query, headers, view_group="episode")
+            return self._paged([], section, query, headers, view_group="movie")
+        if sub == "allLeaves":
+            if isinstance(obj, Show):
+                leaves = list(obj.episodes())
+            elif isinstance(obj, Season):
+                leaves = obj.episodes
+            else:
+                leaves = []
+            return self._paged(leaves, section, query, headers, view_group="episode")
+        raise _Response(404, _html_error(404))
+
+    def _paged(self, items: list, section: Section, query: dict, headers: dict, **kw) -> str:
+        start_raw = headers.get("X-Plex-Container-Start") or query.get("X-Plex-Container-Start")
+        size_raw = headers.get("X-Plex-Container-Size") or query.get("X-Plex-Container-Size")
+        include_guids = query.get("includeGuids") == "1"
+        if start_raw is None and size_raw is None:
+            return plex_xml.listing(items, section, include_guids=include_guids, **kw)
+        try:
+            start = max(int(start_raw or 0), 0)
+            size = int(size_raw) if size_raw is not None else len(items)
+        except ValueError:
+            raise _Response(400, _html_error(400)) from None
+        page = items[start : start + max(size, 0)]
+        return plex_xml.listing(
+            page, section, include_guids=include_guids, total=len(items), offset=start, **kw
+        )
+
+    def _delete(self, key: str) -> str:
+        if not self.allow_media_deletion:
+            raise _Response(403, _html_error(403))
+        try:
+            rating_key = int(key)
+            self._by_key[rating_key]
+        except (KeyError, ValueError):
+            raise _Response(404, _html_error(404)) from None
+        self.remove_item(rating_key)
+        self.deleted.append(rating_key)
+        return ""
+
+
+def _is_below(obj, ancestor) -> bool:
+    if isinstance(obj, Episode):
+        return obj.season is ancestor or obj.season.show is ancestor
+    if isinstance(obj, Season):
+        return obj.show is ancestor
+    return False
+
+
+def _html_error(status: int) -> str:
+    text = f"{status} {_HTML_ERRORS.get(status, 'Error')}"
+    return f"<html><head><title>{text}</title></head><body><h1>{text}</h1></body></html>"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Thin HTTP adapter: all logic lives in PlexSimulator.handle()."""
+
+    sim: PlexSimulator
+    protocol_version = "HTTP/1.1"  # keep-alive, like PMS; requests reuses the connection
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        headers = {k: v for k, v in self.headers.items()}
+        try:
+            status, body = self.sim.handle(self.command, self.path, headers)
+        except Exception as exc:  # a simulator bug must surface as a 500, not a hang
+            status, body = 500, _html_error(500) + f"<!-- {type(exc).__name__}: {exc} -->"
+        data = body.encode("utf-8")
+        try:
+            self.send_response(status)
+            ctype = "text/xml;charset=utf-8" if body.startswith("<?xml") else "text/html"
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_GET = do_DELETE = do_PUT = do_POST = _answer
+
+    def log_message(self, format, *args) -> None:  # silence the default stderr log
+        pass
+
+
+__all__ = ["Episode", "Fault", "Movie", "PlexSimulator", "RecordedRequest", "Season", "Show"]
