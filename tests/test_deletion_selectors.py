@@ -55,7 +55,7 @@ def test_show_watched_yesterday_is_not_a_candidate(server, rule):
 
 
 def test_show_with_an_episode_added_within_grace_is_not_a_candidate(server, rule):
-    show, _, episodes = _old_show(server)
+    _show, _, episodes = _old_show(server)
     episodes[0].added_at = days_ago(3)
     episodes[0].save()
     assert _refs(_page(rule, group_by="show")) == set()
@@ -73,7 +73,7 @@ def test_two_shows_with_the_same_title_are_separate_groups(server, rule):
 
 
 def test_season_zero_is_a_season(server, rule):
-    show, seasons, episodes = _old_show(server, seasons=1)
+    show, seasons, _episodes = _old_show(server, seasons=1)
     specials = factories.item(
         server=server, type="season", title="Specials", parent_plex_id=show.plex_id, season_number=0
     )
@@ -97,7 +97,7 @@ def test_season_zero_is_a_season(server, rule):
 
 
 def test_sizes_and_plays_aggregate(server, rule):
-    show, _, episodes = _old_show(server)
+    _show, _, episodes = _old_show(server)
     for n, ep in enumerate(episodes):
         ep.file_size_bytes = (n + 1) * GB
         ep.total_play_count = 1 if n == 0 else 0
