@@ -37,8 +37,21 @@ class StorageSummary:
         after = max(0, self.used_bytes - self.approved_bytes)
         return max(0, min(100, round(100 * after / self.capacity_bytes)))
 
-    def human(self, name: str) -> str:
-        return human_size(getattr(self, name))
+    @property
+    def used_human(self) -> str:
+        return human_size(self.used_bytes)
+
+    @property
+    def capacity_human(self) -> str:
+        return human_size(self.capacity_bytes)
+
+    @property
+    def free_human(self) -> str:
+        return human_size(self.free_bytes)
+
+    @property
+    def approved_human(self) -> str:
+        return human_size(self.approved_bytes)
 
 
 def _capacity_bytes() -> tuple[int | None, str]:
