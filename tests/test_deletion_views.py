@@ -67,7 +67,7 @@ def test_candidates_page_lists_groups_with_totals_and_storage(boss, library):
 
 
 def test_group_by_and_filters(boss, library):
-    shows, movies = library
+    shows, _ = library
     seasons = boss.get(reverse("deletion:candidates"), {"group_by": "season", "q": "Show 1"})
     rows = seasons.context["page"].rows
     assert {r.level for r in rows} == {"season"} and len(rows) == 2
