@@ -41,7 +41,10 @@ def _parse_key(value: str) -> tuple[int, int] | None:
 
 class CandidateFilterSet(django_filters.FilterSet):
     rule = django_filters.ModelChoiceFilter(
-        queryset=DeletionRule.objects.filter(enabled=True), empty_label=None, method="keep"
+        queryset=DeletionRule.objects.filter(enabled=True),
+        empty_label=None,
+        label="Rule",
+        method="keep",
     )
     section = django_filters.ModelChoiceFilter(
         queryset=LibrarySection.objects.filter(
@@ -64,10 +67,15 @@ class CandidateFilterSet(django_filters.FilterSet):
         label="Never watched", method="keep", widget=forms.CheckboxInput
     )
     q = django_filters.CharFilter(label="Title", method="keep")
-    group_by = django_filters.ChoiceFilter(
-        choices=GROUP_BY_CHOICES[1:], empty_label=GROUP_BY_CHOICES[0][1], method="keep"
+    group_by = django_filters.ChoiceFilter(  # switched by the tabs; kept when re-filtering
+        choices=GROUP_BY_CHOICES[1:],
+        empty_label=GROUP_BY_CHOICES[0][1],
+        method="keep",
+        widget=forms.HiddenInput,
     )
-    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, empty_label=None, method="keep")
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, empty_label=None, label="Sort", method="keep"
+    )
     show = django_filters.CharFilter(method="keep", widget=forms.HiddenInput)
     season = django_filters.CharFilter(method="keep", widget=forms.HiddenInput)
 
