@@ -12,19 +12,22 @@ protected episode; approving a season inside an approved show would delete twice
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import reduce
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     DateTimeField,
-    Exists,
     F,
     IntegerField,
     Max,
-    OuterRef,
+    Min,
     Q,
     QuerySet,
     Sum,
@@ -33,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
@@ -179,47 +183,63 @@ def _open_requests() -> QuerySet[DeletionRequest]:
     return DeletionRequest.objects.filter(status__in=DeletionRequest.OPEN)
 
 
-def _hierarchy_q(level: str) -> Q:
-    """Rows of a GroupRef table that sit inside or above the group of an outer item row."""
-    if level == Level.SHOW:
-        return Q(show_plex_id=OuterRef("grandparent_plex_id"))
-    if level == Level.SEASON:
-        return Q(season_plex_id=OuterRef("parent_plex_id")) | Q(
-            level=Level.SHOW, plex_id=OuterRef("grandparent_plex_id")
-        )
-    if level == Level.EPISODE:
-        return (
-            Q(plex_id=OuterRef("plex_id"))
-            | Q(plex_id=OuterRef("parent_plex_id"))
-            | Q(plex_id=OuterRef("grandparent_plex_id"))
-        )
-    return Q(plex_id=OuterRef("plex_id"))
+# How an item row of a level relates to GroupRef rows (exclusions, open requests) that sit
+# inside or above its group: (item column, extra filter on the GroupRef, GroupRef column).
+_HIERARCHY = {
+    Level.SHOW: [("grandparent_plex_id", {}, "show_plex_id")],
+    Level.SEASON: [
+        ("parent_plex_id", {}, "season_plex_id"),
+        ("grandparent_plex_id", {"level": Level.SHOW}, "plex_id"),
+    ],
+    Level.EPISODE: [
+        ("plex_id", {}, "plex_id"),
+        ("parent_plex_id", {}, "plex_id"),
+        ("grandparent_plex_id", {}, "plex_id"),
+    ],
+    Level.MOVIE: [("plex_id", {}, "plex_id")],
+}
 
 
-def _blocked(queryset: QuerySet, level: str) -> Exists:
-    return Exists(queryset.filter(_hierarchy_q(level), server_id=OuterRef("server_id")))
+def _unblocked(level: str, server_ids) -> Q:
+    """Items whose group has nothing protected or approved inside or above it.
+
+    Uncorrelated `NOT IN (SELECT key …)` per server: each subquery runs once, where a
+    correlated EXISTS would run once per episode row (measured 5x slower on 100k rows).
+    """
+    per_server = []
+    for sid in sorted(server_ids):
+        q = Q(server_id=sid)
+        for source in (_active_exclusions(), _open_requests()):
+            for item_col, extra, ref_col in _HIERARCHY[level]:
+                keys = source.filter(server_id=sid, **extra, **{f"{ref_col}__isnull": False})
+                q &= ~Q(**{f"{item_col}__in": keys.values(ref_col)})
+        per_server.append(q)
+    return reduce(operator.or_, per_server, Q(pk__in=[]))
 
 
 def _assumed_watched(history_start: dict[int, datetime]):
-    """Per item: its last watch, or the start of Tautulli's history if added before it."""
+    """Group level: its newest watch; if never watched but holding an item added before
+    Tautulli's history starts, the start of that history (possibly watched then)."""
     whens = [
-        When(server_id=sid, last_watched_at__isnull=True, added_at__lt=start, then=Value(start))
+        When(server_id=sid, first_added__lt=start, then=Value(start))
         for sid, start in history_start.items()
     ]
     if not whens:
-        return F("last_watched_at")
-    return Case(*whens, default=F("last_watched_at"), output_field=DateTimeField())
+        return F("last_watched")
+    return Coalesce("last_watched", Case(*whens, default=None, output_field=DateTimeField()))
 
 
-def _items(level: str, f: CandidateFilter, history: HistoryState) -> QuerySet[MediaItem]:
+def _items(
+    level: str, f: CandidateFilter, history: HistoryState, rule_sections: list[int] = ()
+) -> QuerySet[MediaItem]:
     item_type = MediaItem.MediaType.MOVIE if level == Level.MOVIE else MediaItem.MediaType.EPISODE
     qs = MediaItem.objects.filter(
         type=item_type, removed_at__isnull=True, server_id__in=history.eligible_server_ids
     )
     if level != Level.MOVIE:
         qs = qs.filter(**{f"{GROUP_KEY[level]}__isnull": False})
-    if f.rule is not None and (section_ids := [s.pk for s in f.rule.sections.all()]):
-        qs = qs.filter(section_id__in=section_ids)
+    if rule_sections:
+        qs = qs.filter(section_id__in=rule_sections)
     if f.section_id:
         qs = qs.filter(section_id=f.section_id)
     if f.show:
@@ -232,47 +252,85 @@ def _items(level: str, f: CandidateFilter, history: HistoryState) -> QuerySet[Me
     return qs
 
 
-def _title_columns(level: str) -> dict:
-    null_int = Value(None, output_field=IntegerField())
-    if level == Level.MOVIE:
+def _stat_columns(level: str) -> dict:
+    """A group's numbers (the UNION's column order). An episode or movie is a group of
+    one: plain columns and no GROUP BY, so the rule's filters land in WHERE."""
+    if level in (Level.EPISODE, Level.MOVIE):
         return {
-            "title": Max("title"),
-            "subtitle": Value(""),
-            "season_number": null_int,
-            "episode_number": null_int,
-            "show_key": Value(None, output_field=IntegerField()),
-            "season_key": Value(None, output_field=IntegerField()),
+            "items": Value(1),
+            "size": Coalesce(F("file_size_bytes"), 0),
+            "added": F("added_at"),
+            "first_added": F("added_at"),
+            "last_watched": F("last_watched_at"),
+            "plays": F("total_play_count"),
         }
-    episode = level == Level.EPISODE
     return {
-        "title": Max("title" if episode else "grandparent_title"),
-        "subtitle": Max("grandparent_title" if episode else "parent_title"),
-        "season_number": null_int if level == Level.SHOW else Max("season_number"),
-        "episode_number": Max("episode_number") if episode else null_int,
-        "show_key": Max("grandparent_plex_id"),
-        "season_key": Max("parent_plex_id") if level != Level.SHOW else null_int,
+        "items": Count("id"),
+        "size": Coalesce(Sum("file_size_bytes"), 0),
+        "added": Max("added_at"),
+        "first_added": Min("added_at"),
+        "last_watched": Max("last_watched_at"),
+        "plays": Coalesce(Sum("total_play_count"), 0),
     }
 
 
 def _grouped(items: QuerySet[MediaItem], level: str, history: HistoryState) -> QuerySet:
-    """One row per group with its aggregates; identical columns for every level (UNION)."""
-    assumed = _assumed_watched(history.history_start)
+    """One row per group with its numbers only: every column it reads is in the covering
+    indexes of migration 0003, so the page query never touches the table rows."""
     return (
         items.order_by()
         .annotate(group_key=F(GROUP_KEY[level]))
         .values("server_id", "group_key")
-        .annotate(
-            **_title_columns(level),
-            items=Count("id"),
-            size=Coalesce(Sum("file_size_bytes"), 0),
-            added=Max("added_at"),
-            last_watched=Max("last_watched_at"),
-            assumed_watched=Max(assumed),
-            watched_sort=Coalesce(Max(assumed), Value(_EPOCH)),
-            plays=Coalesce(Sum("total_play_count"), 0),
-            level=Value(str(level)),
-        )
+        .annotate(**_stat_columns(level), level=Value(str(level)))
+        .annotate(assumed_watched=_assumed_watched(history.history_start))
+        .annotate(watched_sort=Coalesce("assumed_watched", Value(_EPOCH)))
     )
+
+
+def _label_columns(level: str) -> dict:
+    null_int = Value(None, output_field=IntegerField())
+    if level == Level.MOVIE:
+        return {"title": F("title")}
+    if level == Level.EPISODE:
+        return {
+            "title": F("title"),
+            "subtitle": F("grandparent_title"),
+            "season_number": F("season_number"),
+            "episode_number": F("episode_number"),
+            "show_key": F("grandparent_plex_id"),
+            "season_key": F("parent_plex_id"),
+        }
+    show = level == Level.SHOW
+    return {
+        "title": Max("grandparent_title"),
+        "subtitle": Max("parent_title"),
+        "season_number": null_int if show else Max("season_number"),
+        "show_key": Max("grandparent_plex_id"),
+        "season_key": null_int if show else Max("parent_plex_id"),
+    }
+
+
+def _labels_get(refs: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], dict]:
+    """Titles and keys of a page's groups, from their live items: one query per level."""
+    found: dict[tuple[str, int, int], dict] = {}
+    for level in sorted({lv for lv, _, _ in refs}):
+        keys = reduce(
+            operator.or_,
+            (Q(server_id=sid, **{GROUP_KEY[lv]: key}) for lv, sid, key in refs if lv == level),
+        )
+        item_type = (
+            MediaItem.MediaType.MOVIE if level == Level.MOVIE else MediaItem.MediaType.EPISODE
+        )
+        rows = (
+            MediaItem.objects.filter(keys, type=item_type, removed_at__isnull=True)
+            .order_by()
+            .annotate(group_key=F(GROUP_KEY[level]))
+            .values("server_id", "group_key")
+            .annotate(**_label_columns(level))
+        )
+        for row in rows:
+            found[(level, row["server_id"], row["group_key"])] = row
+    return found
 
 
 def _apply_rule(groups: QuerySet, f: CandidateFilter, now: datetime) -> QuerySet:
@@ -298,82 +356,119 @@ def candidate_groups(
 ) -> list[QuerySet]:
     """One grouped, filtered, unordered queryset per level on the page."""
     now = now or timezone.now()
+    rule_sections = list(f.rule.sections.values_list("pk", flat=True)) if f.rule else []
     parts = []
     for level in f.levels:
-        items = _items(level, f, history).filter(
-            ~_blocked(_active_exclusions(), level), ~_blocked(_open_requests(), level)
+        items = _items(level, f, history, rule_sections).filter(
+            _unblocked(level, history.eligible_server_ids)
         )
         parts.append(_apply_rule(_grouped(items, level, history), f, now))
     return parts
 
 
-def _to_candidate(row: dict) -> Candidate:
+def _aware(value) -> datetime | None:
+    """Raw-cursor datetimes: SQLite hands back text for computed columns, PostgreSQL
+    aware datetimes; both become aware UTC datetimes."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(str(value))
+    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _to_candidate(row: dict, label: dict) -> Candidate:
     return Candidate(
         level=row["level"],
         server_id=row["server_id"],
         plex_id=row["group_key"],
-        title=row["title"] or "",
-        subtitle=row["subtitle"] or "",
-        season_number=row["season_number"],
-        episode_number=row["episode_number"],
-        show_key=row["show_key"],
-        season_key=row["season_key"],
+        title=label.get("title") or "",
+        subtitle=label.get("subtitle") or "",
+        season_number=label.get("season_number"),
+        episode_number=label.get("episode_number"),
+        show_key=label.get("show_key"),
+        season_key=label.get("season_key"),
         items=row["items"],
-        size=row["size"] or 0,
-        added=row["added"],
-        last_watched=row["last_watched"],
-        assumed_watched=row["assumed_watched"],
-        plays=row["plays"] or 0,
+        size=int(row["size"] or 0),
+        added=_aware(row["added"]),
+        last_watched=_aware(row["last_watched"]),
+        assumed_watched=_aware(row["assumed_watched"]),
+        plays=int(row["plays"] or 0),
     )
 
 
-def _totals(parts: list[QuerySet]) -> tuple[int, int]:
-    count = size = 0
-    for part in parts:
-        agg = part.aggregate(n=Count("group_key"), bytes=Sum("size"))
-        count += agg["n"] or 0
-        size += agg["bytes"] or 0
-    return count, size
+def _with_labels(rows: list[dict]) -> list[Candidate]:
+    refs = [(r["level"], r["server_id"], r["group_key"]) for r in rows]
+    labels = _labels_get(refs) if refs else {}
+    return [_to_candidate(r, labels.get(ref, {})) for r, ref in zip(rows, refs, strict=True)]
+
+
+def candidate_page_sql(
+    parts: list[QuerySet], sort: str, limit: int, offset: int
+) -> tuple[str, tuple]:
+    """One query for a page and the totals of the whole filter: the grouped UNION wrapped
+    in a SELECT with COUNT(*) OVER () / SUM(size) OVER () (SQLite ≥ 3.25 and PostgreSQL),
+    so the expensive aggregation runs once per page instead of twice. Raises
+    EmptyResultSet when the filter can match nothing."""
+    combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
+    inner, params = combined.query.sql_with_params()
+    qn = connection.ops.quote_name
+    order = [*SORTS.get(sort, SORTS["size"]), "level", "server_id", "group_key"]
+    order_sql = ", ".join(
+        f"g.{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
+    )
+    sql = (
+        f"SELECT g.*, COUNT(*) OVER () AS total_count, SUM(g.{qn('size')}) OVER () AS "
+        f"total_bytes FROM ({inner}) g ORDER BY {order_sql} LIMIT %s OFFSET %s"
+    )
+    return sql, (*params, limit, offset)
+
+
+def _page_rows(parts: list[QuerySet], sort: str, limit: int, offset: int) -> list[dict]:
+    try:
+        sql, params = candidate_page_sql(parts, sort, limit, offset)
+    except EmptyResultSet:  # e.g. no server with a trustworthy history
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col[0] for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def candidate_page_get(
     *, f: CandidateFilter, page: int = 1, per_page: int = 50, history: HistoryState | None = None
 ) -> CandidatePage:
-    """A page of candidates plus the totals of the whole filter: 1 + (1 per level) queries."""
+    """A page of candidates and the totals of the whole filter, in one aggregate query."""
     history = history or history_state_get()
     parts = candidate_groups(f=f, history=history)
     if not parts:
         return CandidatePage([], 0, 0, 1, per_page, history)
-    count, total_bytes = _totals(parts)
-    pages = max(1, -(-count // per_page))
-    page = min(max(1, page), pages)
-    combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
-    order = [*SORTS.get(f.sort, SORTS["size"]), "level", "server_id", "group_key"]
-    start = (page - 1) * per_page
-    rows = [_to_candidate(r) for r in combined.order_by(*order)[start : start + per_page]]
-    return CandidatePage(rows, count, total_bytes, page, per_page, history)
+    page = max(1, page)
+    rows = _page_rows(parts, f.sort, per_page, (page - 1) * per_page)
+    if not rows and page > 1:  # past the end (the filter shrank): show the first page
+        page, rows = 1, _page_rows(parts, f.sort, per_page, 0)
+    count = int(rows[0]["total_count"]) if rows else 0
+    total_bytes = int(rows[0]["total_bytes"] or 0) if rows else 0
+    return CandidatePage(_with_labels(rows), count, total_bytes, page, per_page, history)
 
 
 def group_stats_get(
     *, refs: list[tuple[str, int, int]], history: HistoryState | None = None
 ) -> dict[tuple[str, int, int], Candidate]:
     """Fresh aggregates of the given groups (level, server id, key), ignoring rules and
-    protections; gone items are never counted. One query per level asked for."""
+    protections; gone items are never counted. Two queries per level asked for."""
     history = history or history_state_get()
     everything = HistoryState(
         frozenset({sid for _, sid, _ in refs}), {}, dict(history.history_start)
     )
-    found: dict[tuple[str, int, int], Candidate] = {}
-    for level in {lv for lv, _, _ in refs}:
-        keys = Q()
-        for lv, sid, key in refs:
-            if lv == level:
-                keys |= Q(server_id=sid, **{GROUP_KEY[level]: key})
-        items = _items(level, CandidateFilter(), everything).filter(keys)
-        for row in _grouped(items, level, everything):
-            cand = _to_candidate(row)
-            found[(cand.level, cand.server_id, cand.plex_id)] = cand
-    return found
+    rows = []
+    for level in sorted({lv for lv, _, _ in refs}):
+        keys = reduce(
+            operator.or_,
+            (Q(server_id=sid, **{GROUP_KEY[lv]: key}) for lv, sid, key in refs if lv == level),
+        )
+        rows += list(
+            _grouped(_items(level, CandidateFilter(), everything).filter(keys), level, everything)
+        )
+    return {(c.level, c.server_id, c.plex_id): c for c in _with_labels(rows)}
 
 
 def rule_mismatches(*, c: Candidate, rule: DeletionRule, now: datetime | None = None) -> list[str]:

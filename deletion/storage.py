@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from deletion.models import DeletionRequest
 from media.formatting import GB, human_size
@@ -69,11 +69,12 @@ def _capacity_bytes() -> tuple[int | None, str]:
 def storage_summary_get() -> StorageSummary:
     """Used = live movies + episodes; approved = sizes at approval of open requests."""
     capacity, source = _capacity_bytes()
-    used = MediaItem.objects.filter(
-        Q(type=MediaItem.MediaType.MOVIE) | Q(type=MediaItem.MediaType.EPISODE),
-        removed_at__isnull=True,
-    ).aggregate(total=Sum("file_size_bytes"))["total"]
+    used = 0
+    for kind in (MediaItem.MediaType.MOVIE, MediaItem.MediaType.EPISODE):
+        # One sum per type: each is answered from a covering index (migration 0003).
+        live = MediaItem.objects.filter(type=kind, removed_at__isnull=True)
+        used += live.aggregate(total=Sum("file_size_bytes"))["total"] or 0
     approved = DeletionRequest.objects.filter(status__in=DeletionRequest.OPEN).aggregate(
         total=Sum("size_bytes")
     )["total"]
-    return StorageSummary(capacity, used or 0, approved or 0, source)
+    return StorageSummary(capacity, used, approved or 0, source)
