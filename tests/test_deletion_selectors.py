@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
@@ -205,3 +207,47 @@ def test_history_without_plays_starts_at_its_first_sync(plex_server, rule):
     Play.objects.filter(tautulli=tautulli).delete()
     factories.item(server=plex_server, added_at=days_ago(400))
     assert _page(rule).rows == []  # Tautulli knows nothing yet: possibly watched today
+
+
+def test_rule_sections_and_media_types(server, rule):
+    movies_a = factories.section(server=server)
+    movies_b = factories.section(server=server)
+    in_a = factories.item(server=server, section=movies_a, added_at=days_ago(90))
+    factories.item(server=server, section=movies_b, added_at=days_ago(90))
+    show, _, _ = _old_show(server)
+    rule.sections.add(movies_a)
+    assert _refs(_page(rule)) == {(Level.MOVIE, in_a.plex_id)}
+    rule.sections.clear()
+    rule.include_movies = False
+    rule.save()
+    assert _refs(_page(rule)) == {(Level.SHOW, show.plex_id)}
+
+
+def test_rule_minimum_size_and_never_watched_filter(server, rule):
+    big = factories.item(server=server, added_at=days_ago(90), file_size_bytes=5 * GB)
+    factories.item(server=server, added_at=days_ago(90), file_size_bytes=GB // 2)
+    watched = factories.item(
+        server=server,
+        added_at=days_ago(90),
+        file_size_bytes=6 * GB,
+        last_watched_at=days_ago(40),
+        total_play_count=1,
+    )
+    assert _refs(_page(rule, min_size_gb=Decimal("4"))) == {
+        (Level.MOVIE, big.plex_id),
+        (Level.MOVIE, watched.plex_id),
+    }
+    assert _refs(_page(rule, min_size_gb=Decimal("4"), never_watched=True)) == {
+        (Level.MOVIE, big.plex_id)
+    }
+
+
+def test_default_rule_migration_runs_twice_without_duplicating():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("deletion.migrations.0002_default_rule")
+    migration.create_default_rule(apps, None)
+    migration.create_default_rule(apps, None)
+    assert DeletionRule.objects.filter(name=migration.DEFAULT_RULE).count() == 1

@@ -271,3 +271,13 @@ def test_candidates_page_query_count_is_bounded(boss, server):
         assert len(response.context["page"].rows) == min(per_page, 120)
         counts[per_page] = len(ctx.captured_queries)
     assert counts[100] == counts[200] <= 30
+
+
+def test_retry_puts_a_failed_request_back_in_the_queue(boss, server):
+    request = DeletionRequest.objects.create(
+        server=server, level="movie", plex_id=1, approved_at=days_ago(1), status="failed"
+    )
+    boss.post(reverse("deletion:retry", args=[request.pk]))
+    request.refresh_from_db()
+    assert request.status == "approved"
+    assert AuditLog.objects.filter(action="approve", request=request).exists()
