@@ -12,9 +12,9 @@ from django.db import migrations
 
 STATS = "added_at, last_watched_at, total_play_count, file_size_bytes"
 INDEXES = {
-    "cand_item_idx": f"type, removed_at, server_id, {STATS}, plex_id",
+    "cand_item_idx": f"type, removed_at, server_id, {STATS}, plex_id, parent_plex_id, grandparent_plex_id",
     "cand_show_idx": f"type, removed_at, server_id, grandparent_plex_id, {STATS}",
-    "cand_season_idx": f"type, removed_at, server_id, parent_plex_id, {STATS}",
+    "cand_season_idx": f"type, removed_at, server_id, parent_plex_id, {STATS}, grandparent_plex_id",
 }
 
 
