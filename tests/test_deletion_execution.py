@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from deletion.config import deletion_settings_set
 from deletion.execution import deletion_execute, execution_preflight
@@ -183,3 +184,36 @@ def test_unknown_history_blocks_execution(sim, server, admin, live):
     request.refresh_from_db()
     assert request.status == Status.SKIPPED and "history is unknown" in request.error
     assert sim.deleted == []
+
+
+def test_sessions_check_failure_keeps_the_request_and_deletes_nothing(sim, server, admin, live):
+    request = _approve(server, admin, Level.MOVIE, sim.library.movies[3].rating_key)
+    sim.fail_on("/status/sessions", status=503)
+    deletion_execute(user=admin)
+    request.refresh_from_db()
+    assert request.status == Status.FAILED and "503" in request.error
+    assert sim.requests_to("/library/metadata", "DELETE") == []
+
+
+def test_pages_approve_queue_execute_end_to_end(
+    sim, server, live, make_staff, django_capture_on_commit_callbacks
+):
+    client = make_staff(
+        "deletion.view_candidates",
+        "deletion.approve_deletion",
+        "deletion.execute_deletion",
+        "deletion.view_deletionrequest",
+    )
+    show = sim.library.shows[1]
+    ref = f"show:{server.pk}:{show.rating_key}"
+    page = client.get(reverse("deletion:candidates"), {"group_by": "show"}).content.decode()
+    assert f'value="{ref}"' in page
+    client.post(reverse("deletion:action") + "?group_by=show", {"action": "approve", "refs": [ref]})
+    assert "Dry run is OFF" in client.get(reverse("deletion:queue")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("deletion:execute"))
+    assert sim.deleted == [show.rating_key]
+    assert DeletionRequest.objects.get().status == Status.DELETED
+    assert (
+        MediaItem.objects.filter(grandparent_plex_id=show.rating_key, removed_at=None).count() == 0
+    )
