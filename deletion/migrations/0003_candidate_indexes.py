@@ -1,6 +1,6 @@
 """Covering indexes on media_items for the candidates page and the storage card.
 
-They live here, beside the queries that need them (deletion.selectors / deletion.storage):
+They live here, beside the queries that need them (deletion.queries / deletion.storage):
 each starts with (type, removed_at, server_id) — equality on all three — and then holds
 every column the grouped page query reads, so SQLite and PostgreSQL answer it from the index
 alone. Measured on 100k episodes + 10k movies (SQLite): episode-level page query 204 → 51 ms,
