@@ -23,6 +23,7 @@ import random
 import sys
 import tempfile
 import time
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +33,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartplex.settings_test")
 os.environ.setdefault("SMARTPLEX_DATA_DIR", tempfile.mkdtemp(prefix="smartplex-bench-"))
 
 import django  # noqa: E402
+
+warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, no collectstatic
 
 django.setup()
 
