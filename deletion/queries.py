@@ -111,9 +111,21 @@ def group_items(
     if f.season:
         qs = qs.filter(server_id=f.season[0], parent_plex_id=f.season[1])
     if f.search:
-        title_field = "title" if level == Level.MOVIE else "grandparent_title"
-        qs = qs.filter(**{f"{title_field}__icontains": f.search})
+        qs = qs.filter(_title_matches(level, f.search, history.eligible_server_ids))
     return qs
+
+
+def _title_matches(level: str, search: str, server_ids) -> Q:
+    """Title search. TV searches the show rows (2k titles, not 100k episode rows) and keeps
+    the episodes under the matching show keys, so the page query stays index-only."""
+    if level == Level.MOVIE:
+        return Q(title__icontains=search)
+    shows = MediaItem.objects.filter(type=MediaItem.MediaType.SHOW, title__icontains=search)
+    per_server = [
+        Q(server_id=sid, grandparent_plex_id__in=shows.filter(server_id=sid).values("plex_id"))
+        for sid in sorted(server_ids)
+    ]
+    return reduce(operator.or_, per_server, Q(pk__in=[]))
 
 
 def _stat_columns(level: str) -> dict:
