@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
@@ -23,6 +24,7 @@ from deletion.history import HistoryState, history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRun, Level
 from deletion.selectors import Candidate, group_is_protected, group_stats_get, rule_mismatches
 from deletion.services import audit_write
+from deletion.storage import USED_CACHE_KEY
 from media.formatting import GB, human_size
 from media.models import MediaItem, PlexServer
 from syncing.clients.plex import PlexClient, PlexError
@@ -119,6 +121,7 @@ def deletion_execute(
         raise
     finally:
         ctx.close()
+        cache.delete(USED_CACHE_KEY)  # items went away: the storage card recounts
     _run_finish(run, status=DeletionRun.Status.DONE)
     return ExecutionResult(run, cap)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -25,6 +26,12 @@ ALL_PERMS = (
     "deletion.view_deletionrequest",
     "deletion.view_auditlog",
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The storage card caches the used bytes for a minute; each test starts clean."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -266,6 +273,7 @@ def test_candidates_page_query_count_is_bounded(boss, server):
         factories.item(server=server, title=f"M{n}", added_at=days_ago(90))
     counts = {}
     for per_page in (100, 200):
+        cache.clear()  # count the storage card's queries every time
         with CaptureQueriesContext(connection) as ctx:
             response = boss.get(reverse("deletion:candidates"), {"per_page": per_page})
         assert len(response.context["page"].rows) == min(per_page, 120)
@@ -281,3 +289,18 @@ def test_retry_puts_a_failed_request_back_in_the_queue(boss, server):
     request.refresh_from_db()
     assert request.status == "approved"
     assert AuditLog.objects.filter(action="approve", request=request).exists()
+
+
+def test_storage_card_figures_and_projection(boss, library):
+    from media.services import storage_capacity_set
+
+    shows, _ = library
+    storage_capacity_set(total_gb=40)
+    storage = boss.get(reverse("deletion:candidates")).context["storage"]
+    assert storage.used_bytes == 20 * GB and storage.free_bytes == 20 * GB
+    assert storage.used_percent == 50 and storage.projected_percent == 50
+    boss.post(
+        reverse("deletion:action"), {"action": "approve", "refs": [_ref(Level.SHOW, shows[0])]}
+    )
+    storage = boss.get(reverse("deletion:queue")).context["storage"]
+    assert storage.approved_bytes == 6 * GB and storage.projected_percent == 35
