@@ -67,16 +67,21 @@ _HIERARCHY = {
 def _unblocked(level: str, server_ids) -> Q:
     """Items whose group has nothing protected or approved inside or above it.
 
-    Uncorrelated `NOT IN (SELECT key …)` per server: each subquery runs once, where a
-    correlated EXISTS would run once per episode row (measured 5x slower on 100k rows).
+    Uncorrelated `NOT IN (SELECT key FROM exclusions UNION ALL SELECT key FROM requests)`
+    per server and hierarchy column: each subquery runs once, where a correlated EXISTS
+    would run once per episode row (measured 5x slower on 100k rows).
     """
     per_server = []
     for sid in sorted(server_ids):
         q = Q(server_id=sid)
-        for source in (active_exclusions(), open_requests()):
-            for item_col, extra, ref_col in _HIERARCHY[level]:
-                keys = source.filter(server_id=sid, **extra, **{f"{ref_col}__isnull": False})
-                q &= ~Q(**{f"{item_col}__in": keys.values(ref_col)})
+        for item_col, extra, ref_col in _HIERARCHY[level]:
+            keys = [
+                source.filter(server_id=sid, **extra, **{f"{ref_col}__isnull": False})
+                .order_by()
+                .values(ref_col)
+                for source in (active_exclusions(), open_requests())
+            ]
+            q &= ~Q(**{f"{item_col}__in": keys[0].union(keys[1], all=True)})
         per_server.append(q)
     return reduce(operator.or_, per_server, Q(pk__in=[]))
 
