@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from media.models import PlexServer, TimeStampedModel
 
@@ -69,8 +70,10 @@ class Play(models.Model):
 class SyncRun(models.Model):
     """Every sync is a row: what ran, against which server, how it went, with counts.
 
-    A partial unique constraint allows one running sync of a kind per server, which is the
+    A partial unique constraint allows one queued-or-running sync of a kind per server: the
     lock shared by the scheduler, the admin buttons and the commands (SQLite and PostgreSQL).
+    "Sync now" creates the row as queued (so the page can link to it at once) and the
+    worker moves it to running.
     """
 
     class Kind(models.TextChoices):
@@ -78,9 +81,12 @@ class SyncRun(models.Model):
         TAUTULLI = "tautulli", "Tautulli history"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCESS = "success", "Success"
         FAILED = "failed", "Failed"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     plex_server = models.ForeignKey(
@@ -94,8 +100,8 @@ class SyncRun(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField(max_length=50, blank=True, help_text="command, schedule, admin, …")
     options = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    heartbeat_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(null=True, blank=True)
@@ -117,7 +123,7 @@ class SyncRun(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["lock_key"],
-                condition=Q(status="running"),
+                condition=Q(status__in=["queued", "running"]),
                 name="one_running_sync_per_server",
             ),
         ]

@@ -34,11 +34,17 @@ def sync_runs_fail_stale(*, now=None) -> int:
     """Mark running rows whose worker stopped heart-beating as failed; returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.SYNC_STALE_MINUTES)
-    return SyncRun.objects.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+    return SyncRun.objects.filter(
+        status__in=SyncRun.ACTIVE_STATUSES, heartbeat_at__lt=cutoff
+    ).update(
         status=SyncRun.Status.FAILED,
         finished_at=now,
         error="Stale: the worker stopped reporting progress (killed or crashed).",
     )
+
+
+def _active(key: str):
+    return SyncRun.objects.filter(lock_key=key, status__in=SyncRun.ACTIVE_STATUSES)
 
 
 def sync_run_start(
@@ -48,8 +54,16 @@ def sync_run_start(
     tautulli_server=None,
     trigger: str = "",
     options: dict | None = None,
+    run_id: int | None = None,
+    status: str = SyncRun.Status.RUNNING,
 ) -> SyncRun:
-    """Create a running SyncRun holding the lock, or raise SyncAlreadyRunning."""
+    """Claim the per-server lock: a new SyncRun (running, or queued for "Sync now").
+
+    With `run_id`, adopt a run queued earlier (queued → running, one conditional UPDATE,
+    so two workers can never both run it). Raises SyncAlreadyRunning when the lock is held.
+    """
+    if run_id is not None:
+        return _sync_run_adopt(run_id)
     server = plex_server if kind == SyncRun.Kind.PLEX else tautulli_server
     key = lock_key_for(kind, server.pk)
     sync_runs_fail_stale()
@@ -62,10 +76,21 @@ def sync_run_start(
                 lock_key=key,
                 trigger=trigger,
                 options=options or {},
+                status=status,
             )
     except IntegrityError:
-        running = SyncRun.objects.filter(lock_key=key, status=SyncRun.Status.RUNNING).first()
-        raise SyncAlreadyRunning(running, key) from None
+        raise SyncAlreadyRunning(_active(key).first(), key) from None
+
+
+def _sync_run_adopt(run_id: int) -> SyncRun:
+    now = timezone.now()
+    claimed = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
+        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
+    run = SyncRun.objects.get(pk=run_id)
+    if not claimed:
+        raise SyncAlreadyRunning(run, run.lock_key)
+    return run
 
 
 def sync_run_progress(run: SyncRun, **fields) -> None:

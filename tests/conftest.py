@@ -14,6 +14,8 @@ from django.test import Client
 
 from tests import factories
 
+pytest_plugins = ["tests.conftest_plex"]
+
 
 @pytest.fixture
 def staff_user(django_user_model):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -295,26 +296,47 @@ class PlexClient:
     ) -> Iterator[PlexPage]:
         """Yield a section's items of one type a page at a time (one request per page).
 
-        Stops at `totalSize`; if a server leaves `totalSize` out it keeps going until a
-        short page, rather than silently stopping after the first page as plexapi does.
+        While the caller stores a page, the next one is already being fetched and parsed
+        in a helper thread, so Plex's work and the network wait overlap our database
+        writes (at most two pages are in memory). Stops at `totalSize`; if a server leaves
+        `totalSize` out it reads on until a short page, where plexapi would silently stop
+        after the first page.
         """
         key = self._listing_key(section_key, media_type, guids=True)
-        offset = 0
-        while True:
-            root = self._query(key, offset, page_size)
-            items = [
-                item_from_element(elem, section_key=section_key)
-                for elem in root
-                if elem.attrib.get("type") == media_type
-            ]
-            total = _int(root.attrib.get("totalSize"))
-            count = _int(root.attrib.get("size"))
-            count = len(root) if count is None else count
-            yield PlexPage(items=items, offset=offset, total=total)
-            offset += count
-            done = offset >= total if total is not None else count < page_size
-            if done or count == 0:
-                return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plex-page")
+        try:
+            pending = pool.submit(self._page, key, section_key, media_type, 0, page_size)
+            while True:
+                page, count = pending.result()
+                offset = page.offset + count
+                done = count == 0 or (
+                    offset >= page.total if page.total is not None else count < page_size
+                )
+                if not done:
+                    pending = pool.submit(
+                        self._page, key, section_key, media_type, offset, page_size
+                    )
+                yield page
+                if done:
+                    return
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _page(
+        self, key: str, section_key: str, media_type: str, offset: int, size: int
+    ) -> tuple[PlexPage, int]:
+        """One listing page as PlexItems, and how many elements the container said it holds."""
+        root = self._query(key, offset, size)
+        items = [
+            item_from_element(elem, section_key=section_key)
+            for elem in root
+            if elem.attrib.get("type") == media_type
+        ]
+        count = _int(root.attrib.get("size"))
+        total = _int(root.attrib.get("totalSize"))
+        return PlexPage(items=items, offset=offset, total=total), len(
+            root
+        ) if count is None else count
 
     def sessions(self) -> list[PlexSession]:
         """What Plex is playing right now (`GET /status/sessions`, read from the XML).

@@ -306,11 +306,12 @@ def _media(
     rng: random.Random, keys: _Keys, base_path: str, duration_ms: int, *, n: int
 ) -> list[MediaVersion]:
     """Media versions for item number `n`: mostly one file; every 13th has two versions,
-    every 17th is stacked in two parts, every 97th has no media at all."""
-    if n % 97 == 96:
+    every 17th is stacked in two parts, every 29th has no media at all (small libraries
+    get each case too)."""
+    if n % 29 == 11:
         return []
-    versions = 2 if n % 13 == 12 else 1
-    parts = 2 if n % 17 == 16 else 1
+    versions = 2 if n % 13 == 5 else 1
+    parts = 2 if n % 17 == 6 else 1
     media = []
     for v in range(versions):
         resolution = "1080" if v == 0 else "2160"
@@ -335,7 +336,7 @@ def _movie_guids(rng: random.Random, n: int) -> tuple[str, tuple[str, ...]]:
         return f"com.plexapp.agents.imdb://{imdb}?lang=en", ()
     if kind == 8:
         return f"com.plexapp.agents.themoviedb://{tmdb}?lang=en", ()
-    if n % 50 == 49:
+    if n % 20 == 9:
         return f"local://{n}", ()
     return f"plex://movie/{_hex24(rng)}", (f"imdb://{imdb}", f"tmdb://{tmdb}")
 
@@ -381,14 +382,15 @@ def generate_shows(
     episodes_per_season: int,
     section_key: str = "2",
 ) -> list[Show]:
-    """Shows with seasons 1..N; every 8th show starts at season 0 (specials) instead, so
-    the totals stay shows x seasons x episodes. Every 25th show reuses an earlier show's
-    title (a remake), so titles are not unique; every 5th show uses the legacy TVDB agent."""
+    """Shows with seasons 1..N; every 4th show starts at season 0 (specials) instead, so
+    the totals stay shows x seasons x episodes. Every 10th show reuses the title of the show
+    five before it (a remake), so titles are not unique; every 5th show uses the legacy
+    TVDB agent."""
     shows: list[Show] = []
     episode_n = 0
     for n in range(count):
-        if n % 25 == 24 and shows:
-            title = shows[n // 2].title
+        if n % 10 == 5:
+            title = shows[n - 5].title
         else:
             title = f"{rng.choice(MOVIE_WORDS)} {rng.choice(NOUNS)} {n}"
         year = 1990 + rng.randrange(35)
@@ -415,7 +417,7 @@ def generate_shows(
             updated_at=added + 3600,
             section_key=section_key,
         )
-        first = 0 if n % 8 == 7 else 1
+        first = 0 if n % 4 == 2 else 1
         for s in range(first, first + seasons_per_show):
             season = Season(
                 rating_key=keys.next_key(),

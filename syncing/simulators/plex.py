@@ -43,7 +43,8 @@ class RecordedRequest:
 
 @dataclass(slots=True)
 class Fault:
-    """Fires on requests whose path starts with `prefix`, after `after` matching ones pass."""
+    """Fires on requests whose path starts with `prefix` (and whose query holds every pair
+    of `query`), once `after` matching requests have passed; `times` caps how often."""
 
     prefix: str
     kind: str  # "status" | "malformed" | "delay"
@@ -52,11 +53,14 @@ class Fault:
     times: int | None = None  # None = forever
     seconds: float = 0.0
     method: str | None = None
+    query: dict[str, str] | None = None
     matched: int = field(default=0)
     fired: int = field(default=0)
 
-    def should_fire(self, method: str, path: str) -> bool:
+    def should_fire(self, method: str, path: str, query: dict[str, str]) -> bool:
         if not path.startswith(self.prefix) or (self.method and method != self.method):
+            return False
+        if self.query and any(query.get(k) != str(v) for k, v in self.query.items()):
             return False
         self.matched += 1
         if self.matched <= self.after or (self.times is not None and self.fired >= self.times):
@@ -90,6 +94,7 @@ class PlexSimulator:
         self.allow_media_deletion = allow_media_deletion
         self.delay = delay
         self.record = record
+        self.omit_total_size = False  # some servers/proxies leave totalSize out of pages
         self.requests: list[RecordedRequest] = []
         self.request_count = 0
         self.deleted: list[int] = []
@@ -106,7 +111,10 @@ class PlexSimulator:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="plex-simulator", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="plex-simulator",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -141,15 +149,25 @@ class PlexSimulator:
         after: int = 0,
         times: int | None = None,
         method: str | None = None,
+        query: dict | None = None,
     ) -> Fault:
         """Answer `status` to requests under `path_prefix` once `after` of them have passed."""
         return self._add_fault(
-            Fault(path_prefix, "status", status=status, after=after, times=times, method=method)
+            Fault(path_prefix, "status", status, after, times, method=method, query=query)
         )
 
-    def malformed_on(self, path_prefix: str, *, after: int = 0, times: int | None = None) -> Fault:
+    def malformed_on(
+        self,
+        path_prefix: str,
+        *,
+        after: int = 0,
+        times: int | None = None,
+        query: dict | None = None,
+    ) -> Fault:
         """Answer 200 with truncated, unparseable XML."""
-        return self._add_fault(Fault(path_prefix, "malformed", after=after, times=times))
+        return self._add_fault(
+            Fault(path_prefix, "malformed", after=after, times=times, query=query)
+        )
 
     def delay_on(
         self, path_prefix: str, seconds: float, *, after: int = 0, times: int | None = None
@@ -197,8 +215,15 @@ class PlexSimulator:
                 obj.show.seasons.remove(obj)
             else:
                 self.library.section(obj.section_key).items.remove(obj)
-            removed = [k for k, o in self._by_key.items() if o is obj or _is_below(o, obj)]
-            self._reindex()
+            removed = [obj.rating_key]
+            if isinstance(obj, Show):
+                removed += [se.rating_key for se in obj.seasons]
+                removed += [e.rating_key for e in obj.episodes()]
+            elif isinstance(obj, Season):
+                removed += [e.rating_key for e in obj.episodes]
+            for key in removed:
+                del self._by_key[key]
+            self._flat.clear()  # listings are rebuilt lazily (cheap next to a full reindex)
             return removed
 
     def remove_section(self, key: str) -> None:
@@ -242,7 +267,7 @@ class PlexSimulator:
             self.request_count += 1
             if self.record:
                 self.requests.append(RecordedRequest(method, path, query, headers))
-            firing = [f for f in self.faults if f.should_fire(method, path)]
+            firing = [f for f in self.faults if f.should_fire(method, path, query)]
         if self.delay:
             time.sleep(self.delay)
         for fault in firing:
@@ -353,8 +378,9 @@ class PlexSimulator:
         except ValueError:
             raise _Response(400, _html_error(400)) from None
         page = items[start : start + max(size, 0)]
+        total = None if self.omit_total_size else len(items)
         return plex_xml.listing(
-            page, section, include_guids=include_guids, total=len(items), offset=start, **kw
+            page, section, include_guids=include_guids, total=total, offset=start, **kw
         )
 
     def _sessions(self) -> str:
@@ -383,14 +409,6 @@ class PlexSimulator:
         return ""
 
 
-def _is_below(obj, ancestor) -> bool:
-    if isinstance(obj, Episode):
-        return obj.season is ancestor or obj.season.show is ancestor
-    if isinstance(obj, Season):
-        return obj.show is ancestor
-    return False
-
-
 def _html_error(status: int) -> str:
     text = f"{status} {_HTML_ERRORS.get(status, 'Error')}"
     return f"<html><head><title>{text}</title></head><body><h1>{text}</h1></body></html>"
@@ -401,6 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     sim: PlexSimulator
     protocol_version = "HTTP/1.1"  # keep-alive, like PMS; requests reuses the connection
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -1,0 +1,196 @@
+"""Benchmark the Plex library sync against the simulator (a script, not a test).
+
+    .venv/bin/python bench/bench_plex.py                      # 2,000 shows x 50 eps + 10k movies
+    .venv/bin/python bench/bench_plex.py --small              # a quick check
+    .venv/bin/python bench/bench_plex.py --shows 500 --episodes-per-show 20 --movies 2000
+
+Prints, for a full sync and a no-change re-sync: wall time, HTTP requests, pages, and
+the process's peak RSS; beside them the floor: the time to only fetch and parse the same
+pages through plexapi's `PlexServer.query()`. The simulator runs in a child process, so
+neither its memory nor (mostly) its CPU is charged to the sync. Uses DATABASE_URL when
+set, otherwise a fresh SQLite database in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TOKEN = "bench-token"
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--shows", type=int, default=2000)
+    p.add_argument("--episodes-per-show", type=int, default=50)
+    p.add_argument("--seasons-per-show", type=int, default=5)
+    p.add_argument("--movies", type=int, default=10_000)
+    p.add_argument("--page-size", type=int, default=1000)
+    p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
+    args = p.parse_args()
+    if args.small:
+        args.shows, args.episodes_per_show, args.seasons_per_show, args.movies = 100, 10, 2, 500
+    if args.episodes_per_show % args.seasons_per_show:
+        p.error("--episodes-per-show must be a multiple of --seasons-per-show")
+    return args
+
+
+def serve(args: argparse.Namespace, conn) -> None:
+    """Child process: generate the library, serve it, report the URL, wait to be told to stop."""
+    from syncing.simulators.library import generate_library
+    from syncing.simulators.plex import PlexSimulator
+
+    started = time.perf_counter()
+    library = generate_library(
+        shows=args.shows,
+        seasons_per_show=args.seasons_per_show,
+        episodes_per_season=args.episodes_per_show // args.seasons_per_show,
+        movies=args.movies,
+    )
+    generated = time.perf_counter() - started
+    with PlexSimulator(library, token=TOKEN, record=False) as sim:
+        conn.send((sim.url, generated, sum(1 for _ in library.iter_items())))
+        conn.recv()
+
+
+def setup_django() -> None:
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SMARTPLEX_DATA_DIR"] = tempfile.mkdtemp(prefix="smartplex-bench-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartplex.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def floor(url: str, page_size: int) -> tuple[float, int]:
+    """Fetch and parse every page the sync reads, with plexapi's query() and nothing else."""
+    from plexapi.server import PlexServer
+
+    from syncing.clients.plex import TYPE_NUMBERS
+
+    started, cpu = time.perf_counter(), time.process_time()
+    server = PlexServer(url, TOKEN)
+    requests = 1
+    for section in server.library.sections():
+        types = ("movie",) if section.type == "movie" else ("show", "season", "episode")
+        for media_type in types:
+            key = f"/library/sections/{section.key}/all?includeGuids=1&type={TYPE_NUMBERS[media_type]}"
+            start, total = 0, None
+            while total is None or start < total:
+                headers = {
+                    "X-Plex-Container-Start": str(start),
+                    "X-Plex-Container-Size": str(page_size),
+                }
+                root = server.query(key, headers=headers)
+                requests += 1
+                total = int(root.attrib["totalSize"])
+                start += int(root.attrib["size"])
+    requests += 2  # /library and /library/sections
+    return time.perf_counter() - started, requests, time.process_time() - cpu
+
+
+def sync_once(server, label: str) -> float:
+    from syncing.services.plex_sync import plex_library_sync
+
+    started, cpu = time.perf_counter(), time.process_time()
+    run = plex_library_sync(server=server, trigger="bench")
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if run.error:
+        raise SystemExit(f"{label} failed: {run.error}")
+    rate = run.items_seen / wall if wall else 0
+    print(
+        f"{label:<18} {wall:7.2f} s  (cpu {cpu:5.2f} s)  {run.requests_made:5d} requests  {run.pages_fetched:4d} pages  "
+        f"{run.items_seen} seen / {run.items_created} created / {run.items_updated} updated / "
+        f"{run.items_gone} gone  ({rate:,.0f} items/s)  peak RSS {peak_rss_mb():.0f} MB"
+    )
+    return wall
+
+
+def save_results(db: str, figures: dict) -> None:
+    """Latest figures in bench/results/plex-<db>.json (git-ignored), for docs and trends."""
+    out = ROOT / "bench" / "results" / f"plex-{db}.json"
+    out.parent.mkdir(exist_ok=True)
+    figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"results written to {out.relative_to(ROOT)}")
+
+
+def main() -> None:
+    args = parse_args()
+    ctx = mp.get_context("spawn")  # a clean child: no Django state, no shared DB connection
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=serve, args=(args, child), daemon=True)
+    proc.start()
+    url, generated, n_items = parent.recv()
+    try:
+        setup_django()
+        from django.conf import settings
+
+        from media.models import MediaItem, PlexServer
+
+        settings.PLEX_PAGE_SIZE = args.page_size
+        db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        print(
+            f"library: {args.shows} shows x {args.episodes_per_show} episodes "
+            f"({args.seasons_per_show} seasons) + {args.movies} movies = {n_items:,} items "
+            f"(generated in {generated:.1f} s); page size {args.page_size}; database {db}"
+        )
+        floor_s, floor_requests, floor_cpu = floor(url, args.page_size)
+        print(
+            f"{'floor (query only)':<18} {floor_s:7.2f} s  (cpu {floor_cpu:5.2f} s)  "
+            f"{floor_requests:5d} requests"
+        )
+
+        PlexServer.objects.filter(name="bench").delete()
+        server = PlexServer.objects.create(name="bench", base_url=url, token=TOKEN)
+        full = sync_once(server, "full sync")
+        again = sync_once(server, "no-change re-sync")
+        floor2_s, _, floor2_cpu = floor(url, args.page_size)
+        print(
+            f"{'floor, again':<18} {floor2_s:7.2f} s  (cpu {floor2_cpu:5.2f} s)  "
+            "(the machine is shared: the lower wall time counts)"
+        )
+        floor_s = min(floor_s, floor2_s)
+        rows = MediaItem.objects.filter(server=server).count()
+        save_results(
+            db,
+            {
+                "items": n_items,
+                "page_size": args.page_size,
+                "floor_s": round(floor_s, 2),
+                "full_sync_s": round(full, 2),
+                "resync_s": round(again, 2),
+                "peak_rss_mb": round(peak_rss_mb()),
+                "rows": rows,
+            },
+        )
+        print(
+            f"ratio to floor: full {full / floor_s:.2f}x, re-sync {again / floor_s:.2f}x; "
+            f"rows {rows:,}; "
+            f"peak RSS {peak_rss_mb():.0f} MB (simulator in a separate process)"
+        )
+        if os.environ.get("DATABASE_URL"):
+            server.delete()
+    finally:
+        parent.send("stop")
+        proc.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

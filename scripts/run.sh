@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs SmartPlex: web server (gunicorn + WhiteNoise) and the django-q2 worker together,
+# on SQLite by default. Without PLEX_URL it first starts the bundled Plex and Tautulli
+# simulators with a generated demo library and points the connections at them.
+# Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+PY=.venv/bin/python
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+[ -f .env ] && set -a && source .env && set +a
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # Give everything 20 s to stop cleanly, then end what is left of each process group.
+  for _ in $(seq 1 40); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+if [ -z "${PLEX_URL:-}" ]; then
+  echo "No PLEX_URL set: starting the demo Plex and Tautulli simulators."
+  demo_env=$(mktemp)
+  setsid $PY manage.py demo_simulators --env-file "$demo_env" &
+  pids+=($!)
+  for _ in $(seq 1 600); do [ -s "$demo_env" ] && break; sleep 0.1; done
+  [ -s "$demo_env" ] || { echo "The demo simulators did not start." >&2; exit 1; }
+  set -a; source "$demo_env"; set +a
+  rm -f "$demo_env"
+  DEMO=1
+fi
+
+$PY manage.py migrate --noinput
+$PY manage.py collectstatic --noinput >/dev/null
+$PY manage.py ensure_admin
+if [ "${DEMO:-0}" = 1 ] || [ "${SYNC_ON_START:-0}" = 1 ]; then
+  $PY manage.py sync_all --trigger startup || echo "First sync failed; see the Sync runs page." >&2
+fi
+
+# The worker runs in its own session: django-q2 stops cleanly on one TERM to its main
+# process, but hangs when Ctrl-C's SIGINT reaches all of its processes at once.
+setsid $PY manage.py qcluster &
+pids+=($!)
+.venv/bin/gunicorn smartplex.wsgi --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
+  --threads 4 --access-logfile - --log-level warning &
+pids+=($!)
+echo
+echo "SmartPlex is running at http://$HOST:$PORT/admin/  (Ctrl-C stops it)"
+wait -n "${pids[@]}"

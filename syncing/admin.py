@@ -1,0 +1,113 @@
+"""Admin for connections (with "Sync now" actions) and the record of sync runs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from media.admin import PlexServerAdmin
+from media.models import PlexServer
+from syncing.forms import TautulliServerForm
+from syncing.models import SyncRun, TautulliServer
+from syncing.services.operations import sync_now_request
+from syncing.views import sync_now_message
+
+
+def _queue(modeladmin, request, **servers) -> None:
+    queued, refused = sync_now_request(trigger=f"admin:{request.user.get_username()}", **servers)
+    for level, text in sync_now_message(queued, refused):
+        modeladmin.message_user(request, text, level)
+
+
+class SyncActionMixin:
+    def has_run_sync_permission(self, request) -> bool:
+        return request.user.has_perm("syncing.run_sync")
+
+
+admin.site.unregister(PlexServer)
+
+
+@admin.register(PlexServer)
+class SyncablePlexServerAdmin(SyncActionMixin, PlexServerAdmin):
+    actions = ["sync_now"]
+
+    @admin.action(description="Sync now (Plex library)", permissions=["run_sync"])
+    def sync_now(self, request, queryset) -> None:
+        _queue(self, request, plex_servers=queryset.filter(enabled=True))
+
+
+@admin.register(TautulliServer)
+class TautulliServerAdmin(SyncActionMixin, admin.ModelAdmin):
+    form = TautulliServerForm
+    list_display = ["name", "base_url", "plex_server", "enabled", "updated_at"]
+    list_filter = ["enabled"]
+    actions = ["sync_now", "sync_now_full"]
+
+    @admin.action(description="Sync now (new history)", permissions=["run_sync"])
+    def sync_now(self, request, queryset) -> None:
+        _queue(self, request, tautulli_servers=queryset.filter(enabled=True))
+
+    @admin.action(description="Sync now (full rebuild of statistics)", permissions=["run_sync"])
+    def sync_now_full(self, request, queryset) -> None:
+        _queue(
+            self,
+            request,
+            tautulli_servers=queryset.filter(enabled=True),
+            tautulli_options={"full": True},
+        )
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "server",
+        "status_badge",
+        "started_at",
+        "took",
+        "progress",
+        "items_seen",
+        "items_created",
+        "items_updated",
+        "items_gone",
+        "rows_created",
+        "unmatched",
+        "short_error",
+    ]
+    list_filter = ["kind", "status", "plex_server", "tautulli_server"]
+    list_select_related = ["plex_server", "tautulli_server"]
+    show_full_result_count = False
+    date_hierarchy = "started_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Server")
+    def server(self, obj: SyncRun):
+        return obj.plex_server or obj.tautulli_server
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: SyncRun) -> str:
+        color = {"success": "#2e7d32", "failed": "#c62828"}.get(obj.status, "#b26a00")
+        return format_html('<b style="color:{}">{}</b>', color, obj.get_status_display())
+
+    @admin.display(description="Duration")
+    def took(self, obj: SyncRun) -> str:
+        d = obj.duration
+        return f"{d.total_seconds():.1f} s" if d else "—"
+
+    @admin.display(description="Progress")
+    def progress(self, obj: SyncRun) -> str:
+        if obj.progress_total:
+            return f"{obj.progress_done:,}/{obj.progress_total:,} {obj.progress_label}".strip()
+        return f"{obj.progress_done:,} {obj.progress_label}".strip() if obj.progress_done else "—"
+
+    @admin.display(description="Error")
+    def short_error(self, obj: SyncRun) -> str:
+        return (obj.error[:120] + "…") if len(obj.error) > 120 else obj.error

@@ -1,0 +1,58 @@
+"""`manage.py sync_plex [--server NAME]`: mirror the Plex library, with a progress bar."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from media.models import PlexServer
+from syncing.models import SyncRun
+from syncing.runs import SyncAlreadyRunning
+from syncing.services.plex_sync import plex_library_sync, plex_servers_for_sync
+
+
+class Command(BaseCommand):
+    help = "Mirror the libraries of every enabled Plex server (or --server NAME) into SmartPlex."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--server", help="Name of the Plex server to sync (default: all enabled)"
+        )
+
+    def handle(self, *args, server: str | None = None, **options):
+        try:
+            servers = plex_servers_for_sync(name=server)
+        except PlexServer.DoesNotExist:
+            raise CommandError(f"No Plex server named {server!r}.") from None
+        if not servers:
+            raise CommandError("No enabled Plex server is configured (set PLEX_URL/PLEX_TOKEN).")
+        failures = [
+            run for run in map(self._sync_one, servers) if run.status != SyncRun.Status.SUCCESS
+        ]
+        if failures:
+            raise CommandError("; ".join(f"{r.plex_server.name}: {r.error}" for r in failures))
+
+    def _sync_one(self, server: PlexServer) -> SyncRun:
+        with tqdm(desc=server.name, unit="item", file=self.stderr._out, mininterval=0.5) as bar:
+
+            def show(run: SyncRun) -> None:
+                bar.total = run.progress_total
+                bar.set_postfix_str(run.progress_label, refresh=False)
+                bar.update(run.progress_done - bar.n)
+
+            try:
+                run = plex_library_sync(server=server, trigger="command", on_progress=show)
+            except SyncAlreadyRunning as exc:
+                raise CommandError(f"{server.name}: {exc}") from None
+        self.stdout.write(_summary(run))
+        return run
+
+
+def _summary(run: SyncRun) -> str:
+    status = "OK" if run.status == SyncRun.Status.SUCCESS else "FAILED"
+    return (
+        f"{run.plex_server.name}: {status} in {run.duration.total_seconds():.1f}s - "
+        f"{run.items_seen} seen, {run.items_created} created, {run.items_updated} updated, "
+        f"{run.items_gone} gone; {run.pages_fetched} pages, {run.requests_made} requests"
+        + (f" - {run.error}" if run.error else "")
+    )

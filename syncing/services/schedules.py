@@ -1,0 +1,42 @@
+"""The periodic `sync_all` schedule, declared in code and kept current on every migrate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django_q.models import Schedule
+
+SYNC_ALL_SCHEDULE = "SmartPlex: sync all"
+SYNC_ALL_FUNC = "syncing.tasks.sync_all_task"
+
+
+def schedules_ensure() -> Schedule:
+    """Create or update the schedule; re-running never duplicates it.
+
+    The next run is kept when only other fields change, and moved when the interval does,
+    so restarting the app does not postpone a sync that is due.
+    """
+    minutes = settings.SYNC_INTERVAL_HOURS * 60
+    schedule = Schedule.objects.filter(name=SYNC_ALL_SCHEDULE).order_by("pk").first()
+    if schedule is None:
+        return Schedule.objects.create(
+            name=SYNC_ALL_SCHEDULE,
+            func=SYNC_ALL_FUNC,
+            kwargs="trigger='schedule'",
+            schedule_type=Schedule.MINUTES,
+            minutes=minutes,
+            repeats=-1,
+            next_run=timezone.now() + timedelta(minutes=minutes),
+        )
+    Schedule.objects.filter(name=SYNC_ALL_SCHEDULE).exclude(pk=schedule.pk).delete()
+    if schedule.minutes != minutes:
+        schedule.next_run = timezone.now() + timedelta(minutes=minutes)
+    schedule.func = SYNC_ALL_FUNC
+    schedule.kwargs = "trigger='schedule'"
+    schedule.schedule_type = Schedule.MINUTES
+    schedule.minutes = minutes
+    schedule.repeats = -1
+    schedule.save()
+    return schedule

@@ -1,0 +1,73 @@
+"""`manage.py sync_plex`: progress bar, summary, non-zero exit with a one-line reason."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from media.models import MediaItem
+from syncing.models import SyncRun
+from syncing.runs import sync_run_start
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def run_command(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("sync_plex", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_syncs_every_enabled_server_with_progress_and_summary(sim_server, small_pages):
+    out, err = run_command()
+    assert out.startswith("Home Plex: OK in ")
+    assert "74 seen, 74 created, 0 updated, 0 gone; 12 pages, 19 requests" in out
+    assert "74/74" in err  # the progress bar reached the end
+    assert MediaItem.objects.filter(server=sim_server).count() == 74
+    run = SyncRun.objects.get()
+    assert (run.trigger, run.status) == ("command", SyncRun.Status.SUCCESS)
+
+
+def test_server_option_picks_one_server(sim_server, plex_sim):
+    other = factories.plex_server(name="Elsewhere", base_url="http://127.0.0.1:9")
+    out, _ = run_command("--server", "Home Plex")
+    assert "Home Plex: OK" in out and "Elsewhere" not in out
+    assert not SyncRun.objects.filter(plex_server=other).exists()
+
+
+def test_failure_exits_non_zero_with_the_reason(sim_server, plex_sim):
+    sim_server.token = "stale-token"
+    sim_server.save()
+    with pytest.raises(CommandError) as err:
+        run_command()
+    message = str(err.value)
+    assert message == (
+        f"Home Plex: Plex at {plex_sim.url} rejected the token (401) while connecting"
+    )
+    assert "\n" not in message and "stale-token" not in message
+
+
+def test_one_failing_server_does_not_stop_the_others(sim_server, plex_sim):
+    factories.plex_server(name="Attic", base_url="http://127.0.0.1:9")
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"^Attic: Cannot reach Plex at http://127\.0\.0\.1:9"):
+        call_command("sync_plex", stdout=out, stderr=StringIO())
+    assert "Home Plex: OK" in out.getvalue() and "Attic: FAILED" in out.getvalue()
+    assert MediaItem.objects.filter(server=sim_server).count() == 74
+
+
+def test_refuses_while_a_sync_is_running(sim_server):
+    sync_run_start(kind=SyncRun.Kind.PLEX, plex_server=sim_server)
+    with pytest.raises(CommandError, match=r"^Home Plex: A plex sync is already running \(run #"):
+        run_command()
+    assert not MediaItem.objects.exists()
+
+
+def test_unknown_server_and_no_server():
+    with pytest.raises(CommandError, match="No Plex server named 'Nope'"):
+        run_command("--server", "Nope")
+    with pytest.raises(CommandError, match="No enabled Plex server is configured"):
+        run_command()
