@@ -11,10 +11,11 @@ from deletion.models import AuditLog, DeletionRequest, Exclusion, Level
 from deletion.selectors import default_rule_get
 from deletion.services import candidates_approve, groups_protect
 from media.models import MediaItem
+from syncing.services.plex_sync import plex_library_sync
 from syncing.simulators.library import generate_library
 from syncing.simulators.plex import PlexSimulator
 from tests import factories
-from tests.deletion_fixtures import days_ago, history_synced, mirror_library
+from tests.deletion_fixtures import days_ago, history_synced
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +31,12 @@ def sim():
 
 @pytest.fixture
 def server(sim):
+    """The simulator's library mirrored by the real Plex sync (over HTTP), with a synced
+    Tautulli history: its items are old and unwatched, so every group is a candidate."""
     server = factories.plex_server(base_url=sim.url, token="sim-token")
+    run = plex_library_sync(server=server, trigger="test")
+    assert run.status == "success", run.error
     history_synced(server)
-    mirror_library(server, sim.library)
     return server
 
 
