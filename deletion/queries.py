@@ -2,7 +2,7 @@
 
 Statistics live on episodes and movies only; a show or season is aggregated from its live
 episodes, grouped by the stable Plex keys (never by title). The page query reads only
-columns held by the covering indexes of migration 0003; titles are fetched afterwards for
+columns held by the covering indexes on MediaItem (cand_*_idx); titles are fetched afterwards for
 the page's groups alone. Protection and open approvals work through the hierarchy: a group
 is hidden when anything inside or above it is protected or already approved.
 """
@@ -157,7 +157,7 @@ def _stat_columns(level: str) -> dict:
 
 def group_rows(items: QuerySet[MediaItem], level: str, history: HistoryState) -> QuerySet:
     """One row per group with its numbers only: every column it reads is in the covering
-    indexes of migration 0003, so the page query never touches the table rows."""
+    indexes on MediaItem (cand_*_idx), so the page query never touches the table rows."""
     return (
         items.order_by()
         .annotate(group_key=F(GROUP_KEY[level]))

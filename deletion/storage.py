@@ -79,7 +79,7 @@ def used_bytes_get() -> int:
     if used is None:
         used = 0
         for kind in (MediaItem.MediaType.MOVIE, MediaItem.MediaType.EPISODE):
-            # One sum per type: each is answered from a covering index (migration 0003).
+            # One sum per type: each is answered from a covering index (MediaItem cand_item_idx).
             live = MediaItem.objects.filter(type=kind, removed_at__isnull=True)
             used += live.aggregate(total=Sum("file_size_bytes"))["total"] or 0
         cache.set(USED_CACHE_KEY, used, USED_CACHE_SECONDS)
