@@ -42,6 +42,9 @@ fi
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput >/dev/null
 $PY manage.py ensure_admin
+if [ "${DEMO:-0}" = 1 ]; then
+  $PY manage.py storage_capacity 30000 --if-unset
+fi
 if [ "${DEMO:-0}" = 1 ] || [ "${SYNC_ON_START:-0}" = 1 ]; then
   $PY manage.py sync_all --trigger startup || echo "First sync failed; see the Sync runs page." >&2
 fi

@@ -139,6 +139,15 @@ STORAGES = {
     },
 }
 
+# A file cache in the data folder is shared by the web workers and the task worker, so a
+# value dropped by the worker (e.g. storage used, after a deletion) is dropped for all.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
+
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/deletion/"
 

@@ -9,5 +9,6 @@ admin.site.index_title = "Library, syncs and deletions"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("deletion/", include("deletion.urls")),
     path("syncing/", include("syncing.urls")),
 ]

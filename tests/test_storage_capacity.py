@@ -37,3 +37,16 @@ def test_capacity_form_needs_change_permission(make_staff):
     client = make_staff("media.view_systemconfig")
     assert client.post(URL, {"total_gb": "5"}).status_code == 403
     assert storage_capacity_get().total_gb is None
+
+
+def test_command_sets_and_shows_the_capacity(capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command("storage_capacity")
+    assert "not set" in capsys.readouterr().out
+    call_command("storage_capacity", "2000")
+    call_command("storage_capacity", "5", "--if-unset")  # already set: kept
+    assert storage_capacity_get().total_gb == 2000
+    assert "2000 GB (manual)" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="greater than 0"):
+        call_command("storage_capacity", "-1")

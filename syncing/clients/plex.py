@@ -98,6 +98,17 @@ class PlexItem:
     section_key: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PlexSession:
+    """Something being played right now (`/status/sessions`)."""
+
+    rating_key: int
+    parent_rating_key: int | None
+    grandparent_rating_key: int | None
+    title: str
+    user: str
+
+
 @dataclass(slots=True)
 class PlexPage:
     items: list[PlexItem]
@@ -326,6 +337,36 @@ class PlexClient:
         return PlexPage(items=items, offset=offset, total=total), len(
             root
         ) if count is None else count
+
+    def sessions(self) -> list[PlexSession]:
+        """What Plex is playing right now (`GET /status/sessions`, read from the XML).
+
+        Asked of Plex itself just before a deletion: Tautulli's activity call answers an
+        empty success when it cannot reach Plex, which would read as "nothing playing".
+        """
+        server = self.server
+        with self._errors("reading /status/sessions"):
+            root = server.query("/status/sessions")
+        if root is None or root.tag != "MediaContainer":
+            raise PlexResponseError(
+                f"Plex at {self.base_url} sent an unexpected reply for /status/sessions"
+            )
+        result = []
+        for elem in root:
+            key = _int(elem.attrib.get("ratingKey"))
+            if key is None:
+                continue
+            user = elem.find("User")
+            result.append(
+                PlexSession(
+                    rating_key=key,
+                    parent_rating_key=_int(elem.attrib.get("parentRatingKey")),
+                    grandparent_rating_key=_int(elem.attrib.get("grandparentRatingKey")),
+                    title=elem.attrib.get("title", ""),
+                    user=user.attrib.get("title", "") if user is not None else "",
+                )
+            )
+        return result
 
     # --- writes ---------------------------------------------------------------------------
     def delete_item(self, rating_key: int) -> None:

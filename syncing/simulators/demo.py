@@ -53,8 +53,7 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
         movies=size.movies,
         seed=seed,
     )
-    # Only part of the library gets played, so the deletion page has real candidates.
-    watched = [item for i, item in enumerate(_playable(library)) if i % 3 != 0]
+    watched = list(_played(library))
     history = generate_history(
         watched, users=size.users, rows=size.plays, days=size.days, seed=seed
     )
@@ -63,6 +62,10 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
     return Demo(plex=plex, tautulli=tautulli, library=library)
 
 
-def _playable(library: Library):
-    yield from library.movies
-    yield from library.episodes()
+def _played(library: Library):
+    """What the demo's users watch: two movies in three and three shows in four, so the
+    deletion page has real candidates at every level (never-watched shows included)."""
+    yield from (movie for i, movie in enumerate(library.movies) if i % 3)
+    for i, show in enumerate(library.shows):
+        if i % 4:
+            yield from show.episodes()

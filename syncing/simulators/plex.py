@@ -98,6 +98,7 @@ class PlexSimulator:
         self.requests: list[RecordedRequest] = []
         self.request_count = 0
         self.deleted: list[int] = []
+        self.playing: list[int] = []  # rating keys "being played" (served at /status/sessions)
         self.faults: list[Fault] = []
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -301,6 +302,8 @@ class PlexSimulator:
             )
         if segments == ["identity"]:
             return plex_xml.identity(self.library)
+        if segments == ["status", "sessions"]:
+            return self._sessions()
         if segments == ["library"]:
             return plex_xml.library_root()
         if segments == ["library", "sections"]:
@@ -379,6 +382,19 @@ class PlexSimulator:
         return plex_xml.listing(
             page, section, include_guids=include_guids, total=total, offset=start, **kw
         )
+
+    def _sessions(self) -> str:
+        body = []
+        for n, key in enumerate(self.playing, start=1):
+            obj = self._by_key.get(int(key))
+            if obj is None:
+                continue
+            section = self.library.section(obj.section_key)
+            xml = plex_xml.item(obj, section, include_guids=False)
+            end = xml.rindex("</")
+            user = f'<User id="{n}" title="viewer{n}"/><Session id="s{n}"/>'
+            body.append(xml[:end] + user + xml[end:])
+        return plex_xml.container("".join(body), size=str(len(body)))
 
     def _delete(self, key: str) -> str:
         if not self.allow_media_deletion:

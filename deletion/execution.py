@@ -1,0 +1,252 @@
+"""Carrying out approved deletions through Plex, safely and exactly once.
+
+Each request is claimed with a conditional UPDATE (approved → running, row count checked),
+so two workers, a double click or a rerun can never delete a group twice. Just before the
+DELETE the group is re-checked against fresh statistics (watched or added since approval,
+protected since, no longer matching its rule, history unknown) and against what Plex is
+playing right now; anything doubtful is skipped and logged. Dry run records "would
+delete" and sends nothing to Plex.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from deletion.config import DeletionSettings, deletion_settings_get
+from deletion.history import HistoryState, history_state_get
+from deletion.models import AuditLog, DeletionRequest, DeletionRun, Level
+from deletion.selectors import Candidate, group_is_protected, group_stats_get, rule_mismatches
+from deletion.services import audit_write
+from deletion.storage import USED_CACHE_KEY
+from media.formatting import GB, human_size
+from media.models import MediaItem, PlexServer
+from syncing.clients.plex import PlexClient, PlexError
+
+Status = DeletionRequest.Status
+
+
+@dataclass(frozen=True)
+class CapCheck:
+    groups: int
+    size_bytes: int
+    exceeded: str  # why the run needs an explicit confirmation ("" when within the caps)
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    run: DeletionRun | None
+    cap: CapCheck
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.run is None and bool(self.cap.exceeded)
+
+    @property
+    def summary(self) -> str:
+        if self.run is None:
+            return f"Nothing executed: {self.cap.exceeded or 'no approved deletions'}."
+        r = self.run
+        verb = (
+            f"{r.would_delete} would be deleted (dry run)" if r.dry_run else f"{r.deleted} deleted"
+        )
+        return f"{verb}, {r.skipped} skipped, {r.failed} failed."
+
+
+def _pending(requests: QuerySet[DeletionRequest] | None) -> QuerySet[DeletionRequest]:
+    qs = requests if requests is not None else DeletionRequest.objects.all()
+    return qs.filter(status=Status.APPROVED).order_by("approved_at", "pk")
+
+
+def execution_preflight(
+    *, requests: QuerySet[DeletionRequest] | None = None, config: DeletionSettings | None = None
+) -> CapCheck:
+    """How much the next run would delete, and whether that is above the per-run caps."""
+    config = config or deletion_settings_get()
+    agg = _pending(requests).aggregate(n=Count("pk"), size=Sum("size_bytes"))
+    groups, size = agg["n"] or 0, agg["size"] or 0
+    why = []
+    if groups > config.max_groups:
+        why.append(f"{groups} groups is above the cap of {config.max_groups}")
+    if size > config.max_gb * GB:
+        why.append(f"{human_size(size)} is above the cap of {config.max_gb:g} GB")
+    return CapCheck(groups, size, "; ".join(why))
+
+
+class _Context:
+    """What one run shares: settings, history state, and one Plex client per server."""
+
+    def __init__(self, run: DeletionRun, user, config: DeletionSettings):
+        self.run, self.user, self.config = run, user, config
+        self.history: HistoryState = history_state_get()
+        self._clients: dict[int, PlexClient] = {}
+
+    def client(self, server: PlexServer) -> PlexClient:
+        if server.pk not in self._clients:
+            self._clients[server.pk] = PlexClient(
+                server.base_url, server.token, timeout=django_settings.PLEX_TIMEOUT
+            )
+        return self._clients[server.pk]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+
+def deletion_execute(
+    *,
+    requests: QuerySet[DeletionRequest] | None = None,
+    user=None,
+    confirm_over_cap: bool = False,
+) -> ExecutionResult:
+    """Execute approved requests (all of them by default); see the module docstring."""
+    config = deletion_settings_get()
+    cap = execution_preflight(requests=requests, config=config)
+    if cap.groups == 0 or (cap.exceeded and not config.dry_run and not confirm_over_cap):
+        return ExecutionResult(None, cap)
+    pending = list(_pending(requests).select_related("server", "rule"))
+    run = DeletionRun.objects.create(dry_run=config.dry_run, started_by=user, total=len(pending))
+    ctx = _Context(run, user, config)
+    try:
+        for request in pending:
+            _execute_one(request, ctx)
+    except Exception as exc:  # record the crash on the run, keep the traceback in the worker
+        _run_finish(run, status=DeletionRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        ctx.close()
+        cache.delete(USED_CACHE_KEY)  # items went away: the storage card recounts
+    _run_finish(run, status=DeletionRun.Status.DONE)
+    return ExecutionResult(run, cap)
+
+
+def _run_finish(run: DeletionRun, *, status: str, error: str = "") -> None:
+    run.refresh_from_db()
+    run.status, run.error, run.finished_at = status, error, timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+
+
+def _claim(request: DeletionRequest, run: DeletionRun) -> bool:
+    """approved → running, only if nobody else did it first (the row count says)."""
+    return bool(
+        DeletionRequest.objects.filter(pk=request.pk, status=Status.APPROVED).update(
+            status=Status.RUNNING, run=run
+        )
+    )
+
+
+def _execute_one(request: DeletionRequest, ctx: _Context) -> None:
+    if not _claim(request, ctx.run):
+        return
+    ref = (request.level, request.server_id, request.plex_id)
+    fresh = group_stats_get(refs=[ref], history=ctx.history).get(ref)
+    if why := _recheck(request, fresh, ctx):
+        _finish(request, ctx, Status.SKIPPED, AuditLog.Action.SKIP, why, counter="skipped")
+        return
+    if ctx.config.dry_run:
+        _finish(
+            request, ctx, Status.APPROVED, AuditLog.Action.WOULD_DELETE,
+            "Dry run: nothing was sent to Plex.", counter="would_delete",
+        )  # fmt: skip
+        return
+    client = ctx.client(request.server)
+    try:
+        if why := _playing(request, client):
+            _finish(request, ctx, Status.SKIPPED, AuditLog.Action.SKIP, why, counter="skipped")
+            return
+        client.delete_item(request.plex_id)
+    except PlexError as exc:
+        _finish(request, ctx, Status.FAILED, AuditLog.Action.FAIL, str(exc), counter="failed")
+        return
+    with transaction.atomic():
+        _mark_gone(request, timezone.now())
+        _finish(
+            request, ctx, Status.DELETED, AuditLog.Action.EXECUTE,
+            f"Deleted through Plex at the {request.level} level.", counter="deleted",
+            size=fresh.size if fresh else request.size_bytes,
+        )  # fmt: skip
+
+
+def _recheck(request: DeletionRequest, c: Candidate | None, ctx: _Context) -> str:
+    """Why this group must not be deleted now ("" when it still may)."""
+    if request.server_id not in ctx.history.eligible_server_ids:
+        return "Watch history is unknown (Tautulli never synced or its last sync failed)."
+    if c is None:
+        return "Nothing of it is left in Plex."
+    if c.last_watched and c.last_watched > request.approved_at:
+        return f"Watched since approval ({c.last_watched:%Y-%m-%d %H:%M})."
+    if c.added and c.added > request.approved_at:
+        return f"New content added since approval ({c.added:%Y-%m-%d %H:%M})."
+    if group_is_protected(
+        level=c.level,
+        server_id=c.server_id,
+        plex_id=c.plex_id,
+        show_key=c.show_key,
+        season_key=c.season_key,
+    ):
+        return "Protected since approval."
+    if request.rule is not None and (why := rule_mismatches(c=c, rule=request.rule)):
+        return f"No longer matches rule “{request.rule.name}”: {', '.join(why)}."
+    return ""
+
+
+def _playing(request: DeletionRequest, client: PlexClient) -> str:
+    """Ask Plex (not Tautulli) what is playing right now; skip the group if any of it is."""
+    for session in client.sessions():
+        keys = {session.rating_key, session.parent_rating_key, session.grandparent_rating_key}
+        if request.plex_id in keys:
+            return f"Being played right now ({session.title})."
+    return ""
+
+
+def _mark_gone(request: DeletionRequest, now: datetime) -> int:
+    key = request.plex_id
+    q = Q(plex_id=key)
+    if request.level == Level.SHOW:
+        q |= Q(grandparent_plex_id=key) | Q(type=MediaItem.MediaType.SEASON, parent_plex_id=key)
+    elif request.level == Level.SEASON:
+        q |= Q(parent_plex_id=key)
+    return MediaItem.objects.filter(q, server_id=request.server_id, removed_at__isnull=True).update(
+        removed_at=now
+    )
+
+
+def _finish(
+    request: DeletionRequest,
+    ctx: _Context,
+    status: str,
+    action: str,
+    message: str,
+    *,
+    counter: str,
+    size: int | None = None,
+) -> None:
+    now = timezone.now()
+    DeletionRequest.objects.filter(pk=request.pk).update(
+        status=status,
+        executed_at=None if status == Status.APPROVED else now,
+        dry_run=ctx.config.dry_run,
+        error=message if status in (Status.FAILED, Status.SKIPPED) else "",
+    )
+    audit_write(
+        action=action,
+        user=ctx.user,
+        request=request,
+        run=ctx.run,
+        server_id=request.server_id,
+        level=request.level,
+        plex_id=request.plex_id,
+        title=request.title,
+        size_bytes=request.size_bytes if size is None else size,
+        message=message,
+    )
+    updates = {"processed": F("processed") + 1, counter: F(counter) + 1}
+    if status == Status.DELETED:
+        updates["bytes_freed"] = F("bytes_freed") + (size or 0)
+    DeletionRun.objects.filter(pk=ctx.run.pk).update(**updates)

@@ -1,0 +1,82 @@
+"""Forms of the deletion pages: bulk actions on candidates, and SmartPlex's settings."""
+
+from __future__ import annotations
+
+import shutil
+
+from django import forms
+
+from deletion.config import DeletionSettings
+
+
+class BulkActionForm(forms.Form):
+    """Checked candidate rows ("level:server:key") and what to do with them."""
+
+    ACTIONS = [("approve", "Approve selected"), ("protect", "Protect selected")]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    refs = forms.CharField(required=False)  # the view reads getlist("refs")
+    reason = forms.CharField(required=False, max_length=300)
+    until = forms.DateField(required=False, widget=forms.DateInput({"type": "date"}))
+
+
+class SettingsForm(forms.Form):
+    capacity_source = forms.ChoiceField(
+        choices=[("manual", "Entered by hand"), ("disk", "Read from a local path")],
+        label="Capacity source",
+    )
+    total_gb = forms.DecimalField(
+        label="Storage capacity (GB)",
+        min_value=0.001,
+        max_digits=12,
+        decimal_places=3,
+        required=False,
+    )
+    disk_path = forms.CharField(
+        label="Media path",
+        required=False,
+        max_length=500,
+        help_text="A mounted path on this machine (its disk's size is read with disk_usage).",
+    )
+    dry_run = forms.BooleanField(
+        required=False, help_text="Execution records what it would delete and calls nothing."
+    )
+    max_groups = forms.IntegerField(
+        min_value=1,
+        label="Max groups per execution",
+        help_text="Above this, execution asks for an explicit confirmation.",
+    )
+    max_gb = forms.DecimalField(
+        min_value=0.001,
+        max_digits=12,
+        decimal_places=3,
+        label="Max GB per execution",
+        help_text="Above this, execution asks for an explicit confirmation.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("capacity_source") == "disk":
+            path = data.get("disk_path") or ""
+            try:
+                data["total_gb"] = shutil.disk_usage(path).total / 1024**3
+            except OSError:
+                self.add_error("disk_path", "This path cannot be read on this machine.")
+        elif not data.get("total_gb"):
+            self.add_error("total_gb", "Enter the capacity, or read it from a path.")
+        return data
+
+    @classmethod
+    def initial_from(cls, capacity, settings: DeletionSettings) -> dict:
+        return {
+            "capacity_source": "disk" if capacity.source == "disk" else "manual",
+            "total_gb": capacity.total_gb,
+            "disk_path": capacity.path,
+            "dry_run": settings.dry_run,
+            "max_groups": settings.max_groups,
+            "max_gb": settings.max_gb,
+        }
+
+
+class ExecuteForm(forms.Form):
+    confirm_over_cap = forms.BooleanField(required=False)

@@ -1,0 +1,145 @@
+"""What a deletion group is: the levels, the page's filter, a candidate row, a page.
+
+Plain dataclasses shared by the queries (deletion.queries) and the read API
+(deletion.selectors); no database access here.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from deletion.history import HistoryState
+from deletion.models import DeletionRule, Level
+from media.formatting import human_size
+
+TV_LEVELS = (Level.SHOW, Level.SEASON, Level.EPISODE)
+GROUP_KEY = {
+    Level.SHOW: "grandparent_plex_id",
+    Level.SEASON: "parent_plex_id",
+    Level.EPISODE: "plex_id",
+    Level.MOVIE: "plex_id",
+}
+SORTS = {
+    "size": ["-size"],
+    "-size": ["size"],
+    "watched": ["watched_sort"],
+    "-watched": ["-watched_sort"],
+    "added": ["added"],
+    "-added": ["-added"],
+    "plays": ["plays"],
+    "-plays": ["-plays"],
+}
+NEVER_WATCHED_SORT = datetime(1970, 1, 1, tzinfo=UTC)  # "never watched" sorts as the oldest watch
+
+
+@dataclass(frozen=True)
+class CandidateFilter:
+    """What the candidates page asks for (built by deletion.filters from the query string)."""
+
+    rule: DeletionRule | None = None
+    group_by: str = ""  # show | season | episode | movie; "" = shows and movies together
+    media: str = ""  # "" (movies and TV), "movie" or "tv"
+    section_id: int | None = None
+    min_size_gb: Decimal | None = None
+    never_watched: bool = False
+    search: str = ""
+    show: tuple[int, int] | None = None  # (server id, show key): drill into one show
+    season: tuple[int, int] | None = None  # (server id, season key)
+    sort: str = "size"
+
+    @property
+    def levels(self) -> list[str]:
+        """The group levels on the page: TV at the chosen granularity, and/or movies."""
+        rule = self.rule
+        if self.group_by in (*TV_LEVELS, Level.MOVIE):
+            levels = [self.group_by]
+        else:  # the overview: whole shows and movies side by side
+            levels = [Level.SHOW, Level.MOVIE]
+        if self.media == "movie":
+            levels = [lv for lv in levels if lv == Level.MOVIE]
+        elif self.media == "tv":
+            levels = [lv for lv in levels if lv != Level.MOVIE]
+        if self.show is not None or self.season is not None:
+            levels = [lv for lv in levels if lv != Level.MOVIE]
+        if rule is not None:
+            levels = [
+                lv
+                for lv in levels
+                if (lv == Level.MOVIE and rule.include_movies)
+                or (lv != Level.MOVIE and rule.include_tv)
+            ]
+        return levels
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One group row; `days_*` beside the rule's thresholds explain why it matched."""
+
+    level: str
+    server_id: int
+    plex_id: int
+    title: str
+    subtitle: str
+    season_number: int | None
+    episode_number: int | None
+    show_key: int | None
+    season_key: int | None
+    items: int
+    size: int
+    added: datetime | None
+    last_watched: datetime | None
+    assumed_watched: datetime | None
+    plays: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.level}:{self.server_id}:{self.plex_id}"
+
+    @property
+    def human_size(self) -> str:
+        return human_size(self.size)
+
+    @property
+    def days_since_added(self) -> int | None:
+        return _days(self.added)
+
+    @property
+    def days_since_watched(self) -> int | None:
+        return _days(self.assumed_watched)
+
+    @property
+    def watch_is_assumed(self) -> bool:
+        """Never seen watched, but added before Tautulli's history starts."""
+        return self.last_watched is None and self.assumed_watched is not None
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    rows: list[Candidate]
+    total_count: int
+    total_bytes: int
+    page: int
+    per_page: int
+    history: HistoryState
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total_count // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def human_total(self) -> str:
+        return human_size(self.total_bytes)
+
+
+def _days(when: datetime | None) -> int | None:
+    return None if when is None else (timezone.now() - when).days

@@ -1,0 +1,253 @@
+"""Deletion rules, protections, approved deletions, execution runs and the audit log.
+
+A *group* is addressed by (server, level, plex_id): a movie, a show (grandparent key of its
+episodes), a season (parent key) or an episode. Exclusions and requests also store the show
+and season keys above the group, so "is anything inside or above this group protected /
+already approved" is one indexed EXISTS, whatever the level.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from media.formatting import human_size
+from media.models import LibrarySection, PlexServer, TimeStampedModel
+
+
+class Level(models.TextChoices):
+    MOVIE = "movie", "Movie"
+    SHOW = "show", "Show"
+    SEASON = "season", "Season"
+    EPISODE = "episode", "Episode"
+
+
+class DeletionRule(TimeStampedModel):
+    """Which groups are candidates: old enough, idle long enough, rarely played."""
+
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    include_movies = models.BooleanField(default=True, help_text="Movies are candidates")
+    include_tv = models.BooleanField(default=True, help_text="Shows, seasons, episodes")
+    sections = models.ManyToManyField(
+        LibrarySection, blank=True, related_name="+", help_text="Empty means every library"
+    )
+    grace_days = models.PositiveIntegerField(default=30, help_text="Days since newest add")
+    inactivity_days = models.PositiveIntegerField(
+        default=15, help_text="Days since anyone last watched"
+    )
+    max_plays = models.PositiveIntegerField(default=2, help_text="Total plays below this")
+    min_size_gb = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, help_text="Optional"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(include_movies=True) | Q(include_tv=True),
+                name="rule_has_a_media_type",
+            ),
+            models.CheckConstraint(condition=Q(max_plays__gte=1), name="rule_max_plays_positive"),
+            models.CheckConstraint(
+                condition=Q(min_size_gb__isnull=True) | Q(min_size_gb__gte=0),
+                name="rule_min_size_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def summary(self) -> str:
+        size = f", ≥ {self.min_size_gb} GB" if self.min_size_gb else ""
+        return (
+            f"added {self.grace_days}+ days ago, not watched for {self.inactivity_days}+ days, "
+            f"fewer than {self.max_plays} plays{size}"
+        )
+
+
+class GroupRef(models.Model):
+    """The address of a group plus the keys above it (show, season) for hierarchy checks."""
+
+    server = models.ForeignKey(PlexServer, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=10, choices=Level.choices)
+    plex_id = models.BigIntegerField(help_text="ratingKey of the movie/show/season/episode")
+    show_plex_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    season_plex_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    title = models.CharField(max_length=600, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Exclusion(GroupRef, TimeStampedModel):
+    """A protected group: never a candidate (nor anything containing it) while active."""
+
+    until = models.DateField(null=True, blank=True, help_text="Empty = forever")
+    reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("protect_media", "Can protect media from deletion")]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "plex_id"], name="one_exclusion_per_item"),
+        ]
+        indexes = [
+            models.Index(fields=["server", "show_plex_id"], name="excl_show_idx"),
+            models.Index(fields=["server", "season_plex_id"], name="excl_season_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Protected {self.get_level_display().lower()}: {self.title or self.plex_id}"
+
+
+class DeletionRun(models.Model):
+    """One execution of the approved queue (every run is a row; progress for the page)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    dry_run = models.BooleanField(default=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    would_delete = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    bytes_freed = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Execution #{self.pk} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        return round(100 * self.processed / self.total) if self.total else 100
+
+
+class DeletionRequest(GroupRef, TimeStampedModel):
+    """An approved group waiting for (or done with) execution."""
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        RUNNING = "running", "Running"
+        DELETED = "deleted", "Deleted"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    OPEN = (Status.APPROVED, Status.RUNNING)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPROVED)
+    item_count = models.PositiveIntegerField(default=0, help_text="At approval")
+    size_bytes = models.BigIntegerField(default=0, help_text="At approval")
+    rule = models.ForeignKey(
+        DeletionRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField()
+    executed_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(
+        DeletionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    dry_run = models.BooleanField(default=False, help_text="Last execution was a dry run")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-approved_at"]
+        permissions = [
+            ("view_candidates", "Can view deletion candidates"),
+            ("approve_deletion", "Can approve deletions"),
+            ("execute_deletion", "Can execute approved deletions"),
+            ("manage_settings", "Can change SmartPlex deletion and storage settings"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["server", "plex_id"],
+                condition=Q(status__in=["approved", "running"]),
+                name="one_open_request_per_group",
+            ),
+            models.CheckConstraint(
+                condition=Q(size_bytes__gte=0), name="request_size_non_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "approved_at"], name="request_status_idx"),
+            models.Index(fields=["server", "show_plex_id"], name="request_show_idx"),
+            models.Index(fields=["server", "season_plex_id"], name="request_season_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.title or self.plex_id} ({self.status})"
+
+    @property
+    def human_size(self) -> str:
+        return human_size(self.size_bytes)
+
+
+class AuditLog(models.Model):
+    """Append-only record of every approval, protection and execution outcome."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        PROTECT = "protect", "Protected"
+        UNPROTECT = "unprotect", "Unprotected"
+        EXECUTE = "execute", "Deleted"
+        WOULD_DELETE = "would_delete", "Would delete (dry run)"
+        SKIP = "skip", "Skipped"
+        FAIL = "fail", "Failed"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes")
+    server = models.ForeignKey(
+        PlexServer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    level = models.CharField(max_length=10, choices=Level.choices, blank=True)
+    plex_id = models.BigIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=600, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    request = models.ForeignKey(
+        DeletionRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit"
+    )
+    run = models.ForeignKey(
+        DeletionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit"
+    )
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.title or self.plex_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    @property
+    def human_size(self) -> str:
+        return human_size(self.size_bytes)

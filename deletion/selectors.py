@@ -1,0 +1,118 @@
+"""Read side of the deletion workflow: candidate pages, fresh group statistics, rule checks.
+
+The SQL lives in deletion.queries, the types in deletion.groups (re-exported here: they
+are part of this API). Every function only reads.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import datetime, timedelta
+from functools import reduce
+
+from django.db.models import (
+    Q,
+)
+from django.utils import timezone
+
+from deletion.groups import GROUP_KEY, SORTS, TV_LEVELS, Candidate, CandidateFilter, CandidatePage
+from deletion.history import HistoryState, history_state_get
+from deletion.models import DeletionRule, Level
+from deletion.queries import (
+    active_exclusions,
+    candidate_groups,
+    candidate_page_sql,
+    group_items,
+    group_rows,
+    page_rows,
+    with_labels,
+)
+from media.formatting import GB
+
+__all__ = [
+    "GROUP_KEY",
+    "SORTS",
+    "TV_LEVELS",
+    "Candidate",
+    "CandidateFilter",
+    "CandidatePage",
+    "candidate_groups",
+    "candidate_page_get",
+    "candidate_page_sql",
+    "default_rule_get",
+    "group_is_protected",
+    "group_stats_get",
+    "rule_mismatches",
+]
+
+
+def candidate_page_get(
+    *, f: CandidateFilter, page: int = 1, per_page: int = 50, history: HistoryState | None = None
+) -> CandidatePage:
+    """A page of candidates and the totals of the whole filter, in one aggregate query."""
+    history = history or history_state_get()
+    parts = candidate_groups(f=f, history=history)
+    if not parts:
+        return CandidatePage([], 0, 0, 1, per_page, history)
+    page = max(1, page)
+    rows = page_rows(parts, f.sort, per_page, (page - 1) * per_page)
+    if not rows and page > 1:  # past the end (the filter shrank): show the first page
+        page, rows = 1, page_rows(parts, f.sort, per_page, 0)
+    count = int(rows[0]["total_count"]) if rows else 0
+    total_bytes = int(rows[0]["total_bytes"] or 0) if rows else 0
+    return CandidatePage(with_labels(rows), count, total_bytes, page, per_page, history)
+
+
+def group_stats_get(
+    *, refs: list[tuple[str, int, int]], history: HistoryState | None = None
+) -> dict[tuple[str, int, int], Candidate]:
+    """Fresh aggregates of the given groups (level, server id, key), ignoring rules and
+    protections; gone items are never counted. Two queries per level asked for."""
+    history = history or history_state_get()
+    everything = HistoryState(
+        frozenset({sid for _, sid, _ in refs}), {}, dict(history.history_start)
+    )
+    rows = []
+    for level in sorted({lv for lv, _, _ in refs}):
+        keys = reduce(
+            operator.or_,
+            (Q(server_id=sid, **{GROUP_KEY[lv]: key}) for lv, sid, key in refs if lv == level),
+        )
+        rows += list(
+            group_rows(
+                group_items(level, CandidateFilter(), everything).filter(keys), level, everything
+            )
+        )
+    return {(c.level, c.server_id, c.plex_id): c for c in with_labels(rows)}
+
+
+def rule_mismatches(*, c: Candidate, rule: DeletionRule, now: datetime | None = None) -> list[str]:
+    """Why a group no longer matches its rule (empty when it still does)."""
+    now = now or timezone.now()
+    reasons = []
+    if c.added is None or c.added >= now - timedelta(days=rule.grace_days):
+        reasons.append(f"content added within {rule.grace_days} days")
+    watched = c.assumed_watched
+    if watched is not None and watched >= now - timedelta(days=rule.inactivity_days):
+        reasons.append(f"watched within {rule.inactivity_days} days")
+    if c.plays >= rule.max_plays:
+        reasons.append(f"{c.plays} plays (limit below {rule.max_plays})")
+    if rule.min_size_gb and c.size < int(rule.min_size_gb * GB):
+        reasons.append(f"smaller than {rule.min_size_gb} GB")
+    return reasons
+
+
+def group_is_protected(*, level: str, server_id: int, plex_id: int, show_key, season_key) -> bool:
+    """Is this group, or anything inside or above it, protected right now?"""
+    q = Q(plex_id=plex_id)
+    if level == Level.SHOW:
+        q |= Q(show_plex_id=plex_id)
+    elif level == Level.SEASON:
+        q |= Q(season_plex_id=plex_id) | Q(plex_id=show_key)
+    elif level == Level.EPISODE:
+        q |= Q(plex_id__in=[k for k in (show_key, season_key) if k])
+    return active_exclusions().filter(q, server_id=server_id).exists()
+
+
+def default_rule_get() -> DeletionRule | None:
+    return DeletionRule.objects.filter(enabled=True).order_by("pk").first()

@@ -1,0 +1,221 @@
+"""SmartPlex's deletion pages: thin callers of the selectors and services.
+
+Every page needs a logged-in staff user holding the page's permission (403 otherwise);
+every state change is a POST with CSRF protection; GETs only read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_q.tasks import async_task
+
+from deletion.config import deletion_settings_get, smartplex_settings_save
+from deletion.execution import execution_preflight
+from deletion.filters import GROUP_BY_CHOICES, CandidateFilterSet
+from deletion.forms import BulkActionForm, ExecuteForm, SettingsForm
+from deletion.models import AuditLog, DeletionRequest, DeletionRun
+from deletion.selectors import candidate_page_get
+from deletion.services import candidates_approve, groups_protect, refs_parse, request_retry
+from deletion.storage import storage_summary_get
+from media.services import storage_capacity_get
+
+PER_PAGE_CHOICES = (25, 50, 100, 200)
+
+
+def guarded(perm: str) -> Callable:
+    """Staff only (else the admin login), and `perm` (else 403)."""
+
+    def decorate(view):
+        @wraps(view)
+        @staff_member_required
+        @permission_required(perm, raise_exception=True)
+        def wrapper(request, *args, **kwargs):
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """Every SmartPlex page carries the storage card (see templates/base.html)."""
+    return render(request, template, {"storage": storage_summary_get(), **context})
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value and value.isdigit() else default
+
+
+def _query_with(request: HttpRequest, **changes: str) -> str:
+    """The current query string without paging or drill-down, with `changes` applied."""
+    query = request.GET.copy()
+    for name in ("page", "show", "season"):
+        query.pop(name, None)
+    for name, value in changes.items():
+        query[name] = value
+    return query.urlencode()
+
+
+def _group_tabs(request: HttpRequest) -> list[dict]:
+    current = request.GET.get("group_by", "")
+    return [
+        {"label": label, "query": _query_with(request, group_by=value), "active": value == current}
+        for value, label in GROUP_BY_CHOICES
+    ]
+
+
+@require_GET
+@guarded("deletion.view_candidates")
+def candidates(request: HttpRequest) -> HttpResponse:
+    filterset = CandidateFilterSet(request.GET or None)
+    f = filterset.to_candidate_filter()
+    per_page = _int(request.GET.get("per_page"), 50)
+    per_page = per_page if per_page in PER_PAGE_CHOICES else 50
+    page = candidate_page_get(f=f, page=_int(request.GET.get("page"), 1), per_page=per_page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filterset": filterset,
+        "f": f,
+        "page": page,
+        "query": query.urlencode(),
+        "group_tabs": _group_tabs(request),
+        "back_query": _query_with(request, group_by="show"),
+        "per_page_choices": PER_PAGE_CHOICES,
+        "action_form": BulkActionForm(),
+        "dry_run": deletion_settings_get().dry_run,
+    }
+    return _render(request, "deletion/candidates.html", context)
+
+
+def _back(request: HttpRequest, fallback: str = "deletion:candidates") -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@require_POST
+@guarded("deletion.view_candidates")
+def candidates_action(request: HttpRequest) -> HttpResponse:
+    """Approve or protect the checked rows; each action checks its own permission."""
+    form = BulkActionForm(request.POST)
+    refs = refs_parse(request.POST.getlist("refs"))
+    if not form.is_valid() or not refs:
+        messages.warning(request, "Select at least one row and an action.")
+        return _back(request)
+    action = form.cleaned_data["action"]
+    perm = "deletion.approve_deletion" if action == "approve" else "deletion.protect_media"
+    if not request.user.has_perm(perm):
+        return HttpResponse("You do not have permission to do that.", status=403)
+    if action == "approve":
+        rule = CandidateFilterSet(request.GET or None).to_candidate_filter().rule
+        result = candidates_approve(refs=refs, user=request.user, rule=rule)
+    else:
+        data = form.cleaned_data
+        result = groups_protect(
+            refs=refs, user=request.user, reason=data["reason"], until=data["until"]
+        )
+    level = messages.SUCCESS if result.done else messages.WARNING
+    messages.add_message(request, level, f"{action.capitalize()}: {result.message}.")
+    return _back(request)
+
+
+@require_GET
+@guarded("deletion.view_deletionrequest")
+def queue(request: HttpRequest) -> HttpResponse:
+    open_requests = DeletionRequest.objects.filter(
+        status__in=[*DeletionRequest.OPEN, DeletionRequest.Status.FAILED]
+    ).select_related("server", "approved_by", "rule")
+    latest_run = DeletionRun.objects.first()
+    context = {
+        "requests": open_requests.order_by("status", "approved_at", "pk")[:500],
+        "latest_run": latest_run,
+        "running": latest_run is not None and latest_run.status == DeletionRun.Status.RUNNING,
+        "cap": execution_preflight(),
+        "settings": deletion_settings_get(),
+        "confirm": request.GET.get("confirm") == "1",
+        "execute_form": ExecuteForm(),
+    }
+    return _render(request, "deletion/queue.html", context)
+
+
+@require_POST
+@guarded("deletion.execute_deletion")
+def execute(request: HttpRequest) -> HttpResponse:
+    """Queue an execution run (django-q2, after commit); over the caps, ask first."""
+    confirmed = request.POST.get("confirm_over_cap") == "on"
+    cap = execution_preflight()
+    if cap.groups == 0:
+        messages.info(request, "Nothing is approved.")
+        return redirect("deletion:queue")
+    if cap.exceeded and not confirmed and not deletion_settings_get().dry_run:
+        messages.warning(request, f"Confirmation needed: {cap.exceeded}.")
+        return redirect(reverse("deletion:queue") + "?confirm=1")
+    user_id = request.user.pk
+    transaction.on_commit(
+        lambda: async_task(
+            "deletion.tasks.deletion_execute_task", user_id=user_id, confirm_over_cap=confirmed
+        )
+    )
+    messages.success(request, "Execution started.")
+    return redirect("deletion:queue")
+
+
+@require_POST
+@guarded("deletion.approve_deletion")
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    deletion_request = get_object_or_404(DeletionRequest, pk=pk)
+    if request_retry(request=deletion_request, user=request.user):
+        messages.success(request, f"{deletion_request.title} is back in the queue.")
+    else:
+        messages.warning(request, f"{deletion_request.title} cannot be retried.")
+    return redirect("deletion:queue")
+
+
+@require_GET
+@guarded("deletion.view_auditlog")
+def history(request: HttpRequest) -> HttpResponse:
+    entries = AuditLog.objects.select_related("server")
+    if action := request.GET.get("action"):
+        entries = entries.filter(action=action)
+    paginator = Paginator(entries, 100)
+    context = {
+        "entries": paginator.get_page(request.GET.get("page")),
+        "actions": AuditLog.Action.choices,
+        "action": action or "",
+        "runs": DeletionRun.objects.all()[:10],
+    }
+    return _render(request, "deletion/history.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@guarded("deletion.manage_settings")
+def settings_page(request: HttpRequest) -> HttpResponse:
+    initial = SettingsForm.initial_from(storage_capacity_get(), deletion_settings_get())
+    form = SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        smartplex_settings_save(
+            capacity_source=data["capacity_source"],
+            total_gb=float(data["total_gb"]),
+            disk_path=data["disk_path"],
+            dry_run=data["dry_run"],
+            max_groups=data["max_groups"],
+            max_gb=float(data["max_gb"]),
+        )
+        messages.success(request, "Settings saved.")
+        return redirect("deletion:settings")
+    return _render(request, "deletion/settings.html", {"form": form})

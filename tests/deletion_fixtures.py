@@ -1,0 +1,28 @@
+"""Builders shared by the deletion tests (crafted libraries with known statistics)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from media.models import PlexServer
+from syncing.models import Play, TautulliServer
+from syncing.runs import sync_run_finish, sync_run_start
+from tests import factories
+
+
+def history_synced(
+    server: PlexServer, *, error: str = "", history_days: int = 1000
+) -> TautulliServer:
+    """Give `server` a Tautulli connection whose last history sync ended (ok or failed),
+    knowing plays since `history_days` ago (so older items are not "possibly watched")."""
+    tautulli = factories.tautulli_server(plex=server)
+    Play.objects.create(tautulli=tautulli, row_id=1, started=days_ago(history_days))
+    run = sync_run_start(kind="tautulli", tautulli_server=tautulli, trigger="test")
+    sync_run_finish(run, error=error)
+    return tautulli
+
+
+def days_ago(days: float):
+    return timezone.now() - timedelta(days=days)
