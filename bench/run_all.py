@@ -145,7 +145,7 @@ def load(name: str, db: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _row(label: str, budget: str, cells: dict[str, tuple[str, bool | None]]) -> list:
+def _row(label: str, budget: str, cells: dict[str, tuple[str, bool | str | None]]) -> list:
     return [label, cells, budget]
 
 
@@ -245,8 +245,12 @@ def candidates_rows(res: dict[str, dict | None]) -> list:
                 cells[db] = (f"p95 {s['p95_ms']:.0f} ms", s["p95_ms"] <= ADMIN_MS)
             else:
                 x = s.get("x_sql")
-                ok = s["p95_ms"] <= PAGE_P95_MS and (x is None or x <= PAGE_X_SQL)
-                cells[db] = (f"p95 {s['p95_ms']:.0f} ms, {x}x SQL, {s['queries']} q", ok)
+                fast = s["p95_ms"] <= PAGE_P95_MS
+                ok: bool | str = fast and (x is None or x <= PAGE_X_SQL)
+                if fast and not ok:
+                    ok = "3x"  # within 250 ms, but not within 3x of the bare SQL
+                text = f"p95 {s['p95_ms']:.0f} ms, SQL {s['sql_p50_ms']:.1f} ms ({x}x)"
+                cells[db] = (f"{text}, {s['queries']} q", ok)
         budget = f"p95 ≤ {ADMIN_MS} ms" if admin else f"p95 ≤ {PAGE_P95_MS} ms, ≤ 3x SQL"
         out.append(_row(name, budget, cells))
     return out
@@ -258,7 +262,7 @@ def table_print(dbs: list[str]) -> None:
         + tautulli_rows({db: load("tautulli", db) for db in dbs})
         + candidates_rows({db: load("candidates", db) for db in dbs})
     )
-    mark = {True: "pass", False: "MISS", None: "n/a"}
+    mark = {True: "pass", False: "MISS", None: "n/a", "3x": "MISS 3x"}
     header = ["measurement", *(f"{'SQLite' if db == 'sqlite' else 'PostgreSQL'}" for db in dbs)]
     header += ["budget", *(f"{db[:2]}" for db in dbs)]
     lines = [
@@ -272,8 +276,9 @@ def table_print(dbs: list[str]) -> None:
     print("-+-".join("-" * w for w in widths))
     for line in lines:
         print(fmt.format(*line))
-    misses = sum(1 for _, cells, _ in rows for db in dbs if cells[db][1] is False)
+    misses = sum(1 for _, cells, _ in rows for db in dbs if cells[db][1] in (False, "3x"))
     print(f"\n{misses} budget miss(es); results in {RESULTS.relative_to(ROOT)}/")
+    print("candidates: p50 / p95 over the requests; (Nx) = page p50 / bare SQL p50; q = queries")
 
 
 def main() -> None:

@@ -498,3 +498,15 @@ def test_sync_all_runs_every_enabled_server_despite_failures(sim_server, plex_si
     assert by_server[sim_server.pk].status == SyncRun.Status.SUCCESS
     assert by_server[sim_server.pk].trigger == "schedule"
     assert not MediaItem.objects.filter(server=disabled).exists()
+
+
+def test_awkward_characters_survive_the_bulk_write(sim_server, plex_sim, plex_library):
+    """Tabs, newlines, backslashes, quotes and non-ASCII go through COPY on PostgreSQL."""
+    sync(sim_server)
+    movie = plex_library.movies[2]
+    awkward = "Tab\there, new\nline, back\\slash \\N, \"quotes\", 'single', Amélie 東京"
+    plex_sim.rename(movie.rating_key, awkward)
+    run = sync(sim_server)
+    assert (run.items_created, run.items_updated) == (0, 1)
+    assert row(sim_server, movie.rating_key).title == awkward
+    assert sync(sim_server).items_updated == 0  # read back equal: no change seen again

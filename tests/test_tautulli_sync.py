@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -373,3 +374,18 @@ def test_a_queued_sync_now_run_is_adopted(sim, tautulli, movie):
     assert run.pk == queued.pk and run.status == SyncRun.Status.SUCCESS
     assert SyncRun.objects.count() == 1
     assert stats(movie) == [(1, 2500, utc(2))]
+
+
+def test_awkward_characters_in_users_and_titles_are_stored_as_sent(sim, tautulli, movie):
+    """Tabs, newlines, backslashes and non-ASCII go through COPY on PostgreSQL unchanged."""
+    target = dataclasses.replace(
+        target_of(movie),
+        title='Tab\there, new\nline, back\\slash \\N, "quotes", Amélie 東京',
+    )
+    sim.add_play(target=target, user="zoë\\\tx", started=utc(2), play_seconds=600)
+
+    run = tautulli_history_sync(tautulli=tautulli)
+
+    assert run.status == SyncRun.Status.SUCCESS, run.error
+    play = Play.objects.get(tautulli=tautulli)
+    assert (play.user, play.title) == ("zoë\\\tx", target.title)
