@@ -7,13 +7,8 @@ this process's own: wall time and rows/s of a full import, peak RSS, requests, t
 (replaying the same get_history requests and only json-parsing the pages), and an
 incremental run after 1,000 new plays. Uses DATABASE_URL, or a throwaway SQLite file.
 
-Latest results (2026-11-25, 2 shared vCPUs, other jobs running; 20,000 movies/episodes):
-  SQLite, 1,000,000 rows by 50 users over 730 days: full import 70.5 s (14,190 rows/s,
-  54 requests, read 65.4 s + stats 5.0 s), floor 35.7 s for the same 54 pages (1.97x),
-  peak RSS 259 MB, incremental after 1,000 new plays 2.1 s (1 request).
-  PostgreSQL 15, same 1,000,000 rows: full import 100.0 s (read 95.8 s + stats 4.0 s), floor
-  37.1 s (2.69x; the page is sent as column arrays whose text rendering costs ~35 s),
-  peak RSS 270 MB, incremental 1.9 s.
+Latest figures, with the machine and what changed: docs/benchmarks.md (bench/run_all.py
+runs this on SQLite and PostgreSQL). Figures also go to bench/results/tautulli-<db>.json.
 """
 
 from __future__ import annotations
