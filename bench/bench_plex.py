@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import multiprocessing as mp
 import os
-import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import django_setup, peak_rss_mb, results_save  # noqa: E402
+
 TOKEN = "bench-token"
 
 
@@ -62,22 +62,6 @@ def serve(args: argparse.Namespace, conn) -> None:
     with PlexSimulator(library, token=TOKEN, record=False) as sim:
         conn.send((sim.url, generated, sum(1 for _ in library.iter_items())))
         conn.recv()
-
-
-def setup_django() -> None:
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["SMARTPLEX_DATA_DIR"] = tempfile.mkdtemp(prefix="smartplex-bench-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartplex.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def floor(url: str, page_size: int) -> tuple[float, int]:
@@ -141,17 +125,6 @@ def sync_once(server, label: str, profile: str | None = None):
     return wall, run
 
 
-def save_results(figures: dict) -> None:
-    """Latest figures in bench/results/plex-<db>.json (git-ignored), for docs and trends."""
-    from django.db import connection
-
-    out = ROOT / "bench" / "results" / f"plex-{connection.vendor}.json"
-    out.parent.mkdir(exist_ok=True)
-    figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    out.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"results written to {out.relative_to(ROOT)}")
-
-
 def main() -> None:
     args = parse_args()
     ctx = mp.get_context("spawn")  # a clean child: no Django state, no shared DB connection
@@ -160,8 +133,9 @@ def main() -> None:
     proc.start()
     url, generated, n_items = parent.recv()
     try:
-        setup_django()
+        django_setup()
         from django.conf import settings
+        from django.db import connection
 
         from media.models import MediaItem, PlexServer
 
@@ -189,7 +163,9 @@ def main() -> None:
         )
         floor_s = min(floor_s, floor2_s)
         rows = MediaItem.objects.filter(server=server).count()
-        save_results(
+        results_save(
+            "plex",
+            connection.vendor,
             {
                 "items": n_items,
                 "page_size": args.page_size,

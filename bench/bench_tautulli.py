@@ -17,17 +17,15 @@ import argparse
 import cProfile
 import json
 import multiprocessing as mp
-import os
 import random
-import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import django_setup, peak_rss_mb, results_save  # noqa: E402
 from syncing.simulators.tautulli import (  # noqa: E402  (no Django needed in the child)
     TautulliSimulator,
     generate_history,
@@ -63,23 +61,6 @@ def simulator_process(conn, rows: int, users: int, days: int) -> None:
                 break
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def django_setup() -> None:
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["SMARTPLEX_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-tautulli-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartplex.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
 def library_create(targets: list):
     """One Plex server whose movies/episodes are the history's targets, plus the Tautulli row."""
     from media.models import MediaItem, PlexServer
@@ -111,15 +92,6 @@ def fetch_floor(url: str, api_key: str, history_requests: list[dict]) -> tuple[f
     return time.perf_counter() - t0, rows
 
 
-def save_results(vendor: str, figures: dict) -> None:
-    """Latest figures in bench/results/tautulli-<vendor>.json (git-ignored), for run_all."""
-    out = ROOT / "bench" / "results" / f"tautulli-{vendor}.json"
-    out.parent.mkdir(exist_ok=True)
-    figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    out.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"results written to {out.relative_to(ROOT)}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -139,7 +111,7 @@ def main() -> None:
         f"simulator: {args.rows:,} rows by {args.users} users over {args.days} days, generated in {gen_seconds:.1f} s"
     )
 
-    django_setup()
+    django_setup(prefix="bench-tautulli-")
     from django.db import connection
 
     from syncing.models import TautulliServer
@@ -195,7 +167,8 @@ def main() -> None:
         f"{incr.requests_made} requests {windows}; phases {incr.options['seconds']}"
     )
     print(f"peak RSS overall: {peak_rss_mb():.0f} MB")
-    save_results(
+    results_save(
+        "tautulli",
         connection.vendor,
         {
             "rows": full.rows_fetched,
