@@ -183,13 +183,7 @@ def _recheck(request: DeletionRequest, c: Candidate | None, ctx: _Context) -> st
         return f"Watched since approval ({c.last_watched:%Y-%m-%d %H:%M})."
     if c.added and c.added > request.approved_at:
         return f"New content added since approval ({c.added:%Y-%m-%d %H:%M})."
-    if group_is_protected(
-        level=c.level,
-        server_id=c.server_id,
-        plex_id=c.plex_id,
-        show_key=c.show_key,
-        season_key=c.season_key,
-    ):
+    if group_is_protected(c=c):
         return "Protected since approval."
     if request.rule is not None and (why := rule_mismatches(c=c, rule=request.rule)):
         return f"No longer matches rule “{request.rule.name}”: {', '.join(why)}."

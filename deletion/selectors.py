@@ -102,8 +102,9 @@ def rule_mismatches(*, c: Candidate, rule: DeletionRule, now: datetime | None = 
     return reasons
 
 
-def group_is_protected(*, level: str, server_id: int, plex_id: int, show_key, season_key) -> bool:
+def group_is_protected(*, c: Candidate) -> bool:
     """Is this group, or anything inside or above it, protected right now?"""
+    level, plex_id, show_key, season_key = c.level, c.plex_id, c.show_key, c.season_key
     q = Q(plex_id=plex_id)
     if level == Level.SHOW:
         q |= Q(show_plex_id=plex_id)
@@ -111,7 +112,7 @@ def group_is_protected(*, level: str, server_id: int, plex_id: int, show_key, se
         q |= Q(season_plex_id=plex_id) | Q(plex_id=show_key)
     elif level == Level.EPISODE:
         q |= Q(plex_id__in=[k for k in (show_key, season_key) if k])
-    return active_exclusions().filter(q, server_id=server_id).exists()
+    return active_exclusions().filter(q, server_id=c.server_id).exists()
 
 
 def default_rule_get() -> DeletionRule | None:

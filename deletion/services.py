@@ -90,13 +90,7 @@ def _keys(c: Candidate) -> dict:
 def _approval_problem(c: Candidate, rule: DeletionRule | None, eligible) -> str:
     if c.server_id not in eligible:
         return "watch history unknown (Tautulli not synced)"
-    if group_is_protected(
-        level=c.level,
-        server_id=c.server_id,
-        plex_id=c.plex_id,
-        show_key=c.show_key,
-        season_key=c.season_key,
-    ):
+    if group_is_protected(c=c):
         return "protected"
     if rule is not None and (why := rule_mismatches(c=c, rule=rule)):
         return ", ".join(why)
