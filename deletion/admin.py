@@ -10,8 +10,15 @@ from django.template.response import TemplateResponse
 
 from deletion.models import AuditLog, DeletionRequest, DeletionRule, DeletionRun, Exclusion
 from deletion.services import candidates_approve, exclusion_remove, groups_protect, refs_from_items
-from media.admin import MediaItemAdmin
+from media.admin import MediaItemAdmin, ViewOnlyAdminMixin
 from media.models import MediaItem
+
+
+class AppendOnlyAdminMixin(ViewOnlyAdminMixin):
+    """Execution records and the audit log: nobody edits or removes them."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(DeletionRule)
@@ -72,36 +79,18 @@ class DeletionRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeletionRun)
-class DeletionRunAdmin(admin.ModelAdmin):
+class DeletionRunAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "started_at", "status", "dry_run", "deleted", "skipped", "failed"]
     list_filter = ["status", "dry_run"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "action", "username", "level", "title", "size", "message"]
     list_filter = ["action", "level"]
     search_fields = ["title", "username", "=plex_id"]
     list_select_related = ["server"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="Size", ordering="size_bytes")
     def size(self, obj: AuditLog) -> str:

@@ -16,6 +16,16 @@ from media.models import LibrarySection, MediaItem, PlexServer, SystemConfig
 from media.services import storage_capacity_get, storage_capacity_set
 
 
+class ViewOnlyAdminMixin:
+    """Rows written only by SmartPlex itself (mirrors, run records): browsable, never edited."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class LibrarySectionInline(admin.TabularInline):
     model = LibrarySection
     extra = 0
@@ -123,7 +133,7 @@ class PresenceFilter(admin.SimpleListFilter):
 
 
 @admin.register(MediaItem)
-class MediaItemAdmin(admin.ModelAdmin):
+class MediaItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "type",
@@ -178,12 +188,6 @@ class MediaItemAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # a mirror: Plex and Tautulli are the source of truth
 
     @admin.display(description="S/E", ordering="grandparent_title")
     def show_season_episode(self, obj: MediaItem) -> str:

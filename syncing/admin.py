@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html
 
-from media.admin import PlexServerAdmin
+from media.admin import PlexServerAdmin, ViewOnlyAdminMixin
 from media.models import PlexServer
 from syncing.forms import TautulliServerForm
 from syncing.models import SyncRun, TautulliServer
@@ -58,7 +58,7 @@ class TautulliServerAdmin(SyncActionMixin, admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "server",
@@ -81,12 +81,6 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="Server")
     def server(self, obj: SyncRun):
