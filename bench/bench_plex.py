@@ -48,8 +48,8 @@ def parse_args() -> argparse.Namespace:
 
 def serve(args: argparse.Namespace, conn) -> None:
     """Child process: generate the library, serve it, report the URL, wait to be told to stop."""
-    from syncing.simulators.library import generate_library
-    from syncing.simulators.plex import PlexSimulator
+    from simulators.library import generate_library
+    from simulators.plex import PlexSimulator
 
     started = time.perf_counter()
     library = generate_library(

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import django_setup, peak_rss_mb, results_save  # noqa: E402
-from syncing.simulators.tautulli import (  # noqa: E402  (no Django needed in the child)
+from simulators.tautulli import (  # noqa: E402  (no Django needed in the child)
     TautulliSimulator,
     generate_history,
     make_targets,

@@ -30,7 +30,7 @@ trap cleanup INT TERM EXIT
 if [ -z "${PLEX_URL:-}" ]; then
   echo "No PLEX_URL set: starting the demo Plex and Tautulli simulators."
   demo_env=$(mktemp)
-  setsid $PY manage.py demo_simulators --env-file "$demo_env" &
+  setsid $PY -m simulators.demo --env-file "$demo_env" &
   pids+=($!)
   for _ in $(seq 1 600); do [ -s "$demo_env" ] && break; sleep 0.1; done
   [ -s "$demo_env" ] || { echo "The demo simulators did not start." >&2; exit 1; }

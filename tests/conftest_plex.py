@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from syncing.simulators.library import Library, generate_library
-from syncing.simulators.plex import PlexSimulator
+from simulators.library import Library, generate_library
+from simulators.plex import PlexSimulator
 from tests import factories
 
 SIM_TOKEN = "sim-token"

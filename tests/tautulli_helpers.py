@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from media.models import MediaItem
-from syncing.simulators.tautulli import Target, TautulliSimulator
+from simulators.tautulli import Target, TautulliSimulator
 
 
 def target_of(item: MediaItem) -> Target:

@@ -11,9 +11,9 @@ from deletion.models import AuditLog, DeletionRequest, Exclusion, Level
 from deletion.selectors import default_rule_get
 from deletion.services import candidates_approve, groups_protect
 from media.models import MediaItem
+from simulators.library import generate_library
+from simulators.plex import PlexSimulator
 from syncing.services.plex_sync import plex_library_sync
-from syncing.simulators.library import generate_library
-from syncing.simulators.plex import PlexSimulator
 from tests import factories
 from tests.deletion_fixtures import days_ago, history_synced
 

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from media.models import MediaItem
+from simulators.demo import DemoSize, demo_start
 from syncing.models import Play, SyncRun
-from syncing.simulators.demo import DemoSize, demo_start
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from plexapi import exceptions as plex_exc
 from plexapi import video
 from plexapi.server import PlexServer
 
-from syncing.simulators.library import generate_library
-from syncing.simulators.plex import PlexSimulator
+from simulators.library import generate_library
+from simulators.plex import PlexSimulator
 from tests.conftest_plex import SIM_TOKEN
 
 # Recorded PMS responses, copied verbatim with their licenses (see the README there).

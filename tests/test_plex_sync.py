@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from media.models import LibrarySection, MediaItem
+from simulators.library import generate_library
+from simulators.plex import PlexSimulator
 from syncing.models import SyncRun
 from syncing.runs import SyncAlreadyRunning, sync_run_start
 from syncing.services.plex_sync import plex_library_sync, plex_sync_all
-from syncing.simulators.library import generate_library
-from syncing.simulators.plex import PlexSimulator
 from tests import factories
 from tests.conftest_plex import SIM_TOKEN
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_q.models import Task
 
 from media.models import MediaItem, PlexServer
+from simulators.demo import DemoSize, demo_start
 from syncing.models import SyncRun, TautulliServer
 from syncing.runs import lock_key_for
-from syncing.simulators.demo import DemoSize, demo_start
 
 pytestmark = pytest.mark.django_db
 URL = reverse("syncing:sync_now")

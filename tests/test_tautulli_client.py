@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from simulators.tautulli import Target, TautulliSimulator
 from syncing.clients.tautulli import TautulliClient, TautulliError
-from syncing.simulators.tautulli import Target, TautulliSimulator
 
 KEY = "client-secret-key-5b2e1d"
 MOVIE = Target(101, "movie", "The Long Road", "plex://movie/5d776b59", year=2001)

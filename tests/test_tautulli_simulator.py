@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from syncing.simulators.tautulli import Target, TautulliSimulator, generate_history, make_targets
+from simulators.tautulli import Target, TautulliSimulator, generate_history, make_targets
 
 MOVIE = Target(101, "movie", "The Long Road", "plex://movie/5d776b59", 7_200_000, year=2001)
 EPISODE = Target(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from simulators.tautulli import TautulliSimulator
 from syncing.clients.tautulli import TautulliError
 from syncing.models import Play, SyncRun
 from syncing.runs import SyncAlreadyRunning, sync_run_start
@@ -16,7 +17,6 @@ from syncing.services.tautulli_sync import (
     tautulli_item_sync,
     tautulli_sync_all,
 )
-from syncing.simulators.tautulli import TautulliSimulator
 from tests import factories
 from tests.tautulli_helpers import fast_tautulli, sim, stats, target_of, utc
 

@@ -50,7 +50,7 @@ def test_secret_is_stable_and_accepted_in_query_string(client):
 
 
 def test_right_secret_updates_the_items_statistics(client, django_capture_on_commit_callbacks):
-    from syncing.simulators.tautulli import TautulliSimulator
+    from simulators.tautulli import TautulliSimulator
     from tests import factories
     from tests.tautulli_helpers import target_of, utc
 

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from syncing.simulators.tautulli_history import (
+from simulators.tautulli_history import (
     History,
     Target,
     generate_history,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from syncing.simulators.library import Library, generate_library
-from syncing.simulators.plex import PlexSimulator
-from syncing.simulators.tautulli import TautulliSimulator
-from syncing.simulators.tautulli_history import generate_history
+from simulators.library import Library, generate_library
+from simulators.plex import PlexSimulator
+from simulators.tautulli import TautulliSimulator
+from simulators.tautulli_history import generate_history
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,45 @@ def _played(library: Library):
     for i, show in enumerate(library.shows):
         if i % 4:
             yield from show.episodes()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m simulators.demo [--env-file F]`: serve the demo until SIGINT/SIGTERM.
+
+    `make run` starts this when no PLEX_URL is set and waits for the env file, which is
+    written last and atomically.
+    """
+    import argparse
+    import os
+    import signal
+    import threading
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--env-file", help="Write the connection variables here.")
+    for name, default in vars(DemoSize()).items():
+        env_default = int(os.environ.get(f"DEMO_{name.upper()}", default))
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=env_default)
+    args = parser.parse_args(argv)
+    size = DemoSize(**{k: getattr(args, k) for k in vars(DemoSize())})
+    demo = demo_start(size=size)
+    env = demo.env()
+    print(
+        f"Demo Plex at {env['PLEX_URL']} ({size.shows} shows, {size.movies} movies); "
+        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users).",
+        flush=True,
+    )
+    if args.env_file:
+        tmp = Path(f"{args.env_file}.tmp")
+        tmp.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        tmp.chmod(0o600)
+        tmp.replace(args.env_file)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    demo.stop()
+
+
+if __name__ == "__main__":
+    main()

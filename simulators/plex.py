@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from syncing.simulators import plex_xml
-from syncing.simulators.library import Episode, Library, Movie, Season, Section, Show
+from simulators import plex_xml
+from simulators.library import Episode, Library, Movie, Season, Section, Show
 
 TYPE_NUMBERS = {"movie": 1, "show": 2, "season": 3, "episode": 4}
 _HTML_ERRORS = {

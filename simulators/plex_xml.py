@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from syncing.simulators.library import Episode, Library, MediaVersion, Movie, Season, Section, Show
+from simulators.library import Episode, Library, MediaVersion, Movie, Season, Section, Show
 
 _ATTR_ESCAPES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 MEDIA_TAG_VERSION = "1700000000"
