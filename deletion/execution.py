@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -28,6 +27,7 @@ from deletion.storage import USED_CACHE_KEY
 from media.formatting import GB, human_size
 from media.models import MediaItem, PlexServer
 from syncing.clients.plex import PlexClient, PlexError
+from syncing.services.plex_sync import plex_client_for
 
 Status = DeletionRequest.Status
 
@@ -89,9 +89,7 @@ class _Context:
 
     def client(self, server: PlexServer) -> PlexClient:
         if server.pk not in self._clients:
-            self._clients[server.pk] = PlexClient(
-                server.base_url, server.token, timeout=django_settings.PLEX_TIMEOUT
-            )
+            self._clients[server.pk] = plex_client_for(server)
         return self._clients[server.pk]
 
     def close(self) -> None:
