@@ -368,6 +368,17 @@ class PlexClient:
             )
         return result
 
+    def item_exists(self, rating_key: int) -> bool:
+        """Is this item still in Plex (`GET /library/metadata/{key}`: 404 means gone)?
+
+        Used after a worker died mid-deletion, to learn whether its DELETE went through.
+        """
+        try:
+            self._query(f"/library/metadata/{int(rating_key)}", 0, 1)
+        except PlexNotFound:
+            return False
+        return True
+
     # --- writes ---------------------------------------------------------------------------
     def delete_item(self, rating_key: int) -> None:
         """Delete a movie, show, season or episode and its files (plexapi `item.delete()`).

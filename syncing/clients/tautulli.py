@@ -186,10 +186,16 @@ class TautulliClient:
         after: date | None = None,
         before: date | None = None,
         rating_key: int | None = None,
+        parent_rating_key: int | None = None,
+        grandparent_rating_key: int | None = None,
         order_column: str = "date",
         order_dir: str = "desc",
     ) -> HistoryPage:
-        """One page of ungrouped history without live activity (never length=-1)."""
+        """One page of ungrouped history without live activity (never length=-1).
+
+        The key filters match the rows' own columns: an episode's show is its
+        `grandparent_rating_key`, its season its `parent_rating_key`.
+        """
         if length <= 0:
             raise ValueError("length must be positive (length=-1 drops the last row)")
         data = self.call(
@@ -201,6 +207,8 @@ class TautulliClient:
             after=after.isoformat() if after else None,
             before=before.isoformat() if before else None,
             rating_key=rating_key,
+            parent_rating_key=parent_rating_key,
+            grandparent_rating_key=grandparent_rating_key,
             order_column=order_column,
             order_dir=order_dir,
         )
