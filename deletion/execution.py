@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, QuerySet, Sum
@@ -36,7 +35,9 @@ from deletion.services import audit_write
 from deletion.storage import USED_CACHE_KEY
 from media.formatting import GB, human_size
 from media.models import PlexServer
+from syncing.clients.errors import redact
 from syncing.clients.plex import PlexClient, PlexError
+from syncing.services.plex_sync import plex_client_for
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class _Context:
 
     def client(self, server: PlexServer) -> PlexClient:
         if server.pk not in self._clients:
-            self._clients[server.pk] = _plex_client(server)
+            self._clients[server.pk] = plex_client_for(server)
         return self._clients[server.pk]
 
     def close(self) -> None:
@@ -129,7 +130,7 @@ def deletion_execute(
         for request in pending:
             _execute_one(request, ctx)
     except Exception as exc:  # the database itself failed: what was claimed needs a check
-        deletion_run_abandon(run_id=run.pk, error=f"{type(exc).__name__}: {exc}")
+        deletion_run_abandon(run_id=run.pk, error=redact(f"{type(exc).__name__}: {exc}"))
         raise
     finally:
         ctx.close()
@@ -145,7 +146,7 @@ def _recover(user) -> None:
 
     def client_for(server: PlexServer) -> PlexClient:
         if server.pk not in clients:
-            clients[server.pk] = _plex_client(server)
+            clients[server.pk] = plex_client_for(server)
         return clients[server.pk]
 
     try:
@@ -153,10 +154,6 @@ def _recover(user) -> None:
     finally:
         for client in clients.values():
             client.close()
-
-
-def _plex_client(server: PlexServer) -> PlexClient:
-    return PlexClient(server.base_url, server.token, timeout=django_settings.PLEX_TIMEOUT)
 
 
 def _run_finish(run: DeletionRun, *, status: str, error: str = "") -> None:
@@ -182,7 +179,7 @@ def _execute_one(request: DeletionRequest, ctx: _Context) -> None:
         _carry_out(request, ctx)
     except Exception as exc:
         logger.exception("Deletion request %s failed", request.pk)
-        first_line = (str(exc).splitlines() or [""])[0]
+        first_line = redact((str(exc).splitlines() or [""])[0])
         why = f"Unexpected error ({type(exc).__name__}): {first_line}"
         _finish(request, ctx, Status.FAILED, AuditLog.Action.FAIL, why, counter="failed")
 

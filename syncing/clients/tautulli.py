@@ -17,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from syncing.clients.errors import ClientError
+from syncing.clients.errors import ClientError, redact
 
 API_PATH = "/api/v2"
 MASK = "********"
@@ -127,7 +127,7 @@ class TautulliClient:
         self.session.headers.update({"Accept-Encoding": "gzip", "Accept": "application/json"})
 
     def __repr__(self) -> str:
-        return f"<TautulliClient {self.base_url}{API_PATH}?apikey={MASK}>"
+        return f"<TautulliClient {redact(self.base_url)}{API_PATH}?apikey={MASK}>"
 
     def __enter__(self) -> TautulliClient:
         return self
@@ -139,7 +139,7 @@ class TautulliClient:
         self.session.close()
 
     def masked_url(self, cmd: str) -> str:
-        return f"{self.base_url}{API_PATH}?apikey={MASK}&cmd={cmd}"
+        return f"{redact(self.base_url)}{API_PATH}?apikey={MASK}&cmd={cmd}"
 
     def _mask(self, text: str) -> str:
         return text.replace(self._api_key, MASK) if self._api_key else text
