@@ -21,6 +21,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from deletion.config import DeletionSettings, deletion_settings_get
+from deletion.groups import Ref
 from deletion.history import HistoryState, history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
 from deletion.recovery import (
@@ -185,7 +186,7 @@ def _execute_one(request: DeletionRequest, ctx: _Context) -> None:
 
 
 def _carry_out(request: DeletionRequest, ctx: _Context) -> None:
-    ref = (request.level, request.server_id, request.plex_id)
+    ref = Ref.of(request)
     fresh = group_stats_get(refs=[ref], history=ctx.history).get(ref)
     if why := _recheck(request, fresh, ctx):
         _finish(request, ctx, Status.SKIPPED, AuditLog.Action.SKIP, why, counter="skipped")

@@ -15,7 +15,15 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from deletion.groups import GROUP_KEY, SORTS, TV_LEVELS, Candidate, CandidateFilter, CandidatePage
+from deletion.groups import (
+    GROUP_KEY,
+    SORTS,
+    TV_LEVELS,
+    Candidate,
+    CandidateFilter,
+    CandidatePage,
+    Ref,
+)
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRequest, DeletionRule, Level
 from deletion.queries import (
@@ -84,7 +92,7 @@ def group_stats_get(
                 group_items(level, CandidateFilter(), everything).filter(keys), level, everything
             )
         )
-    return {(c.level, c.server_id, c.plex_id): c for c in with_labels(rows)}
+    return {Ref.of(c): c for c in with_labels(rows)}
 
 
 def rule_mismatches(*, c: Candidate, rule: DeletionRule, now: datetime | None = None) -> list[str]:

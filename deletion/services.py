@@ -1,6 +1,6 @@
 """Approving and protecting groups; every change is written to the audit log.
 
-Groups travel as refs "level:server_id:plex_id" (the candidates page's checkbox values).
+Groups travel as refs (deletion.groups.Ref; the candidates page's checkbox values).
 Approval re-reads fresh aggregates and re-checks the rule, protections and history, so a
 stale page can never approve something that stopped being a candidate.
 """
@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from deletion.groups import Ref
 from deletion.history import history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRule, Exclusion, Level
 from deletion.selectors import (
@@ -24,8 +25,6 @@ from deletion.selectors import (
     rule_mismatches,
 )
 from media.models import MediaItem
-
-Ref = tuple[str, int, int]
 
 
 @dataclass
@@ -41,24 +40,9 @@ class BulkResult:
         return text
 
 
-def ref_parse(value: str) -> Ref | None:
-    """ "show:1:42" → ("show", 1, 42); anything malformed → None."""
-    parts = value.split(":")
-    if len(parts) != 3 or parts[0] not in Level.values:
-        return None
-    try:
-        return parts[0], int(parts[1]), int(parts[2])
-    except ValueError:
-        return None
-
-
-def refs_parse(values: list[str]) -> list[Ref]:
-    return list(dict.fromkeys(r for r in map(ref_parse, values) if r is not None))
-
-
 def refs_from_items(items: QuerySet[MediaItem]) -> list[Ref]:
     """The admin's MediaItem rows as groups at their own level."""
-    return [(t, s, p) for t, s, p in items.values_list("type", "server_id", "plex_id")]
+    return [Ref(*row) for row in items.values_list("type", "server_id", "plex_id")]
 
 
 def audit_write(*, action: str, user=None, c: Candidate | None = None, **fields) -> AuditLog:

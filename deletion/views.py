@@ -25,6 +25,7 @@ from deletion.config import deletion_settings_get, smartplex_settings_save
 from deletion.execution import execution_preflight
 from deletion.filters import GROUP_BY_CHOICES, CandidateFilterSet
 from deletion.forms import BulkActionForm, ExecuteForm, PlanForm, SettingsForm
+from deletion.groups import refs_parse
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
 from deletion.planner import (
     ORDERINGS,
@@ -36,7 +37,7 @@ from deletion.planner import (
 )
 from deletion.recovery import deletion_run_is_stale
 from deletion.selectors import candidate_page_get
-from deletion.services import candidates_approve, groups_protect, refs_parse, request_retry
+from deletion.services import candidates_approve, groups_protect, request_retry
 from deletion.storage import storage_summary_get
 from media.services import storage_capacity_get
 
