@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from deletion.history import HistoryState
 from deletion.models import DeletionRule, Level
-from media.formatting import human_size
+from media.formatting import episode_label, human_size
 
 TV_LEVELS = (Level.SHOW, Level.SEASON, Level.EPISODE)
 GROUP_KEY = {
@@ -137,6 +137,10 @@ class Candidate:
     @property
     def human_size(self) -> str:
         return human_size(self.size)
+
+    @property
+    def episode_label(self) -> str:
+        return episode_label(self.season_number, self.episode_number or 0)
 
     @property
     def days_since_added(self) -> int | None:

@@ -45,25 +45,43 @@ def refs_from_items(items: QuerySet[MediaItem]) -> list[Ref]:
     return [Ref(*row) for row in items.values_list("type", "server_id", "plex_id")]
 
 
-def audit_write(*, action: str, user=None, c: Candidate | None = None, **fields) -> AuditLog:
-    if c is not None:
-        fields = {
-            "server_id": c.server_id,
-            "level": c.level,
-            "plex_id": c.plex_id,
-            "title": _label(c),
-            "size_bytes": c.size,
-            **fields,
-        }
+def audit_write(
+    *,
+    action: str,
+    user=None,
+    c: Candidate | None = None,
+    request: DeletionRequest | None = None,
+    exclusion: Exclusion | None = None,
+    **fields,
+) -> AuditLog:
+    """Write one audit row. The group's columns come from the candidate, else the request,
+    else the exclusion; `fields` add or override (the run, a message, a re-read size)."""
     username = user.get_username() if user is not None else "system"
-    return AuditLog.objects.create(action=action, user=user, username=username, **fields)
+    group = _audit_group(c, request or exclusion)
+    return AuditLog.objects.create(
+        action=action, user=user, username=username, request=request, **{**group, **fields}
+    )
+
+
+def _audit_group(c: Candidate | None, row: DeletionRequest | Exclusion | None) -> dict:
+    """The group's columns of an audit row (an exclusion has no size)."""
+    group = c or row
+    if group is None:
+        return {}
+    return {
+        "server_id": group.server_id,
+        "level": group.level,
+        "plex_id": group.plex_id,
+        "title": _label(c) if c else row.title,
+        "size_bytes": c.size if c else getattr(row, "size_bytes", None),
+    }
 
 
 def _label(c: Candidate) -> str:
     if c.level == Level.SEASON:
         return f"{c.title} – {c.subtitle or f'Season {c.season_number}'}"
     if c.level == Level.EPISODE:
-        return f"{c.subtitle} S{c.season_number or 0:02d}E{c.episode_number or 0:02d} {c.title}"
+        return f"{c.subtitle} {c.episode_label} {c.title}"
     return c.title
 
 
@@ -156,14 +174,7 @@ def groups_protect(
 
 def exclusion_remove(*, exclusion: Exclusion, user) -> None:
     with transaction.atomic():
-        audit_write(
-            action=AuditLog.Action.UNPROTECT,
-            user=user,
-            server_id=exclusion.server_id,
-            level=exclusion.level,
-            plex_id=exclusion.plex_id,
-            title=exclusion.title,
-        )
+        audit_write(action=AuditLog.Action.UNPROTECT, user=user, exclusion=exclusion)
         exclusion.delete()
 
 
@@ -181,11 +192,6 @@ def request_retry(*, request: DeletionRequest, user) -> bool:
             action=AuditLog.Action.APPROVE,
             user=user,
             request=request,
-            server_id=request.server_id,
-            level=request.level,
-            plex_id=request.plex_id,
-            title=request.title,
-            size_bytes=request.size_bytes,
             message="Retry after failure",
         )
     return bool(updated)

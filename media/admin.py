@@ -189,9 +189,9 @@ class MediaItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="S/E", ordering="grandparent_title")
     def show_season_episode(self, obj: MediaItem) -> str:
         if obj.type == MediaItem.MediaType.EPISODE:
-            return f"{obj.grandparent_title} · S{obj.season_number or 0:02d}E{obj.episode_number or 0:02d}"
+            return f"{obj.grandparent_title} · {obj.episode_label}"
         if obj.type == MediaItem.MediaType.SEASON:
-            return f"{obj.parent_title or ''} · S{obj.season_number or 0:02d}"
+            return f"{obj.parent_title or ''} · {obj.episode_label}"
         return ""
 
     @admin.display(description="Size", ordering="file_size_bytes")
