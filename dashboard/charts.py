@@ -5,6 +5,7 @@ so the same chart fits 1280 px and 390 px.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -102,7 +103,7 @@ def plays_chart(*, weeks: list[tuple[date, int]]) -> Chart:
     """One bar per week."""
     if not weeks:
         return Chart(label="Plays per week")
-    top = max(max(p for _, p in weeks), 1) * 1.1
+    top = 4 * max(1, math.ceil(max(p for _, p in weeks) * 1.05 / 4))  # whole-number ticks
     first = datetime(weeks[0][0].year, weeks[0][0].month, weeks[0][0].day)
     scale = _Scale(first, first + timedelta(weeks=len(weeks)), top)
     step = (WIDTH - LEFT - RIGHT) / len(weeks)
