@@ -22,6 +22,7 @@ from deletion.planner import reclaimable_get
 from media.formatting import GB
 from media.services import storage_capacity_set
 from syncing.models import Play
+from syncing.runs import run_now
 from tests import factories
 from tests.deletion_fixtures import days_ago, history_synced
 
@@ -163,3 +164,16 @@ def test_the_dashboard_reads_only_pre_aggregates(
     boss.get(reverse("dashboard"))
     with django_assert_max_num_queries(16):
         boss.get(reverse("dashboard"))
+
+
+@pytest.mark.django_db
+def test_a_sync_takes_a_snapshot_and_a_failed_one_does_not(sim_server, plex_sim):
+    storage_capacity_set(total_gb=1000)
+    run = run_now(kind="plex", target=sim_server, trigger="test")
+    assert run.status == "success"
+    snapshot = StorageSnapshot.objects.get()
+    assert snapshot.used_bytes > 0 and snapshot.capacity_bytes == 1000 * GB
+    assert PlayWeek.objects.count() == 53
+    plex_sim.fail_on("/library/sections")
+    assert run_now(kind="plex", target=sim_server, trigger="test").status == "failed"
+    assert StorageSnapshot.objects.get().taken_at == snapshot.taken_at  # no new snapshot
