@@ -22,15 +22,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from media.models import MediaItem
-from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
+from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError, UserRow
 from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
+from syncing.services.requests_link import requests_link
 from syncing.services.tautulli_plays import plays_upsert
 from syncing.services.tautulli_stats import (
     item_stats_recompute,
     item_stats_scope,
     play_tables_analyze,
 )
+from syncing.services.tautulli_users import tautulli_users_store, user_item_stats_rebuild
 from syncing.services.tautulli_windows import (
     history_batches,
     history_oldest_day,
@@ -181,9 +183,10 @@ def tautulli_history_sync(
         clock = time.monotonic()
         with tautulli_client_for(tautulli) as client:
             since = _history_read(client, job, since)
+            users = client.users()
             requests_made = client.requests_made
         read_seconds, clock = time.monotonic() - clock, time.monotonic()
-        items_updated = _stats_apply(job, rebuild=rebuild)
+        items_updated = _stats_apply(job, rebuild=rebuild, users=users)
         stats_seconds = time.monotonic() - clock
     except TautulliError as exc:
         logger.warning("Tautulli sync of %s failed: %s", tautulli.name, exc)
@@ -222,8 +225,9 @@ def _finish(run: SyncRun, job: _Import, *, error: str = "", **fields) -> SyncRun
 
 
 @transaction.atomic
-def _stats_apply(job: _Import, *, rebuild: bool) -> int:
-    """Recompute statistics (all items, or the touched ones) and stamp the whole server."""
+def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
+    """Recompute statistics (all items, or the touched ones), the users and their per-item
+    rollup, and stamp the whole server."""
     tautulli = job.tautulli
     if job.rows_fetched >= ANALYZE_AFTER_ROWS:
         play_tables_analyze()
@@ -236,6 +240,9 @@ def _stats_apply(job: _Import, *, rebuild: bool) -> int:
     MediaItem.objects.filter(server_id=tautulli.plex_server_id).update(
         tautulli_synced_at=timezone.now()
     )
+    tautulli_users_store(tautulli=tautulli, rows=users)
+    user_item_stats_rebuild(tautulli=tautulli, rating_keys=None if rebuild else job.rating_keys)
+    requests_link()
     return updated
 
 
@@ -259,6 +266,7 @@ def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> int:
             server_id=tautulli.plex_server_id,
             scope=Q(plex_id=rating_key) | Q(guid__in=sorted(job.orphan_guids)),
         )
+        user_item_stats_rebuild(tautulli=tautulli, rating_keys=[rating_key])
     return job.rows_fetched
 
 
