@@ -177,6 +177,9 @@ TAUTULLI_API_KEY = env.str("TAUTULLI_API_KEY", default="")
 PLEX_TIMEOUT = env.float("PLEX_TIMEOUT", default=30.0)
 PLEX_PAGE_SIZE = env.int("PLEX_PAGE_SIZE", default=1000)
 TAUTULLI_TIMEOUT = env.float("TAUTULLI_TIMEOUT", default=60.0)
+SEERR_URL = env.str("SEERR_URL", default="")  # Overseerr or Jellyseerr (same API)
+SEERR_API_KEY = env.str("SEERR_API_KEY", default="")
+SEERR_TIMEOUT = env.float("SEERR_TIMEOUT", default=30.0)
 
 # --- django-q2 -------------------------------------------------------------------------
 # The ORM broker keeps everything in the database, so SQLite alone runs the app;
