@@ -15,8 +15,12 @@ from syncing.services.seerr_sync import seerr_connection_test
 from syncing.views import sync_now_message
 
 
-def _queue(modeladmin, request, **servers) -> None:
-    queued, refused = sync_now_request(trigger=f"admin:{request.user.get_username()}", **servers)
+def _queue(modeladmin, request, kind: str, queryset, inputs: dict | None = None) -> None:
+    queued, refused = sync_now_request(
+        targets=[(kind, server) for server in queryset.filter(enabled=True)],
+        trigger=f"admin:{request.user.get_username()}",
+        inputs=inputs,
+    )
     for level, text in sync_now_message(queued, refused):
         modeladmin.message_user(request, text, level)
 
@@ -35,7 +39,7 @@ class SyncablePlexServerAdmin(SyncActionMixin, PlexServerAdmin):
 
     @admin.action(description="Sync now (Plex library)", permissions=["run_sync"])
     def sync_now(self, request, queryset) -> None:
-        _queue(self, request, plex_servers=queryset.filter(enabled=True))
+        _queue(self, request, SyncRun.Kind.PLEX, queryset)
 
 
 @admin.register(TautulliServer)
@@ -47,16 +51,11 @@ class TautulliServerAdmin(SyncActionMixin, admin.ModelAdmin):
 
     @admin.action(description="Sync now (new history)", permissions=["run_sync"])
     def sync_now(self, request, queryset) -> None:
-        _queue(self, request, tautulli_servers=queryset.filter(enabled=True))
+        _queue(self, request, SyncRun.Kind.TAUTULLI, queryset)
 
     @admin.action(description="Sync now (full rebuild of statistics)", permissions=["run_sync"])
     def sync_now_full(self, request, queryset) -> None:
-        _queue(
-            self,
-            request,
-            tautulli_servers=queryset.filter(enabled=True),
-            tautulli_options={"full": True},
-        )
+        _queue(self, request, SyncRun.Kind.TAUTULLI, queryset, inputs={"full": True})
 
 
 @admin.register(SeerrServer)
@@ -64,7 +63,11 @@ class SeerrServerAdmin(SyncActionMixin, admin.ModelAdmin):
     form = SeerrServerForm
     list_display = ["name", "base_url", "enabled", "updated_at"]
     list_filter = ["enabled"]
-    actions = ["test_connection"]
+    actions = ["sync_now", "test_connection"]
+
+    @admin.action(description="Sync now (Seerr requests)", permissions=["run_sync"])
+    def sync_now(self, request, queryset) -> None:
+        _queue(self, request, SyncRun.Kind.SEERR, queryset)
 
     @admin.action(description="Test connection", permissions=["run_sync"])
     def test_connection(self, request, queryset) -> None:
@@ -113,8 +116,8 @@ class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "unmatched",
         "short_error",
     ]
-    list_filter = ["kind", "status", "plex_server", "tautulli_server"]
-    list_select_related = ["plex_server", "tautulli_server"]
+    list_filter = ["kind", "status", "plex_server", "tautulli_server", "seerr_server"]
+    list_select_related = ["plex_server", "tautulli_server", "seerr_server"]
     show_full_result_count = False
     date_hierarchy = "started_at"
 
@@ -123,7 +126,7 @@ class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Server")
     def server(self, obj: SyncRun):
-        return obj.plex_server or obj.tautulli_server
+        return obj.target
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: SyncRun) -> str:

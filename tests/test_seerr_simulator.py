@@ -6,7 +6,9 @@ import pytest
 import requests
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from tests.seerr_helpers import seerr_openapi, seerr_sim  # noqa: F401 (fixture)
+from tests.seerr_helpers import seerr_openapi, seerr_sim
+
+__all__ = ["seerr_sim"]  # fixtures
 
 
 def _get(
@@ -78,5 +80,5 @@ def test_the_validator_rejects_a_broken_answer(filled):
     """The contract test can fail: a request id sent as text breaks the MediaRequest schema."""
     prepared, response = _get(filled, "/api/v1/request?take=1&skip=0")
     response._content = response.content.replace(b'"id": 26', b'"id": "26"', 1)
-    with pytest.raises(Exception, match="(?i)invalid|validation"):
+    with pytest.raises(Exception, match=r"(?i)invalid|validation"):
         _validate(prepared, response)

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db import transaction
 
 from syncing.clients.seerr import RequestRow, SeerrClient, SeerrUserRow
-from syncing.models import SeerrRequest, SeerrServer
+from syncing.models import SeerrRequest, SeerrServer, SyncRun
+from syncing.runs import ProgressCallback, RunContext, run_now
 from syncing.services.requests_link import requests_link
 
 _FIELDS = [
@@ -28,7 +29,6 @@ class SeerrSyncResult:
     created: int = 0
     updated: int = 0
     removed: int = 0
-    requests_made: int = 0
 
 
 def seerr_client_for(seerr: SeerrServer) -> SeerrClient:
@@ -78,15 +78,33 @@ def seerr_requests_store(
     return result
 
 
-def seerr_sync(*, seerr: SeerrServer) -> SeerrSyncResult:
-    """Read every request and user of one Seerr server and store them. Raises SeerrError."""
+def seerr_sync(
+    *, seerr: SeerrServer, trigger: str = "", on_progress: ProgressCallback | None = None
+) -> SyncRun:
+    """Read every request of one Seerr server now; returns the run (failed with the reason
+    when Seerr is down or refuses the key). Raises SyncAlreadyRunning."""
+    return run_now(kind=SyncRun.Kind.SEERR, target=seerr, trigger=trigger, on_progress=on_progress)
+
+
+def seerr_sync_work(ctx: RunContext) -> None:
+    """The work of a Seerr run (syncing.kinds): read everything, then store it at once."""
+    seerr: SeerrServer = ctx.target
     with seerr_client_for(seerr) as client:
-        rows = client.requests()
-        users = client.users()
-        made = client.requests_made
+        try:
+            rows = client.requests()
+            ctx.progress(rows_fetched=len(rows), progress_label="requests read")
+            users = client.users()
+        finally:
+            ctx.progress(requests_made=client.requests_made)
     result = seerr_requests_store(seerr=seerr, rows=rows, users=users)
-    result.requests_made = made
-    return result
+    unlinked = SeerrRequest.objects.filter(seerr=seerr, plex_id__isnull=True).count()
+    ctx.run.details = {"removed": result.removed, "not_in_library": unlinked}
+    ctx.progress(
+        rows_created=result.created,
+        items_updated=result.updated,
+        items_gone=result.removed,
+        unmatched=unlinked,
+    )
 
 
 def seerr_connection_test(*, seerr: SeerrServer) -> str:

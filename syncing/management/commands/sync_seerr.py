@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from syncing.clients.seerr import SeerrError
-from syncing.models import SeerrServer
-from syncing.services.connections import seerr_connection_from_env
+from syncing.models import SeerrServer, SyncRun
+from syncing.runs import SyncAlreadyRunning
+from syncing.selectors import seerr_servers_for_sync
+from syncing.services.connections import connections_none_reason, connections_sync_from_env
 from syncing.services.seerr_sync import seerr_sync
 
 
@@ -17,25 +18,33 @@ class Command(BaseCommand):
         parser.add_argument("--server", default=None, help="only this Seerr server (name)")
 
     def handle(self, *args, server: str | None, **options) -> None:
-        seerr_connection_from_env()
-        servers = SeerrServer.objects.filter(enabled=True)
+        connections_sync_from_env()
+        servers = seerr_servers_for_sync()
         if server:
-            servers = SeerrServer.objects.filter(name=server)
-        if not servers.exists():
+            servers = list(SeerrServer.objects.filter(name=server))
+            if not servers:
+                raise CommandError(f"No Seerr server named {server!r}.")
+        if not servers:
             raise CommandError(
-                f"No Seerr server named {server!r}." if server else "No enabled Seerr server."
+                connections_none_reason(
+                    system="Seerr", url_var="SEERR_URL", key_var="SEERR_API_KEY", model=SeerrServer
+                )
             )
-        failures = []
-        for seerr in servers:
-            try:
-                result = seerr_sync(seerr=seerr)
-            except SeerrError as exc:
-                failures.append(f"{seerr.name}: {exc}")
-                continue
-            self.stdout.write(
-                f"{seerr.name}: {result.fetched} requests ({result.created} new, "
-                f"{result.updated} changed, {result.removed} removed), "
-                f"{result.requests_made} requests made"
-            )
+        runs = [self._sync(seerr) for seerr in servers]
+        failures = [
+            f"{r.target.name}: {r.error}" for r in runs if r.status == SyncRun.Status.FAILED
+        ]
         if failures:
             raise CommandError("Seerr sync failed – " + "; ".join(failures))
+
+    def _sync(self, seerr: SeerrServer) -> SyncRun:
+        try:
+            run = seerr_sync(seerr=seerr, trigger="command")
+        except SyncAlreadyRunning as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"{seerr.name}: {run.status} – {run.rows_fetched} requests, {run.rows_created} new, "
+            f"{run.items_updated} changed, {run.items_gone} removed, "
+            f"{run.unmatched} not in the library, {run.requests_made} requests made"
+        )
+        return run
