@@ -53,26 +53,35 @@ def _aggregate(qs, column: str, function: str):
     return Subquery(qs.order_by().annotate(v=Func(F(column), function=function)).values("v")[:1])
 
 
-def item_stat_columns(ignored: list[int]) -> dict:
-    """Per-item plays and last watched without the ignored accounts' plays."""
-    if not ignored:
-        return {"item_plays": F("total_play_count"), "item_watched": F("last_watched_at")}
-    touched = UserItemStats.objects.filter(user_id__in=ignored).values("plex_id")
+def ignore_corrections(level: str, ignored: list[int]) -> dict:
+    """A group's plays and last watched without the plays of `ignored` user ids.
+
+    Reads the aliases `plays_all` / `last_all` (every user's numbers, index-only) and
+    corrects them only for groups those users ever played (an uncorrelated IN list, built
+    once): their plays are subtracted, and when one of them watched last, the newest watch
+    by anyone else is looked up. Correlated subqueries run per group, never per episode.
+    """
+    col = GROUP_COLUMN[level]
+    touched = UserItemStats.objects.filter(user_id__in=ignored).values(col)
     same = UserItemStats.objects.filter(
-        server_id=OuterRef("server_id"), plex_id=OuterRef("plex_id")
+        server_id=OuterRef("server_id"), **{col: OuterRef("group_key")}
     )
-    ignored_plays = _aggregate(same.filter(user_id__in=ignored), "plays", "SUM")
+    theirs = same.filter(user_id__in=ignored)
+    their_plays = Coalesce(_aggregate(theirs, "plays", "SUM"), 0)
+    their_last = _aggregate(theirs, "last_watched_at", "MAX")
     others_last = _aggregate(same.exclude(user_id__in=ignored), "last_watched_at", "MAX")
+    untouched = Q(last_all__isnull=True) | ~Q(group_key__in=touched)
     return {
-        "item_plays": Case(
-            When(plex_id__in=touched, then=F("total_play_count") - Coalesce(ignored_plays, 0)),
-            default=F("total_play_count"),
-            output_field=IntegerField(),
-        ),
-        "item_watched": Case(
-            When(plex_id__in=touched, then=others_last),
-            default=F("last_watched_at"),
+        "last_watched": Case(
+            When(untouched, then=F("last_all")),
+            When(last_all__gt=their_last, then=F("last_all")),
+            default=others_last,
             output_field=DateTimeField(),
+        ),
+        "plays": Case(
+            When(~Q(group_key__in=touched), then=F("plays_all")),
+            default=F("plays_all") - their_plays,
+            output_field=IntegerField(),
         ),
     }
 

@@ -34,7 +34,7 @@ from django.utils.dateparse import parse_datetime
 from deletion.groups import GROUP_KEY, NEVER_WATCHED_SORT, SORTS, Candidate, CandidateFilter
 from deletion.history import HistoryState
 from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
-from deletion.people import ignored_user_ids, item_stat_columns, requester_filter
+from deletion.people import ignore_corrections, ignored_user_ids, requester_filter
 from media.formatting import GB
 from media.models import MediaItem
 
@@ -87,16 +87,18 @@ def _unblocked(level: str, server_ids) -> Q:
     return reduce(operator.or_, per_server, Q(pk__in=[]))
 
 
-def _assumed_watched(history_start: dict[int, datetime]):
+def _assumed_watched(
+    history_start: dict[int, datetime], last: str = "last_watched", first: str = "first_added"
+):
     """Group level: its newest watch; if never watched but holding an item added before
     Tautulli's history starts, the start of that history (possibly watched then)."""
     whens = [
-        When(server_id=sid, first_added__lt=start, then=Value(start))
+        When(server_id=sid, **{f"{first}__lt": start}, then=Value(start))
         for sid, start in history_start.items()
     ]
     if not whens:
-        return F("last_watched")
-    return Coalesce("last_watched", Case(*whens, default=None, output_field=DateTimeField()))
+        return F(last)
+    return Coalesce(last, Case(*whens, default=None, output_field=DateTimeField()))
 
 
 def group_items(
@@ -134,27 +136,25 @@ def _title_matches(level: str, search: str, server_ids) -> Q:
     return reduce(operator.or_, per_server, Q(pk__in=[]))
 
 
-def _stat_columns(level: str, ignored: list[int] = ()) -> dict:
+def _stat_columns(level: str) -> dict:
     """A group's numbers (the UNION's column order). An episode or movie is a group of
-    one: plain columns and no GROUP BY, so the rule's filters land in WHERE. Plays and
-    last watched leave out the plays of `ignored` user ids (deletion.people)."""
-    item = item_stat_columns(list(ignored))
+    one: plain columns and no GROUP BY, so the rule's filters land in WHERE."""
     if level in (Level.EPISODE, Level.MOVIE):
         return {
             "items": Value(1),
             "size": Coalesce(F("file_size_bytes"), 0),
             "added": F("added_at"),
             "first_added": F("added_at"),
-            "last_watched": item["item_watched"],
-            "plays": item["item_plays"],
+            "last_watched": F("last_watched_at"),
+            "plays": F("total_play_count"),
         }
     return {
         "items": Count("id"),
         "size": Coalesce(Sum("file_size_bytes"), 0),
         "added": Max("added_at"),
         "first_added": Min("added_at"),
-        "last_watched": Max(item["item_watched"]),
-        "plays": Coalesce(Sum(item["item_plays"]), 0),
+        "last_watched": Max("last_watched_at"),
+        "plays": Coalesce(Sum("total_play_count"), 0),
     }
 
 
@@ -167,13 +167,22 @@ def group_rows(
 ) -> QuerySet:
     """One row per group with its numbers only: every column it reads is in the covering
     indexes on MediaItem (cand_*_idx), so the page query never touches the table rows.
-    `rule_id` / `rule_rank` say which rule selected the row (several rules: the first)."""
+    `rule_id` / `rule_rank` say which rule selected the row (several rules: the first).
+    A rule that ignores users gets their plays left out (deletion.people); the numbers of
+    every user stay available as `plays_all` / `last_all` / `assumed_all`."""
+    rows = items.order_by().annotate(group_key=F(GROUP_KEY[level])).values("server_id", "group_key")
+    stats = _stat_columns(level)
+    if ignored := ignored_user_ids(rule):
+        rows = rows.alias(
+            plays_all=stats["plays"], last_all=stats["last_watched"], first_all=stats["first_added"]
+        )
+        rows = rows.alias(
+            assumed_all=_assumed_watched(history.history_start, "last_all", "first_all")
+        )
+        stats.update(ignore_corrections(level, ignored))
     return (
-        items.order_by()
-        .annotate(group_key=F(GROUP_KEY[level]))
-        .values("server_id", "group_key")
-        .annotate(
-            **_stat_columns(level, ignored_user_ids(rule)),
+        rows.annotate(
+            **stats,
             level=Value(str(level)),
             rule_id=Value(rule.pk if rule else None, output_field=IntegerField()),
             rule_rank=Value(rank),
@@ -235,12 +244,17 @@ def _apply_rule(
     """Rule and form thresholds on the aggregates (SQL HAVING)."""
     min_gb = [g for g in (f.min_size_gb, rule.min_size_gb if rule else None) if g]
     if rule is not None:
-        watched_cutoff = now - timedelta(days=rule.inactivity_days)
-        groups = groups.filter(
-            Q(assumed_watched__isnull=True) | Q(assumed_watched__lt=watched_cutoff),
-            added__lt=now - timedelta(days=rule.grace_days),
-            plays__lt=rule.max_plays,
+        cutoff = now - timedelta(days=rule.inactivity_days)
+        idle = Q(plays__lt=rule.max_plays) & (
+            Q(assumed_watched__isnull=True) | Q(assumed_watched__lt=cutoff)
         )
+        if "plays_all" in groups.query.annotations:  # ignoring users can only help a group:
+            # groups idle by everyone's numbers never pay for the correction (OR short-cuts)
+            idle = (
+                Q(plays_all__lt=rule.max_plays)
+                & (Q(assumed_all__isnull=True) | Q(assumed_all__lt=cutoff))
+            ) | idle
+        groups = groups.filter(Q(added__lt=now - timedelta(days=rule.grace_days)) & idle)
     if min_gb:
         groups = groups.filter(size__gte=int(max(min_gb) * GB))
     if f.never_watched:

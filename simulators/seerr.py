@@ -296,3 +296,57 @@ def _make_handler(sim: SeerrSimulator) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def _external_id(item: Any, scheme: str) -> int | None:
+    """The TMDB/TVDB id of a library item, from its Guid tags or its legacy agent GUID."""
+    for tag in getattr(item, "guid_tags", ()) or ():
+        if tag.startswith(f"{scheme}://"):
+            return int(tag.split("://", 1)[1])
+    agent = {"tmdb": "themoviedb", "tvdb": "thetvdb"}[scheme]
+    guid = getattr(item, "guid", "") or ""
+    if f"agents.{agent}://" in guid:
+        value = guid.split("://", 1)[1].split("?")[0].split("/")[0]
+        return int(value) if value.isdigit() else None
+    return None
+
+
+def fill_requests(
+    sim: SeerrSimulator,
+    *,
+    movies: list,
+    shows: list,
+    users: int,
+    requests: int,
+    seed: int = 7,
+    now: datetime | None = None,
+) -> None:
+    """Seerr users `user000`… (as in the generated Tautulli history; every fourth one known
+    to Seerr under another Plex username, matched by e-mail) requesting `requests` titles of
+    the library, over the last two years."""
+    import random
+
+    rng = random.Random(seed)
+    now = now or datetime.now(UTC)
+    people = [
+        sim.add_user(
+            email=f"user{n:03d}@example.test",
+            plex_username=f"user{n:03d}" if n % 4 else f"plex-user{n:03d}",
+        )
+        for n in range(users)
+    ]
+    wanted = [("movie", m, _external_id(m, "tmdb")) for m in movies]
+    wanted += [("tv", s, _external_id(s, "tvdb")) for s in shows]
+    wanted = [w for w in wanted if w[2] is not None]
+    for kind, item, external in rng.sample(wanted, min(requests, len(wanted))):
+        created = now.timestamp() - rng.randrange(730 * 86_400)
+        seasons = [s.season_number for s in item.seasons] if kind == "tv" else []
+        sim.add_request(
+            user=rng.choice(people),
+            media_type=kind,
+            tmdb_id=external if kind == "movie" else rng.randrange(1, 250_000),
+            tvdb_id=external if kind == "tv" else None,
+            seasons=seasons,
+            status=rng.choice((2, 2, 2, 1)),
+            created=datetime.fromtimestamp(created, UTC),
+        )

@@ -217,13 +217,39 @@ class UserItemStats(models.Model):
                 fields=["tautulli", "user_id", "plex_id"], name="uniq_user_item_stats"
             ),
         ]
+        # Per group (item, season, show) and user, with the numbers the rules read, so the
+        # candidates page's correlated lookups are index-only; and per user first, for the
+        # "everything this account ever played" lists.
         indexes = [
-            models.Index(fields=["server", "plex_id", "user_id"], name="uis_item_idx"),
             models.Index(
-                fields=["user_id", "server", "grandparent_plex_id", "watched"], name="uis_show_idx"
+                fields=["server", "plex_id", "user_id", "watched", "last_watched_at", "plays"],
+                name="uis_item_idx",
             ),
             models.Index(
-                fields=["user_id", "server", "parent_plex_id", "watched"], name="uis_season_idx"
+                fields=[
+                    "server",
+                    "parent_plex_id",
+                    "user_id",
+                    "watched",
+                    "last_watched_at",
+                    "plays",
+                ],
+                name="uis_season_idx",
+            ),
+            models.Index(
+                fields=[
+                    "server",
+                    "grandparent_plex_id",
+                    "user_id",
+                    "watched",
+                    "last_watched_at",
+                    "plays",
+                ],
+                name="uis_show_idx",
+            ),
+            models.Index(
+                fields=["user_id", "server", "grandparent_plex_id", "parent_plex_id", "plex_id"],
+                name="uis_user_idx",
             ),
         ]
 

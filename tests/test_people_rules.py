@@ -177,3 +177,22 @@ def test_two_rules_scoped_to_different_libraries_name_themselves(lib, tautulli, 
     rows = _rows(make_staff(*VIEW))
     assert rows[(Level.MOVIE, lib["movie"].plex_id)].rule_name == "Old movies"
     assert rows[(Level.SHOW, lib["show"].plex_id)].rule_name == "Old TV"
+
+
+def test_a_show_last_watched_by_the_ignored_account_shows_the_others_last_watch(sim, lib, tautulli):
+    first, second = lib["episodes"][:2]
+    sim.add_play(target=target_of(first), user="ann", started=utc(40))
+    sim.add_play(target=target_of(second), user="guest", started=utc(2))
+    _sync(tautulli)
+    ignoring = _rule("Ignore guest")
+    ignoring.ignore_users.add(TautulliUser.objects.get(username="guest"))
+    counting = _rule("Everyone")
+    show = (Level.SHOW, lib["show"].plex_id)
+
+    def rows(rule):
+        page = candidate_page_get(f=CandidateFilter(rule=rule, group_by="show"))
+        return {(c.level, c.plex_id): c for c in page.rows}
+
+    seen = rows(ignoring)[show]
+    assert (seen.plays, seen.last_watched) == (1, utc(40))  # Ann's play, not the guest's
+    assert show not in rows(counting)  # the guest watched two days ago
