@@ -39,7 +39,7 @@ def test_approve_action_asks_for_confirmation_first(make_staff, items):
 def test_confirmation_page_is_found_through_the_admin_lookup_chain(make_staff, items):
     client = make_staff("media.view_mediaitem", "deletion.protect_media")
     response = _post_action(client, "protect_items", items)
-    assert [t.name for t in response.templates][0] == "admin/action_confirmation.html"
+    assert response.templates[0].name == "admin/action_confirmation.html"
     assert response.template_name == [
         "admin/media/mediaitem/action_confirmation.html",
         "admin/media/action_confirmation.html",
