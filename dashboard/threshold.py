@@ -114,3 +114,8 @@ def threshold_check(*, snapshot: StorageSnapshot) -> ThresholdState:
     if state.over and not previous.over:
         storage_threshold_announce(state=state)
     return state
+
+
+def threshold_configured() -> bool:
+    """Has anyone saved the threshold yet (the demo must not overwrite a choice)?"""
+    return config_get(SETTINGS_KEY) is not None

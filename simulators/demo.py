@@ -1,15 +1,19 @@
-"""The demo: a generated library served by the Plex simulator and two years of plays served
-by the Tautulli simulator, so `make run` without a Plex server shows a populated app."""
+"""The demo: a generated library served by the Plex simulator and its watch history served by
+the Tautulli simulator, so `make run` without a Plex server shows a populated app that tells
+a real server's story (simulators.demo_story): three years of arrivals, abandoned shows,
+seasons in progress, a Tautulli installed a little after the first items."""
 
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from dataclasses import dataclass
 
+from simulators.demo_story import Story, story_history, story_retime
 from simulators.library import Library, generate_library
 from simulators.plex import PlexSimulator
 from simulators.tautulli import TautulliSimulator
-from simulators.tautulli_history import generate_history
 
 
 @dataclass(frozen=True)
@@ -19,8 +23,8 @@ class DemoSize:
     episodes_per_season: int = 8
     movies: int = 3000
     users: int = 12
-    days: int = 730
-    plays: int = 60_000
+    days: int = 1000  # of Tautulli history; the library is a tenth older
+    plays: int = 60_000  # at most
 
 
 @dataclass
@@ -53,22 +57,17 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
         movies=size.movies,
         seed=seed,
     )
-    watched = list(_played(library))
-    history = generate_history(
-        watched, users=size.users, rows=size.plays, days=size.days, seed=seed
+    story = Story(
+        now=int(time.time()),
+        life_days=size.days * 11 // 10,
+        history_days=size.days,
+        users=size.users,
     )
+    fates = story_retime(library, story, random.Random(seed))
+    history = story_history(library, fates, story, seed, size.plays)
     plex = PlexSimulator(library, token=secrets.token_urlsafe(16), record=False).start()
     tautulli = TautulliSimulator(api_key=secrets.token_hex(16), history=history).start()
     return Demo(plex=plex, tautulli=tautulli, library=library)
-
-
-def _played(library: Library):
-    """What the demo's users watch: two movies in three and three shows in four, so the
-    deletion page has real candidates at every level (never-watched shows included)."""
-    yield from (movie for i, movie in enumerate(library.movies) if i % 3)
-    for i, show in enumerate(library.shows):
-        if i % 4:
-            yield from show.episodes()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     env = demo.env()
     print(
         f"Demo Plex at {env['PLEX_URL']} ({size.shows} shows, {size.movies} movies); "
-        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users).",
+        f"demo Tautulli at {env['TAUTULLI_URL']} ({len(demo.tautulli.history)} plays by {size.users} users).",
         flush=True,
     )
     if args.env_file:
