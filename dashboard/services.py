@@ -116,7 +116,7 @@ def snapshots_backfill(*, days: int = 180, now: datetime | None = None) -> int:
         removed_at__isnull=True,
         added_at__isnull=False,
     )
-    arrivals = sorted(leaves.values_list("added_at", "file_size_bytes"))
+    arrivals = sorted(leaves.values_list("added_at", "file_size_bytes"), key=lambda r: r[0])
     taken = {
         at.astimezone(UTC).date()
         for at in StorageSnapshot.objects.filter(

@@ -75,7 +75,6 @@ def _watch(item, when: int, story: Story, rng: random.Random, plays: list) -> No
 
 
 def _show_plays(show: Show, fate: str, story: Story, rng: random.Random, plays: list) -> None:
-    recent = story.now - rng.randint(3, 25) * DAY
     for n, season in enumerate(show.seasons):
         for e, episode in enumerate(season.episodes):
             aired = episode.added_at + rng.randint(0, 20) * DAY
@@ -84,7 +83,7 @@ def _show_plays(show: Show, fate: str, story: Story, rng: random.Random, plays: 
             if fate != "never":
                 _watch(episode, aired, story, rng, plays)
             if fate == "active" and e % 3 == 0:
-                _watch(episode, recent, story, rng, plays)
+                _watch(episode, story.now - rng.randint(3, 200) * DAY, story, rng, plays)
 
 
 def story_history(
