@@ -68,7 +68,7 @@ def story_retime(library: Library, story: Story, rng: random.Random) -> dict[int
 
 def _watch(item, when: int, story: Story, rng: random.Random, plays: list) -> None:
     """A few users watch `item` around `when` (never before it arrived, never in the future)."""
-    for user in rng.sample(range(story.users), rng.randint(1, 3)):
+    for user in rng.sample(range(story.users), rng.randint(1, min(3, story.users))):
         started = max(when, item.added_at + 3600) + rng.randint(0, 5 * DAY)
         if started < story.now - 3 * 3600:
             plays.append((started, item, user, rng.randint(88, 100)))
