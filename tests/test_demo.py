@@ -20,12 +20,19 @@ from deletion.planner import reclaimable_get
 from deletion.selectors import candidate_page_get
 from media.models import MediaItem
 from simulators.demo import DemoSize, demo_start
-from syncing.models import Play, SyncRun
+from syncing.models import Play, SeerrRequest, SyncRun
 
 pytestmark = pytest.mark.django_db
 
 SMALL = DemoSize(
-    shows=6, seasons_per_show=2, episodes_per_season=4, movies=30, users=4, days=90, plays=400
+    shows=6,
+    seasons_per_show=2,
+    episodes_per_season=4,
+    movies=30,
+    users=4,
+    days=90,
+    plays=400,
+    requests=20,
 )
 STORY = DemoSize(shows=40, seasons_per_show=3, episodes_per_season=6, movies=60, users=6, days=1000)
 
@@ -120,3 +127,19 @@ def test_the_demo_tells_a_real_servers_story(story_demo, capsys):
     assert dashboard.projection.state == "filling"
     assert dashboard.threshold.over and dashboard.threshold.plan["groups"] > 0
     assert "threshold crossed" in capsys.readouterr().out
+
+
+def test_demo_requests_come_from_several_users_and_link_to_the_library(demo, settings):
+    settings.SEERR_URL, settings.SEERR_API_KEY = (
+        demo.env()["SEERR_URL"],
+        demo.env()["SEERR_API_KEY"],
+    )
+    call_command("sync_all")
+
+    assert SyncRun.objects.get(kind="seerr").status == "success"
+    requests = SeerrRequest.objects.all()
+    assert requests.count() == SMALL.requests
+    assert requests.values("requester_email").distinct().count() > 1
+    assert not requests.filter(plex_id__isnull=True).exists()  # every request is in the library
+    linked = requests.filter(tautulli_user__isnull=False)
+    assert linked.exists() and linked.exclude(requester_plex_username__startswith="user").exists()
