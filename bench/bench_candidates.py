@@ -179,11 +179,11 @@ def pct(times: list[float], p: float) -> float:
 
 def bare_sql(params: dict):
     """The page's one aggregate query (page + totals), raw through the cursor: the floor."""
-    from deletion.filters import CandidateFilterSet
+    from deletion.filters import CandidateFilterForm
     from deletion.history import history_state_get
     from deletion.selectors import candidate_groups, candidate_page_sql
 
-    f = CandidateFilterSet(params or None).to_candidate_filter()
+    f = CandidateFilterForm(params or None).to_candidate_filter()
     parts = candidate_groups(f=f, history=history_state_get())
     sql, sql_params = candidate_page_sql(parts, f.sort, 50, 0)
 

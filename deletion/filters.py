@@ -1,17 +1,16 @@
-"""The candidates page's filter form (django-filter), turned into a CandidateFilter.
+"""The candidates page's filter form, turned into a CandidateFilter.
 
-The groups are computed by deletion.selectors, not by filtering a model queryset, so this
-FilterSet is used for its form: validation, widgets and the query-string round trip.
+A plain Form: the groups are computed by deletion.selectors in SQL of their own, not by
+filtering a model queryset, so there is nothing for a django-filter FilterSet to filter.
 """
 
 from __future__ import annotations
 
-import django_filters
 from django import forms
 
 from deletion.models import DeletionRule, Level
 from deletion.selectors import SORTS, CandidateFilter, rules_enabled_get
-from media.models import LibrarySection, MediaItem
+from media.models import LibrarySection
 
 GROUP_BY_CHOICES = [
     ("", "Shows and movies"),
@@ -39,55 +38,46 @@ def _parse_key(value: str) -> tuple[int, int] | None:
     return (int(server), int(key)) if server.isdigit() and key.isdigit() else None
 
 
-class CandidateFilterSet(django_filters.FilterSet):
-    rule = django_filters.ModelChoiceFilter(
+class CandidateFilterForm(forms.Form):
+    """The query string of the candidates page; every field is optional."""
+
+    rule = forms.ModelChoiceField(
         queryset=DeletionRule.objects.filter(enabled=True),
+        required=False,
         empty_label="Any enabled rule",
         label="Rule",
-        method="keep",
     )
-    section = django_filters.ModelChoiceFilter(
+    section = forms.ModelChoiceField(
         queryset=LibrarySection.objects.filter(
             included=True, removed_at__isnull=True
         ).select_related("server"),
+        required=False,
         empty_label="All libraries",
         label="Library",
-        method="keep",
     )
-    media = django_filters.ChoiceFilter(
-        choices=[("movie", "Movies"), ("tv", "TV")],
-        empty_label="Movies and TV",
+    media = forms.ChoiceField(
+        choices=[("", "Movies and TV"), ("movie", "Movies"), ("tv", "TV")],
+        required=False,
         label="Type",
-        method="keep",
     )
-    min_size_gb = django_filters.NumberFilter(
-        label="Min size (GB)", min_value=0, method="keep", widget=forms.NumberInput({"step": "0.1"})
+    min_size_gb = forms.DecimalField(
+        label="Min size (GB)",
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput({"step": "0.1"}),
     )
-    never_watched = django_filters.BooleanFilter(
-        label="Never watched", method="keep", widget=forms.CheckboxInput
+    never_watched = forms.BooleanField(label="Never watched", required=False)
+    q = forms.CharField(label="Title", required=False)
+    group_by = forms.ChoiceField(  # switched by the tabs; kept when re-filtering
+        choices=GROUP_BY_CHOICES, required=False, widget=forms.HiddenInput
     )
-    q = django_filters.CharFilter(label="Title", method="keep")
-    group_by = django_filters.ChoiceFilter(  # switched by the tabs; kept when re-filtering
-        choices=GROUP_BY_CHOICES[1:],
-        empty_label=GROUP_BY_CHOICES[0][1],
-        method="keep",
-        widget=forms.HiddenInput,
-    )
-    sort = django_filters.ChoiceFilter(
-        choices=SORT_CHOICES, empty_label=None, label="Sort", method="keep"
-    )
-    show = django_filters.CharFilter(method="keep", widget=forms.HiddenInput)
-    season = django_filters.CharFilter(method="keep", widget=forms.HiddenInput)
-
-    class Meta:
-        model = MediaItem
-        fields: list[str] = []
-
-    def keep(self, queryset, name, value):
-        return queryset  # the selectors do the work
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort")
+    show = forms.CharField(required=False, widget=forms.HiddenInput)
+    season = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def to_candidate_filter(self) -> CandidateFilter:
-        data = self.form.cleaned_data if self.form.is_valid() else {}
+        """What the page asks for; an invalid query string asks for everything."""
+        data = self.cleaned_data if self.is_valid() else {}
         rule, rules = data.get("rule"), ()
         if rule is None:  # every enabled rule: one alone keeps the single-rule page
             enabled = rules_enabled_get()

@@ -22,7 +22,7 @@ from django_q.tasks import async_task
 
 from deletion.config import deletion_settings_get, smartplex_settings_save
 from deletion.execution import execution_preflight
-from deletion.filters import GROUP_BY_CHOICES, CandidateFilterSet
+from deletion.filters import GROUP_BY_CHOICES, CandidateFilterForm
 from deletion.forms import BulkActionForm, ExecuteForm, PlanForm, SettingsForm
 from deletion.groups import refs_parse
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
@@ -90,15 +90,15 @@ def _group_tabs(request: HttpRequest) -> list[dict]:
 @require_GET
 @guarded("deletion.view_candidates")
 def candidates(request: HttpRequest) -> HttpResponse:
-    filterset = CandidateFilterSet(request.GET or None)
-    f = filterset.to_candidate_filter()
+    filter_form = CandidateFilterForm(request.GET or None)
+    f = filter_form.to_candidate_filter()
     per_page = _int(request.GET.get("per_page"), 50)
     per_page = per_page if per_page in PER_PAGE_CHOICES else 50
     page = candidate_page_get(f=f, page=_int(request.GET.get("page"), 1), per_page=per_page)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "filterset": filterset,
+        "filter_form": filter_form,
         "f": f,
         "page": page,
         "query": query.urlencode(),
@@ -126,7 +126,7 @@ def candidates_action(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(perm):
         return HttpResponse("You do not have permission to do that.", status=403)
     if action == "approve":
-        rules = CandidateFilterSet(request.GET or None).to_candidate_filter().active_rules
+        rules = CandidateFilterForm(request.GET or None).to_candidate_filter().active_rules
         result = candidates_approve(refs=refs, user=request.user, rules=rules)
     else:
         data = form.cleaned_data
