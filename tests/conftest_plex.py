@@ -15,8 +15,7 @@ import pytest
 from simulators.library import Library, generate_library
 from simulators.plex import PlexSimulator
 from tests import factories
-
-SIM_TOKEN = "sim-token"
+from tests.plex_helpers import SIM_TOKEN
 
 
 @pytest.fixture

@@ -1,17 +1,14 @@
-"""Helpers shared by the Seerr tests: a simulator fixture and the official spec, loaded once."""
+"""Helpers shared by the Seerr tests: the official spec, loaded once (the fixtures are in
+tests/conftest_seerr.py)."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-import pytest
 import yaml
 from django.conf import settings
 from openapi_core import Config, OpenAPI
-
-from simulators.seerr import SeerrSimulator
-from syncing.models import SeerrServer
 
 # ../shared/specs beside the repository (CI, /work/main); from a git worktree nested one
 # level deeper, the nearest parent that has it.
@@ -27,16 +24,3 @@ def seerr_openapi() -> OpenAPI:
     """The official Seerr spec (it does not pass spec validation: loaded with it off)."""
     spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
-
-
-@pytest.fixture
-def seerr_sim():
-    with SeerrSimulator(api_key="sim-seerr-secret-4b1d") as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def seerr_server(db, seerr_sim) -> SeerrServer:
-    return SeerrServer.objects.create(
-        name="Seerr", base_url=seerr_sim.url, api_key=seerr_sim.api_key
-    )

@@ -1,13 +1,12 @@
-"""Helpers shared by the Tautulli tests: a simulator fixture and history targets from items."""
+"""Helpers shared by the Tautulli tests: history targets from items, times, statistics
+(plain functions; the fixtures are in tests/conftest_tautulli.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from media.models import MediaItem
-from simulators.tautulli import Target, TautulliSimulator
+from simulators.tautulli import Target
 
 
 def target_of(item: MediaItem) -> Target:
@@ -39,17 +38,3 @@ def stats(*items: MediaItem) -> list[tuple]:
         item.refresh_from_db()
         out.append((item.total_play_count, item.total_watch_time_seconds, item.last_watched_at))
     return out
-
-
-@pytest.fixture
-def fast_tautulli(settings):
-    """No retry back-off and a short timeout, so failure tests stay quick."""
-    settings.TAUTULLI_BACKOFF = 0
-    settings.TAUTULLI_TIMEOUT = 2
-    return settings
-
-
-@pytest.fixture
-def sim(fast_tautulli):
-    with TautulliSimulator(api_key="sim-secret-key-7f3a9c") as simulator:
-        yield simulator

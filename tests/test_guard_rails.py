@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 from pathlib import Path
+
+from _pytest.fixtures import FixtureFunctionDefinition
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = [p.parent for p in ROOT.glob("*/apps.py")]
@@ -16,3 +20,40 @@ def test_each_model_admin_is_registered_once_without_unregistering():
         if "site.unregister(" in path.read_text()
     ]
     assert offenders == []
+
+
+def _imports_from_tests(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) of every `from tests.… import …` in a file."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        (node.module, [alias.name for alias in node.names])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.")
+    ]
+
+
+def test_no_test_module_imports_from_another():
+    offenders = [
+        f"{path.name} imports {module}"
+        for path in (ROOT / "tests").glob("test_*.py")
+        for module, _ in _imports_from_tests(path)
+        if module.rpartition(".")[2].startswith("test_")
+    ]
+    assert offenders == []
+
+
+def test_fixtures_are_registered_not_imported_by_name():
+    offenders = []
+    for path in (ROOT / "tests").glob("*.py"):
+        for module, names in _imports_from_tests(path):
+            source = importlib.import_module(module)
+            offenders += [
+                f"{path.name}: {name} from {module}"
+                for name in names
+                if _is_fixture(getattr(source, name, None))
+            ]
+    assert offenders == []  # list the plugin in tests/conftest.py's pytest_plugins instead
+
+
+def _is_fixture(obj) -> bool:
+    return isinstance(obj, FixtureFunctionDefinition)

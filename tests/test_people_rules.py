@@ -17,10 +17,7 @@ from syncing.services.seerr_sync import seerr_sync
 from syncing.services.tautulli_sync import tautulli_history_sync
 from tests import factories
 from tests.deletion_fixtures import days_ago
-from tests.seerr_helpers import seerr_server, seerr_sim
-from tests.tautulli_helpers import fast_tautulli, sim, target_of, utc
-
-__all__ = ["fast_tautulli", "seerr_server", "seerr_sim", "sim"]  # fixtures
+from tests.tautulli_helpers import target_of, utc
 
 pytestmark = pytest.mark.django_db
 

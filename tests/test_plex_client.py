@@ -16,8 +16,7 @@ from syncing.clients.plex import (
     external_ids,
     item_from_element,
 )
-from tests.conftest_plex import SIM_TOKEN
-from tests.test_plex_simulator import fixture_xml
+from tests.plex_helpers import SIM_TOKEN, fixture_xml
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ and must nest `<Part>` inside `<Media>` as real servers do. Both are parsed by p
 
 from __future__ import annotations
 
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -18,20 +17,10 @@ from plexapi.server import PlexServer
 
 from simulators.library import generate_library
 from simulators.plex import PlexSimulator
-from tests.conftest_plex import SIM_TOKEN
+from tests.plex_helpers import FIXTURES, SIM_TOKEN, fixture_xml
+
 
 # Recorded PMS responses, copied verbatim with their licenses (see the README there).
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "plex"
-HA = FIXTURES / "home-assistant"
-
-
-def fixture_xml(name: str) -> ElementTree.Element:
-    text = (HA / name).read_text()
-    return ElementTree.fromstring(
-        text.replace("{name}", "x").replace("{machine_identifier}", "y").encode()
-    )
-
-
 def sim_xml(sim: PlexSimulator, path: str, **headers) -> ElementTree.Element:
     response = requests.get(sim.url + path, headers={"X-Plex-Token": SIM_TOKEN, **headers})
     assert response.status_code == 200, response.text

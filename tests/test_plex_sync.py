@@ -16,7 +16,7 @@ from syncing.runs import SyncAlreadyRunning, run_execute, run_queue
 from syncing.services.operations import sync_all
 from syncing.services.plex_sync import plex_library_sync
 from tests import factories
-from tests.conftest_plex import SIM_TOKEN
+from tests.plex_helpers import SIM_TOKEN
 
 pytestmark = pytest.mark.django_db
 

@@ -15,11 +15,8 @@ from syncing.models import SeerrServer, SyncRun
 from syncing.runs import SyncAlreadyRunning, run_execute, run_now, run_queue
 from syncing.tasks import sync_runs_task
 from tests import factories
-from tests.conftest_plex import SIM_TOKEN
-from tests.seerr_helpers import seerr_sim
+from tests.plex_helpers import SIM_TOKEN
 from tests.tautulli_helpers import target_of, utc
-
-__all__ = ["seerr_sim"]  # fixtures
 
 pytestmark = pytest.mark.django_db
 

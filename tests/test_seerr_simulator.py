@@ -6,9 +6,7 @@ import pytest
 import requests
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from tests.seerr_helpers import seerr_openapi, seerr_sim
-
-__all__ = ["seerr_sim"]  # fixtures
+from tests.seerr_helpers import seerr_openapi
 
 
 def _get(

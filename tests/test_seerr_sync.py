@@ -11,9 +11,6 @@ from django.urls import reverse
 from syncing.models import SeerrRequest, SeerrServer, SyncRun
 from syncing.services.operations import sync_all
 from syncing.services.seerr_sync import seerr_sync
-from tests.seerr_helpers import seerr_server, seerr_sim
-
-__all__ = ["seerr_server", "seerr_sim"]  # fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from media.models import MediaItem, PlexServer
 from syncing.models import SyncRun
 from syncing.runs import run_queue
 from tests import factories
-from tests.conftest_plex import SIM_TOKEN
+from tests.plex_helpers import SIM_TOKEN
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,7 @@ from django.core.management import CommandError, call_command
 from syncing.models import SyncRun
 from syncing.runs import run_queue
 from tests import factories
-from tests.tautulli_helpers import fast_tautulli, sim, stats, target_of, utc
-
-__all__ = ["fast_tautulli", "sim"]  # fixtures
+from tests.tautulli_helpers import stats, target_of, utc
 
 pytestmark = pytest.mark.django_db
 

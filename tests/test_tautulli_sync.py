@@ -17,9 +17,7 @@ from syncing.services.tautulli_sync import (
     tautulli_item_sync,
 )
 from tests import factories
-from tests.tautulli_helpers import fast_tautulli, sim, stats, target_of, utc
-
-__all__ = ["fast_tautulli", "sim"]  # fixtures
+from tests.tautulli_helpers import stats, target_of, utc
 
 pytestmark = pytest.mark.django_db
 

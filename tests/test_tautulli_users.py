@@ -9,9 +9,7 @@ import pytest
 from syncing.models import SyncRun, TautulliUser, UserItemStats
 from syncing.services.tautulli_sync import tautulli_history_sync
 from tests import factories
-from tests.tautulli_helpers import fast_tautulli, sim, target_of, utc
-
-__all__ = ["fast_tautulli", "sim"]  # fixtures
+from tests.tautulli_helpers import target_of, utc
 
 pytestmark = pytest.mark.django_db
 
