@@ -8,12 +8,14 @@ stale page can never approve something that stopped being a candidate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from deletion.announce import leaving_announce, leaving_changed
+from deletion.config import deletion_settings_get
 from deletion.history import history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRule, Exclusion, Level
 from deletion.selectors import Candidate, group_is_protected, group_stats_get, rule_mismatches
@@ -98,10 +100,12 @@ def _approval_problem(c: Candidate, rule: DeletionRule | None, eligible) -> str:
 
 
 def candidates_approve(*, refs: list[Ref], user, rule: DeletionRule | None) -> BulkResult:
-    """Approve groups for deletion (rule=None: a manual approval from the admin)."""
+    """Approve groups for deletion (rule=None: a manual approval from the admin); each
+    leaves `leaving_soon_days` later, announced once in one message and in Plex."""
     history = history_state_get()
     stats = group_stats_get(refs=refs, history=history)
-    result, now = BulkResult(), timezone.now()
+    result, now, created = BulkResult(), timezone.now(), []
+    leave_at = now + timedelta(days=deletion_settings_get().leaving_soon_days)
     for ref in refs:
         c = stats.get(ref)
         if c is None:
@@ -122,6 +126,7 @@ def candidates_approve(*, refs: list[Ref], user, rule: DeletionRule | None) -> B
                     rule=rule,
                     approved_by=user,
                     approved_at=now,
+                    leave_at=leave_at,
                     **_keys(c),
                 )
                 audit_write(action=AuditLog.Action.APPROVE, user=user, c=c, request=request)
@@ -129,13 +134,20 @@ def candidates_approve(*, refs: list[Ref], user, rule: DeletionRule | None) -> B
             result.refused.append(f"{_label(c)}: already approved")
             continue
         result.done.append(_label(c))
+        created.append(request)
+    if created:
+        leaving_announce(requests=created)
+        leaving_changed()
     return result
 
 
 def groups_protect(
     *, refs: list[Ref], user, reason: str = "", until: date | None = None
 ) -> BulkResult:
-    """Protect groups (forever, or until a date); protecting again updates the reason."""
+    """Protect groups (forever, or until a date); protecting again updates the reason.
+    Approved groups the protection covers leave the queue."""
+    from deletion.lifecycle import requests_take_out_changed  # it writes through audit_write
+
     stats = group_stats_get(refs=refs)
     result = BulkResult()
     for ref in refs:
@@ -158,6 +170,8 @@ def groups_protect(
             )
             audit_write(action=AuditLog.Action.PROTECT, user=user, c=c, message=reason)
         result.done.append(_label(c))
+    if result.done:
+        requests_take_out_changed(user=user)
     return result
 
 

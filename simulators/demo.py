@@ -1,5 +1,6 @@
 """The demo: a generated library served by the Plex simulator and two years of plays served
-by the Tautulli simulator, so `make run` without a Plex server shows a populated app."""
+by the Tautulli simulator, so `make run` without a Plex server shows a populated app;
+notifications go to a local receiver whose messages the admin lists ("Demo inbox")."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from simulators.library import Library, generate_library
+from simulators.notify_target import NotifyReceiver
 from simulators.plex import PlexSimulator
 from simulators.tautulli import TautulliSimulator
 from simulators.tautulli_history import generate_history
@@ -28,6 +30,7 @@ class Demo:
     plex: PlexSimulator
     tautulli: TautulliSimulator
     library: Library
+    inbox: NotifyReceiver
 
     def env(self) -> dict[str, str]:
         """The variables that point SmartPlex at the simulators."""
@@ -36,11 +39,14 @@ class Demo:
             "PLEX_TOKEN": self.plex.token,
             "TAUTULLI_URL": self.tautulli.url,
             "TAUTULLI_API_KEY": self.tautulli.api_key,
+            "NOTIFY_URLS": self.inbox.apprise_url,
+            "DEMO_INBOX_URL": self.inbox.inbox_url,
         }
 
     def stop(self) -> None:
         self.plex.stop()
         self.tautulli.stop()
+        self.inbox.stop()
 
 
 def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
@@ -59,7 +65,8 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
     )
     plex = PlexSimulator(library, token=secrets.token_urlsafe(16), record=False).start()
     tautulli = TautulliSimulator(api_key=secrets.token_hex(16), history=history).start()
-    return Demo(plex=plex, tautulli=tautulli, library=library)
+    inbox = NotifyReceiver(echo=True).start()
+    return Demo(plex=plex, tautulli=tautulli, library=library, inbox=inbox)
 
 
 def _played(library: Library):

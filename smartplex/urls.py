@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("deletion/", include("deletion.urls")),
     path("syncing/", include("syncing.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
