@@ -21,6 +21,7 @@ from notifications.targets import notify_urls_get, notify_urls_set, target_state
 from simulators.library import generate_library
 from simulators.notify_target import NotifyReceiver
 from simulators.plex import PlexSimulator
+from simulators.tautulli import TautulliSimulator
 from syncing.services.plex_sync import plex_library_sync
 from tests import factories
 from tests.deletion_fixtures import history_synced
@@ -37,10 +38,18 @@ def sim():
 
 
 @pytest.fixture
-def server(sim):
+def tautulli(settings):
+    """The Tautulli that syncs and execution ask for history (no plays until a test adds)."""
+    settings.TAUTULLI_BACKOFF = 0
+    with TautulliSimulator(api_key="sim-tautulli-key") as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def server(sim, tautulli):
     server = factories.plex_server(base_url=sim.url, token="tok")
     assert plex_library_sync(server=server, trigger="test").status == "success"
-    history_synced(server)
+    history_synced(server, base_url=tautulli.url, api_key=tautulli.api_key)
     return server
 
 

@@ -13,7 +13,7 @@ def leave_at_from_approval(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deletion", "0002_default_rule"),
+        ("deletion", "0003_run_heartbeat_needs_check_rule_bounds"),
         ("media", "0002_candidate_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -49,13 +49,14 @@ class Migration(migrations.Migration):
                 choices=[
                     ("approved", "Approved"),
                     ("running", "Running"),
+                    ("needs_check", "Needs check"),
                     ("deleted", "Deleted"),
                     ("skipped", "Skipped"),
                     ("failed", "Failed"),
                     ("cancelled", "Taken out"),
                 ],
                 default="approved",
-                max_length=10,
+                max_length=12,
             ),
         ),
         migrations.AddIndex(
