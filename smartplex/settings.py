@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "syncing",
     "deletion",
     "notifications",
+    "dashboard",  # "/" : storage history, plays per week, sync health, threshold
     "smartplex",  # project-level commands (ensure_admin) and static files
 ]
 
