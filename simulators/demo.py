@@ -1,6 +1,7 @@
-"""The demo: a generated library served by the Plex simulator and two years of plays served
-by the Tautulli simulator, so `make run` without a Plex server shows a populated app;
-notifications go to a local receiver whose messages the admin lists ("Demo inbox")."""
+"""The demo: a generated library served by the Plex simulator, two years of plays served
+by the Tautulli simulator and requests by the same users served by the Seerr simulator, so
+`make run` without a Plex server shows a populated app; notifications go to a local
+receiver whose messages the admin lists ("Demo inbox")."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from simulators.library import Library, generate_library
 from simulators.notify_target import NotifyReceiver
 from simulators.plex import PlexSimulator
+from simulators.seerr import SeerrSimulator, fill_requests
 from simulators.tautulli import TautulliSimulator
 from simulators.tautulli_history import generate_history
 
@@ -23,6 +25,7 @@ class DemoSize:
     users: int = 12
     days: int = 730
     plays: int = 60_000
+    requests: int = 400
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Demo:
     plex: PlexSimulator
     tautulli: TautulliSimulator
     library: Library
+    seerr: SeerrSimulator
     inbox: NotifyReceiver
 
     def env(self) -> dict[str, str]:
@@ -39,6 +43,8 @@ class Demo:
             "PLEX_TOKEN": self.plex.token,
             "TAUTULLI_URL": self.tautulli.url,
             "TAUTULLI_API_KEY": self.tautulli.api_key,
+            "SEERR_URL": self.seerr.url,
+            "SEERR_API_KEY": self.seerr.api_key,
             "NOTIFY_URLS": self.inbox.apprise_url,
             "DEMO_INBOX_URL": self.inbox.inbox_url,
         }
@@ -46,6 +52,7 @@ class Demo:
     def stop(self) -> None:
         self.plex.stop()
         self.tautulli.stop()
+        self.seerr.stop()
         self.inbox.stop()
 
 
@@ -65,8 +72,14 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
     )
     plex = PlexSimulator(library, token=secrets.token_urlsafe(16), record=False).start()
     tautulli = TautulliSimulator(api_key=secrets.token_hex(16), history=history).start()
+    tautulli.set_user("user003", keep_history=0)  # one household member with history off
+    seerr = SeerrSimulator(api_key=secrets.token_hex(16))
+    fill_requests(
+        seerr, movies=library.movies, shows=library.shows, users=size.users,
+        requests=size.requests, seed=seed,
+    )  # fmt: skip
     inbox = NotifyReceiver(echo=True).start()
-    return Demo(plex=plex, tautulli=tautulli, library=library, inbox=inbox)
+    return Demo(plex=plex, tautulli=tautulli, library=library, seerr=seerr.start(), inbox=inbox)
 
 
 def _played(library: Library):
@@ -101,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     env = demo.env()
     print(
         f"Demo Plex at {env['PLEX_URL']} ({size.shows} shows, {size.movies} movies); "
-        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users).",
+        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users); "
+        f"demo Seerr at {env['SEERR_URL']} ({size.requests} requests).",
         flush=True,
     )
     if args.env_file:

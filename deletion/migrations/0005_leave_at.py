@@ -13,7 +13,7 @@ def leave_at_from_approval(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deletion", "0003_run_heartbeat_needs_check_rule_bounds"),
+        ("deletion", "0004_rules_people"),
         ("media", "0002_candidate_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
