@@ -11,23 +11,19 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications.forms import NotifyUrlsForm
 from notifications.services import notify_test
 from notifications.targets import notify_urls_set
+from smartplex.redirects import redirect_back
 
 PERM = "notifications.manage_notifications"
 
 
 def _back(request: HttpRequest) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("admin:index")
+    return redirect_back(request, "admin:index")
 
 
 @require_POST
