@@ -134,11 +134,6 @@ def _take_out(pairs: list[tuple[DeletionRequest, str]], *, user) -> list[Deletio
                 action=AuditLog.Action.CANCEL,
                 user=user,
                 request=request,
-                server_id=request.server_id,
-                level=request.level,
-                plex_id=request.plex_id,
-                title=request.title,
-                size_bytes=request.size_bytes,
                 message=why,
             )
         done.append(request)
