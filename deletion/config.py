@@ -5,11 +5,16 @@ Dry run is ON until an admin turns it off: a fresh install can never delete by a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 
-from media.services import config_get, config_set, storage_capacity_set
+from media.inputs import int_in_range
+from media.services import capacity_gb_clean, config_get, config_set, storage_capacity_set
+
+logger = logging.getLogger(__name__)
 
 DELETION_SETTINGS_KEY = "deletion_settings"
+MAX_GROUPS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -20,12 +25,22 @@ class DeletionSettings:
 
 
 def deletion_settings_get() -> DeletionSettings:
+    """The stored knobs; a value of the wrong type or range falls back to its default
+    (dry run on), with a warning, so a hand-edited row never breaks a page."""
     value = config_get(DELETION_SETTINGS_KEY) or {}
     default = DeletionSettings()
+    if not isinstance(value, dict):
+        logger.warning("system_config %s is not an object; defaults used", DELETION_SETTINGS_KEY)
+        value = {}
+    dry_run = value.get("dry_run", default.dry_run)
+    max_groups = int_in_range(value.get("max_groups", default.max_groups), minimum=1)
+    max_gb = capacity_gb_clean(value.get("max_gb", default.max_gb))
+    if not isinstance(dry_run, bool) or max_groups is None or max_gb is None:
+        logger.warning("system_config %s holds a bad value; defaults used", DELETION_SETTINGS_KEY)
     return DeletionSettings(
-        dry_run=bool(value.get("dry_run", default.dry_run)),
-        max_groups=int(value.get("max_groups", default.max_groups)),
-        max_gb=float(value.get("max_gb", default.max_gb)),
+        dry_run=dry_run if isinstance(dry_run, bool) else default.dry_run,
+        max_groups=min(max_groups or default.max_groups, MAX_GROUPS),
+        max_gb=max_gb or default.max_gb,
     )
 
 

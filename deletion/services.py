@@ -23,6 +23,7 @@ from deletion.selectors import (
     group_stats_get,
     rule_mismatches,
 )
+from media.inputs import int_in_range
 from media.models import MediaItem
 
 Ref = tuple[str, int, int]
@@ -42,14 +43,14 @@ class BulkResult:
 
 
 def ref_parse(value: str) -> Ref | None:
-    """ "show:1:42" → ("show", 1, 42); anything malformed → None."""
+    """ "show:1:42" → ("show", 1, 42); anything malformed or out of range → None."""
     parts = value.split(":")
     if len(parts) != 3 or parts[0] not in Level.values:
         return None
-    try:
-        return parts[0], int(parts[1]), int(parts[2])
-    except ValueError:
+    server_id, plex_id = int_in_range(parts[1]), int_in_range(parts[2])
+    if server_id is None or plex_id is None:
         return None
+    return parts[0], server_id, plex_id
 
 
 def refs_parse(values: list[str]) -> list[Ref]:
@@ -62,6 +63,13 @@ def refs_from_items(items: QuerySet[MediaItem]) -> list[Ref]:
 
 
 def audit_write(*, action: str, user=None, c: Candidate | None = None, **fields) -> AuditLog:
+    entry = audit_row(action=action, user=user, c=c, **fields)
+    entry.save()
+    return entry
+
+
+def audit_row(*, action: str, user=None, c: Candidate | None = None, **fields) -> AuditLog:
+    """An unsaved audit entry (bulk writers create many at once)."""
     if c is not None:
         fields = {
             "server_id": c.server_id,
@@ -72,7 +80,7 @@ def audit_write(*, action: str, user=None, c: Candidate | None = None, **fields)
             **fields,
         }
     username = user.get_username() if user is not None else "system"
-    return AuditLog.objects.create(action=action, user=user, username=username, **fields)
+    return AuditLog(action=action, user=user, username=username, **fields)
 
 
 def _label(c: Candidate) -> str:
@@ -144,30 +152,48 @@ def candidates_approve(*, refs: list[Ref], user, rule: DeletionRule | None) -> B
 def groups_protect(
     *, refs: list[Ref], user, reason: str = "", until: date | None = None
 ) -> BulkResult:
-    """Protect groups (forever, or until a date); protecting again updates the reason."""
+    """Protect groups (forever, or until a date); protecting again updates the reason.
+
+    One bulk upsert and one bulk audit insert, so "Protect" across thousands of rows of
+    the admin list stays a handful of queries."""
     stats = group_stats_get(refs=refs)
-    result = BulkResult()
+    result, found = BulkResult(), []
     for ref in refs:
         c = stats.get(ref)
         if c is None:
             result.refused.append(f"{ref[0]} {ref[2]}: nothing left in Plex")
             continue
-        with transaction.atomic():
-            Exclusion.objects.update_or_create(
-                server_id=c.server_id,
-                plex_id=c.plex_id,
-                defaults={
-                    "level": c.level,
-                    "title": _label(c),
-                    "until": until,
-                    "reason": reason,
-                    "created_by": user,
-                    **_keys(c),
-                },
-            )
-            audit_write(action=AuditLog.Action.PROTECT, user=user, c=c, message=reason)
+        found.append(c)
         result.done.append(_label(c))
+    rows = [
+        Exclusion(server_id=c.server_id, plex_id=c.plex_id, level=c.level, title=_label(c),
+                  until=until, reason=reason, created_by=user, **_keys(c))
+        for c in found
+    ]  # fmt: skip
+    audits = [
+        audit_row(action=AuditLog.Action.PROTECT, user=user, c=c, message=reason) for c in found
+    ]
+    with transaction.atomic():
+        Exclusion.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["server", "plex_id"],
+            update_fields=[*PROTECT_FIELDS, "updated_at"],
+        )
+        AuditLog.objects.bulk_create(audits, batch_size=500)
     return result
+
+
+PROTECT_FIELDS = [
+    "level",
+    "title",
+    "until",
+    "reason",
+    "created_by",
+    "show_plex_id",
+    "season_plex_id",
+]
 
 
 def exclusion_remove(*, exclusion: Exclusion, user) -> None:

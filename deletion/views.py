@@ -38,6 +38,7 @@ from deletion.recovery import deletion_run_is_stale
 from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, refs_parse, request_retry
 from deletion.storage import storage_summary_get
+from media.inputs import page_number
 from media.services import storage_capacity_get
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
@@ -63,10 +64,6 @@ def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, {"storage": storage_summary_get(), **context})
 
 
-def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() else default
-
-
 def _query_with(request: HttpRequest, **changes: str) -> str:
     """The current query string without paging or drill-down, with `changes` applied."""
     query = request.GET.copy()
@@ -90,9 +87,9 @@ def _group_tabs(request: HttpRequest) -> list[dict]:
 def candidates(request: HttpRequest) -> HttpResponse:
     filterset = CandidateFilterSet(request.GET or None)
     f = filterset.to_candidate_filter()
-    per_page = _int(request.GET.get("per_page"), 50)
+    per_page = page_number(request.GET.get("per_page"), 50)
     per_page = per_page if per_page in PER_PAGE_CHOICES else 50
-    page = candidate_page_get(f=f, page=_int(request.GET.get("page"), 1), per_page=per_page)
+    page = candidate_page_get(f=f, page=page_number(request.GET.get("page")), per_page=per_page)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
