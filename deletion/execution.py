@@ -186,7 +186,7 @@ def _execute_one(request: DeletionRequest, ctx: _Context) -> None:
 
 def _carry_out(request: DeletionRequest, ctx: _Context) -> None:
     ref = (request.level, request.server_id, request.plex_id)
-    fresh = group_stats_get(refs=[ref], history=ctx.history).get(ref)
+    fresh = group_stats_get(refs=[ref], history=ctx.history, rule=request.rule).get(ref)
     if why := _recheck(request, fresh, ctx):
         _finish(request, ctx, Status.SKIPPED, AuditLog.Action.SKIP, why, counter="skipped")
         return

@@ -39,6 +39,7 @@ class CandidateFilter:
     """What the candidates page asks for (built by deletion.filters from the query string)."""
 
     rule: DeletionRule | None = None
+    rules: tuple[DeletionRule, ...] = ()  # several rules: a group matches when any does
     group_by: str = ""  # show | season | episode | movie; "" = shows and movies together
     media: str = ""  # "" (movies and TV), "movie" or "tv"
     section_id: int | None = None
@@ -50,9 +51,19 @@ class CandidateFilter:
     sort: str = "size"
 
     @property
+    def active_rules(self) -> list[DeletionRule]:
+        """The rules the page applies, in priority order (none: every group, no thresholds)."""
+        return list(self.rules) or ([self.rule] if self.rule is not None else [])
+
+    @property
     def levels(self) -> list[str]:
         """The group levels on the page: TV at the chosen granularity, and/or movies."""
-        rule = self.rule
+        rules = self.active_rules
+        found = {lv for rule in rules for lv in self.levels_for(rule)}
+        return [lv for lv in self.levels_for(None) if not rules or lv in found]
+
+    def levels_for(self, rule: DeletionRule | None) -> list[str]:
+        """The page's levels that `rule` (None: no rule) can select."""
         if self.group_by in (*TV_LEVELS, Level.MOVIE):
             levels = [self.group_by]
         else:  # the overview: whole shows and movies side by side
@@ -92,6 +103,10 @@ class Candidate:
     last_watched: datetime | None
     assumed_watched: datetime | None
     plays: int
+    rule_id: int | None = None  # the rule that selected it (several rules: the first)
+    rule_name: str = ""
+    requested_by: tuple[str, ...] = ()  # Seerr requesters (Tautulli names when linked)
+    watched_by: tuple[str, ...] = ()  # users with a play past Tautulli's watched threshold
 
     @property
     def ref(self) -> str:

@@ -26,6 +26,7 @@ from deletion.execution import execution_preflight
 from deletion.filters import GROUP_BY_CHOICES, CandidateFilterSet
 from deletion.forms import BulkActionForm, ExecuteForm, PlanForm, SettingsForm
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
+from deletion.people import unknown_requesters
 from deletion.planner import (
     ORDERINGS,
     PlanError,
@@ -102,6 +103,7 @@ def candidates(request: HttpRequest) -> HttpResponse:
         "per_page_choices": PER_PAGE_CHOICES,
         "action_form": BulkActionForm(),
         "dry_run": deletion_settings_get().dry_run,
+        "unknown_requesters": unknown_requesters(f.active_rules),
     }
     return _render(request, "deletion/candidates.html", context)
 
@@ -127,8 +129,8 @@ def candidates_action(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(perm):
         return HttpResponse("You do not have permission to do that.", status=403)
     if action == "approve":
-        rule = CandidateFilterSet(request.GET or None).to_candidate_filter().rule
-        result = candidates_approve(refs=refs, user=request.user, rule=rule)
+        rules = CandidateFilterSet(request.GET or None).to_candidate_filter().active_rules
+        result = candidates_approve(refs=refs, user=request.user, rules=rules)
     else:
         data = form.cleaned_data
         result = groups_protect(
