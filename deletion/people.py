@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from deletion.groups import Ref
 from deletion.models import DeletionRule, Level
 from media.models import MediaItem
 from syncing.models import SeerrRequest, TautulliUser, UserItemStats
@@ -172,9 +173,7 @@ def requester_filter(level: str, rule: DeletionRule | None, server_ids, now: dat
     return reduce(operator.or_, per_server, Q(pk__in=[]))
 
 
-def held_back_refs(
-    refs: list[tuple[str, int, int]], rule: DeletionRule | None, now: datetime
-) -> set[tuple[str, int, int]]:
+def held_back_refs(refs: list[Ref], rule: DeletionRule | None, now: datetime) -> set[Ref]:
     """Which of these groups the requester condition of `rule` holds back (bulk, per level)."""
     if rule is None or not rule.needs_requester or not refs:
         return set()

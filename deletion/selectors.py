@@ -14,7 +14,15 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from deletion.groups import GROUP_KEY, SORTS, TV_LEVELS, Candidate, CandidateFilter, CandidatePage
+from deletion.groups import (
+    GROUP_KEY,
+    SORTS,
+    TV_LEVELS,
+    Candidate,
+    CandidateFilter,
+    CandidatePage,
+    Ref,
+)
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRequest, DeletionRule, Level
 from deletion.people import held_back_refs, people_get
@@ -105,7 +113,7 @@ def group_stats_get(
     for level, keys in ref_batches(refs):
         items = group_items(level, CandidateFilter(), everything).filter(keys)
         rows += list(group_rows(items, level, everything, rule))
-    return {(c.level, c.server_id, c.plex_id): c for c in with_labels(rows)}
+    return {Ref.of(c): c for c in with_labels(rows)}
 
 
 def rule_mismatches(
