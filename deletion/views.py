@@ -41,7 +41,7 @@ from deletion.recovery import deletion_run_is_stale
 from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, request_retry
 from deletion.storage import storage_summary_get
-from media.inputs import page_number
+from media.inputs import int_in_range, page_number
 from media.services import storage_capacity_get
 from notifications.forms import NotifyUrlsForm
 from notifications.targets import target_states_get
@@ -201,7 +201,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "cap": execution_preflight(),
         "settings": deletion_settings_get(),
         "confirm": request.GET.get("confirm") == "1",
-        "confirm_early": _int(request.GET.get("confirm_early"), 0),
+        "confirm_early": int_in_range(request.GET.get("confirm_early")) or 0,
         "execute_form": ExecuteForm(),
     }
     return _render(request, "deletion/queue.html", context)
@@ -229,7 +229,7 @@ def execute(request: HttpRequest) -> HttpResponse:
 
 def _execute_one_now(request: HttpRequest) -> HttpResponse:
     target = get_object_or_404(
-        DeletionRequest, pk=_int(request.POST.get("request_id"), 0), status="approved"
+        DeletionRequest, pk=int_in_range(request.POST.get("request_id")) or 0, status="approved"
     )
     if not target.is_due and request.POST.get("confirm_early") != "on":
         messages.warning(
