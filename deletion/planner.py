@@ -20,13 +20,14 @@ from django.utils import timezone
 from deletion.groups import Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRule, Level
-from deletion.queries import candidate_groups, with_labels
+from deletion.queries import candidate_groups
 from deletion.services import BulkResult, candidates_approve
 from deletion.storage import StorageSummary, storage_summary_get
 from media.formatting import GB, human_size
 from media.models import MediaItem
 
 PLAN_LEVELS = (Level.SHOW, Level.SEASON, Level.MOVIE)
+ROWS_SHOWN = 300  # a plan for a far target can hold thousands of groups; all are approved
 
 ORDERINGS = {
     "score": "Score (default): size × days nobody watched it, so a big group idle for a "
@@ -106,6 +107,14 @@ class Plan:
         return max(0, self.need_bytes - self.freed_bytes)
 
     @property
+    def shown(self) -> list[PlanEntry]:
+        return self.entries[:ROWS_SHOWN]
+
+    @property
+    def not_shown(self) -> int:
+        return max(0, len(self.entries) - ROWS_SHOWN)
+
+    @property
     def reached(self) -> bool:
         return self.shortfall_bytes == 0
 
@@ -161,6 +170,53 @@ def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
             if show_key is not None:
                 found[Ref(Level.SEASON, sid, key)] = Ref(Level.SHOW, sid, show_key)
     return found
+
+
+def _labels(options: list[Option]) -> dict[Ref, dict]:
+    """Titles of the chosen groups from their own show, season and movie rows: indexed
+    lookups by key, where aggregating each group's episodes again would cost more than
+    the whole plan (hundreds of groups for a large target)."""
+    keys: dict[tuple[str, int], list[int]] = {}
+    for o in options:
+        keys.setdefault((o.ref.level, o.ref.server_id), []).append(o.ref.plex_id)
+    found = {}
+    for (level, sid), plex_ids in keys.items():
+        rows = MediaItem.objects.filter(server_id=sid, type=level, plex_id__in=plex_ids).values(
+            "plex_id", "title", "parent_title", "parent_plex_id", "season_number"
+        )
+        for row in rows:
+            found[Ref(level, sid, row["plex_id"])] = row
+    return found
+
+
+def _candidate(o: Option, label: dict) -> Candidate:
+    season = o.ref.level == Level.SEASON
+    row = o.row
+    return Candidate(
+        level=o.ref.level,
+        server_id=o.ref.server_id,
+        plex_id=o.ref.plex_id,
+        title=(label.get("parent_title") if season else label.get("title")) or "",
+        subtitle=(label.get("title") if season else "") or "",
+        season_number=label.get("season_number") if season else None,
+        episode_number=None,
+        show_key=o.show.plex_id if o.show else (o.ref.plex_id if o.ref.level == "show" else None),
+        season_key=o.ref.plex_id if season else None,
+        items=row["items"],
+        size=o.size,
+        added=row["added"],
+        last_watched=row["last_watched"],
+        assumed_watched=row["assumed_watched"],
+        plays=int(row["plays"] or 0),
+        rule_id=o.rules[0].pk,
+        rule_name=o.rules[0].name,
+    )
+
+
+def plan_candidates(options: list[Option]) -> list[Candidate]:
+    """The options as labelled candidate rows, in the same order."""
+    labels = _labels(options)
+    return [_candidate(o, labels.get(o.ref, {})) for o in options]
 
 
 def plan_pool_get(
@@ -304,7 +360,7 @@ def plan_get(*, target: PlanTarget, ordering: str = "score") -> Plan:
     rules = list(DeletionRule.objects.filter(enabled=True).order_by("pk"))
     pool = plan_pool_get(rules=rules, history=history)
     picked = plan_choose(pool=pool, need=need, ordering=ordering)
-    candidates = with_labels([o.row for o in picked])
+    candidates = plan_candidates(picked)
     entries, total = [], 0
     for option, candidate in zip(picked, candidates, strict=True):
         total += option.size
@@ -357,5 +413,5 @@ def top_candidates_get(*, history: HistoryState | None = None, limit: int = 8) -
             "idle_days": o.idle_days,
             "rules": [r.name for r in o.rules],
         }
-        for o, c in zip(best, with_labels([o.row for o in best]), strict=True)
+        for o, c in zip(best, plan_candidates(best), strict=True)
     ]
