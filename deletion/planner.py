@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -140,20 +140,39 @@ def plan_need_bytes(*, target: PlanTarget, storage: StorageSummary) -> int:
     return max(0, storage.used_bytes - storage.approved_bytes - goal)
 
 
+def _when(value) -> datetime | None:
+    """A raw-cursor datetime: PostgreSQL gives aware datetimes, SQLite text for computed
+    columns (read with fromisoformat, a C parser: thousands of rows per plan)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _idle_days(row: dict, now: datetime) -> int:
     """Days since anyone watched it, or since it arrived when nobody ever did."""
-    since = row["assumed_watched"] or row["first_added"] or now
+    since = _when(row["assumed_watched"]) or _when(row["first_added"]) or now
     return max(0, (now - since).days)
 
 
 def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[dict]:
-    """The rule's shows, seasons and movies: one UNION query, unordered (a plan sorts)."""
+    """The rule's shows, seasons and movies: one UNION query through the cursor, unordered
+    (a plan sorts); dates stay raw until a group is chosen."""
     parts = []
     for level in PLAN_LEVELS:
         parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
-    if not parts:
+    try:
+        combined = parts[0].union(*parts[1:], all=True) if parts else None
+        sql, params = combined.query.sql_with_params() if combined is not None else ("", ())
+    except EmptyResultSet:  # no server with a trustworthy history
         return []
-    return list(parts[0].union(*parts[1:], all=True))
+    if not sql:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col[0] for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
@@ -204,9 +223,9 @@ def _candidate(o: Option, label: dict) -> Candidate:
         season_key=o.ref.plex_id if season else None,
         items=row["items"],
         size=o.size,
-        added=row["added"],
-        last_watched=row["last_watched"],
-        assumed_watched=row["assumed_watched"],
+        added=_when(row["added"]),
+        last_watched=_when(row["last_watched"]),
+        assumed_watched=_when(row["assumed_watched"]),
         plays=int(row["plays"] or 0),
         rule_id=o.rules[0].pk,
         rule_name=o.rules[0].name,
