@@ -89,8 +89,8 @@ def _plan_summary(plan: Plan) -> dict:
         "freed": plan.freed_bytes,
         "shortfall": plan.shortfall_bytes,
         "top": [
-            {"title": e.candidate.title, "level": e.candidate.level, "size": e.candidate.size}
-            for e in plan.entries[:TOP_GROUPS]
+            {"title": e.candidate.title, "level": e.ref.level, "size": e.size}
+            for e in plan.shown[:TOP_GROUPS]
         ],
     }
 

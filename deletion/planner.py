@@ -73,14 +73,16 @@ class Option:
 
 @dataclass(frozen=True)
 class PlanEntry:
-    candidate: Candidate
+    ref: Ref
+    size: int
     rules: list[DeletionRule]
     cumulative_bytes: int
+    candidate: Candidate | None = None  # titles and dates: only for the rows shown
 
     @property
     def pick(self) -> str:
         """The approve form's value: the rule that approves it and the group's ref."""
-        return f"{self.rules[0].pk}:{self.candidate.ref}"
+        return f"{self.rules[0].pk}:{self.ref}"
 
     @property
     def cumulative_human(self) -> str:
@@ -109,6 +111,10 @@ class Plan:
     @property
     def shown(self) -> list[PlanEntry]:
         return self.entries[:ROWS_SHOWN]
+
+    @property
+    def picks(self) -> list[str]:
+        return [e.pick for e in self.entries]
 
     @property
     def not_shown(self) -> int:
@@ -291,6 +297,7 @@ class _Chosen:
 
     def __init__(self) -> None:
         self.items: dict[Ref, Option] = {}
+        self.seasons: dict[Ref, dict[Ref, Option]] = {}  # show → its seasons taken
         self.freed = 0
 
     def gain(self, o: Option) -> int | None:
@@ -298,20 +305,21 @@ class _Chosen:
         if o.ref in self.items or (o.show is not None and o.show in self.items):
             return None
         if o.ref[0] == Level.SHOW:
-            return o.size - sum(s.size for s in self._seasons_of(o.ref))
+            return o.size - sum(s.size for s in self.seasons.get(o.ref, {}).values())
         return o.size
-
-    def _seasons_of(self, show: Ref) -> list[Option]:
-        return [s for s in self.items.values() if s.show == show]
 
     def add(self, o: Option) -> None:
         self.freed += self.gain(o) or 0
-        for season in self._seasons_of(o.ref) if o.ref[0] == Level.SHOW else []:
-            del self.items[season.ref]
+        if o.ref[0] == Level.SHOW:
+            for season in self.seasons.pop(o.ref, {}):
+                del self.items[season]
+        elif o.show is not None:
+            self.seasons.setdefault(o.show, {})[o.ref] = o
         self.items[o.ref] = o
 
     def drop(self, o: Option) -> None:
         del self.items[o.ref]
+        self.seasons.get(o.show, {}).pop(o.ref, None)
         self.freed -= o.size
 
 
@@ -379,11 +387,12 @@ def plan_get(*, target: PlanTarget, ordering: str = "score") -> Plan:
     rules = list(DeletionRule.objects.filter(enabled=True).order_by("pk"))
     pool = plan_pool_get(rules=rules, history=history)
     picked = plan_choose(pool=pool, need=need, ordering=ordering)
-    candidates = plan_candidates(picked)
+    candidates = plan_candidates(picked[:ROWS_SHOWN])
     entries, total = [], 0
-    for option, candidate in zip(picked, candidates, strict=True):
+    for n, option in enumerate(picked):
         total += option.size
-        entries.append(PlanEntry(candidate, option.rules, total))
+        shown = candidates[n] if n < ROWS_SHOWN else None
+        entries.append(PlanEntry(option.ref, option.size, option.rules, total, shown))
     return Plan(target, ordering, need, entries, len(pool), storage, history, rules)
 
 

@@ -47,7 +47,7 @@ def _movies(server, sizes_gb: list[int]):
 
 
 def _refs(plan) -> set[tuple[str, int, int]]:
-    return {(e.candidate.level, e.candidate.server_id, e.candidate.plex_id) for e in plan.entries}
+    return {e.ref for e in plan.entries}
 
 
 def test_biggest_first_reaches_the_target_with_the_fewest_bytes_over(server):
