@@ -1,4 +1,10 @@
-"""Admin for the library mirror: read-only items, usable on 100k+ rows."""
+"""Admin for the library mirror: read-only items, usable on 100k+ rows.
+
+`PlexServerAdmin` and `MediaItemAdmin` are the bases of the admins registered where their
+actions live (media imports neither syncing nor deletion): syncing.admin registers Plex
+servers with "Sync now", deletion.admin registers media items with "Protect" and "Approve".
+Each model is registered exactly once; nothing is unregistered.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from media.forms import PlexServerForm
-from media.models import LibrarySection, MediaItem, PlexServer, SystemConfig
+from media.inputs import int_in_range
+from media.models import LibrarySection, MediaItem, SystemConfig
 
 
 class ViewOnlyAdminMixin:
@@ -34,8 +41,9 @@ class LibrarySectionInline(admin.TabularInline):
         return False
 
 
-@admin.register(PlexServer)
 class PlexServerAdmin(admin.ModelAdmin):
+    """Registered by syncing.admin, with its "Sync now" action."""
+
     form = PlexServerForm
     list_display = ["name", "base_url", "enabled", "machine_identifier", "updated_at"]
     list_filter = ["enabled"]
@@ -129,8 +137,9 @@ class PresenceFilter(admin.SimpleListFilter):
         return queryset.filter(removed_at__isnull=True)
 
 
-@admin.register(MediaItem)
 class MediaItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Registered by deletion.admin, with its "Protect" and "Approve" actions."""
+
     list_display = [
         "title",
         "type",
@@ -178,9 +187,8 @@ class MediaItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term.isdigit():  # a Plex ratingKey
-            queryset |= self.model.objects.filter(plex_id=int(term))
+        if (plex_id := int_in_range(search_term)) is not None:  # a Plex ratingKey
+            queryset |= self.model.objects.filter(plex_id=plex_id)
         return queryset, may_have_duplicates
 
     def get_readonly_fields(self, request, obj=None):
