@@ -104,6 +104,7 @@ class PlexSimulator:
         self.delay = delay
         self.record = record
         self.omit_total_size = False  # some servers/proxies leave totalSize out of pages
+        self.ignore_date_filters = False  # an old server answering as if there were none
         self.requests: list[RecordedRequest] = []
         self.request_count = 0
         self.deleted: list[int] = []
@@ -496,7 +497,8 @@ class PlexSimulator:
         allowed = {1} if section.type == "movie" else {2, 3, 4}
         items = self._section_items(section, type_number) if type_number in allowed else []
         try:
-            items = apply_filters(items, query, time.time())
+            if not self.ignore_date_filters:
+                items = apply_filters(items, query, time.time())
             items = apply_sort(items, query.get("sort"))
         except QueryError:
             raise _Response(400, _html_error(400)) from None

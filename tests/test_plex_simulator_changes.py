@@ -40,13 +40,13 @@ def test_updated_and_added_filters_return_only_changed_items(plex_sim, plex_libr
     plex_sim.update_item(episode.rating_key, size=123)
     season = plex_library.shows[1].seasons[0]
     added = plex_sim.add_episodes(season.rating_key, 2)
-    changed = listing(
-        plex_sim, "/library/sections/2/all", type=4, **{"episode.updatedAt>>": since}
-    )
+    changed = listing(plex_sim, "/library/sections/2/all", type=4, **{"episode.updatedAt>>": since})
     assert sorted(keys(changed)) == sorted([episode.rating_key, *(e.rating_key for e in added)])
     new = listing(plex_sim, "/library/sections/2/all", type=4, **{"addedAt>>": since})
     assert sorted(keys(new)) == sorted(e.rating_key for e in added)
-    assert keys(listing(plex_sim, "/library/sections/1/all", type=1, **{"updatedAt>>": since})) == []
+    assert (
+        keys(listing(plex_sim, "/library/sections/1/all", type=1, **{"updatedAt>>": since})) == []
+    )
 
 
 def test_filter_is_strictly_after_and_relative_values_work(plex_sim, plex_library):
