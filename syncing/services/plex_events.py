@@ -99,6 +99,8 @@ class EventBatcher:
     def add(self, events: list[PlexEvent]) -> None:
         now = self._clock()
         with self._lock:
+            if events and not self.pending():
+                self._first = now
             for event in events:
                 if event.action == "stopped":
                     self._stopped[event.rating_key] = None
@@ -106,7 +108,6 @@ class EventBatcher:
                     self._items.pop(event.rating_key, None)
                     self._items[event.rating_key] = event.action
             if events:
-                self._first = self._first if self.pending() else now
                 self._last = now
 
     def pending(self) -> bool:

@@ -13,13 +13,12 @@ import logging
 import threading
 import time
 
-from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from plexapi.alert import AlertListener
 
 from media.models import PlexServer
-from syncing.clients.plex import PlexClient, PlexError
+from syncing.clients.plex import PlexError
 from syncing.services.plex_events import (
     HEARTBEAT_SECONDS,
     ApplyFunction,
@@ -27,6 +26,7 @@ from syncing.services.plex_events import (
     listener_state_update,
     plex_events_parse,
 )
+from syncing.services.plex_sync import plex_client_for
 
 logger = logging.getLogger(__name__)
 CONNECT_WAIT_SECONDS = 5.0
@@ -50,9 +50,11 @@ class PlexEventListener:
         self.batcher = batcher or EventBatcher()
         self.backoff_max = backoff_max
         self.connections = 0  # how many times a websocket was opened (tests, logs)
+        self.batches = 0  # how many batches were applied
         self._last_event_at = None
         self._heartbeat = 0.0
         self._errors: list[str] = []
+        self._alert: AlertListener | None = None
 
     def run(self, stop: threading.Event) -> None:
         delay = 1.0
@@ -67,6 +69,8 @@ class PlexEventListener:
                 self._wait(stop, delay)
                 delay = min(delay * 2, self.backoff_max)
         finally:
+            if self._alert is not None and self._alert.is_alive():
+                self._alert.stop()  # Ctrl-C lands anywhere in the loop
             if self.batcher.pending():
                 self.flush()
             self._state(connected=False)
@@ -81,16 +85,19 @@ class PlexEventListener:
         if left is not None and len(left):
             self.batcher.put_back(left, retry_in=RETRY_SECONDS)
         else:
+            self.batches += 1
             self._state(last_batch_at=timezone.now(), last_batch_size=len(batch))
 
     def _connect(self) -> AlertListener | None:
         """Open the websocket; None (and the reason stored) when it cannot be opened."""
-        client = PlexClient(self.server.base_url, self.server.token, timeout=settings.PLEX_TIMEOUT)
+        client = plex_client_for(self.server)
         try:
             plex = client.server
         except PlexError as exc:
             self._state(connected=False, error=str(exc))
             return None
+        finally:
+            client.close()  # plexapi's later calls reopen the pool; the websocket is its own
         self._errors = []
         alert = AlertListener(plex, callback=self._on_message, callbackError=self._on_error)
         alert.start()
@@ -104,6 +111,7 @@ class PlexEventListener:
             self._state(connected=False, error=f"Cannot open Plex notifications: {reason}")
             return None
         self.connections += 1
+        self._alert = alert
         logger.info("plex_events: listening to %s", self.server.name)
         self._state(connected=True, connected_at=timezone.now(), error="")
         return alert
@@ -116,8 +124,9 @@ class PlexEventListener:
                 self._state()
             stop.wait(TICK_SECONDS)
         if alert.is_alive():
+            # websocket-client notices its own close only at its next 10 s select timeout;
+            # the thread is a daemon with nothing left to do, so it is not waited for.
             alert.stop()
-            alert.join(timeout=5)
         else:
             reason = self._errors[-1] if self._errors else "closed by the server"
             logger.warning("plex_events: %s disconnected (%s)", self.server.name, reason)

@@ -10,6 +10,8 @@ the full sync is the reconciliation.
 
 from __future__ import annotations
 
+import logging
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -17,8 +19,14 @@ from django.utils import timezone
 
 from media.models import LibrarySection, MediaItem, PlexServer
 from syncing.clients.plex import PlexClient, PlexItem
+from syncing.models import SyncRun
+from syncing.runs import RunContext, SyncAlreadyRunning, run_now
+from syncing.services.plex_events import Batch
 from syncing.services.plex_items import media_items_upsert_page
+from syncing.services.plex_sync import plex_client_for
+from syncing.services.webhooks import webhook_item_sync_enqueue
 
+logger = logging.getLogger(__name__)
 DETAILS_CHUNK = 100
 
 
@@ -89,3 +97,41 @@ def media_items_mark_gone_keys(*, server: PlexServer, rating_keys: list[int]) ->
         .filter(below)
         .update(removed_at=now, updated_at=now)
     )
+
+
+def plex_events_apply(server: PlexServer, batch: Batch) -> Batch | None:
+    """Apply one batch of events: "stopped" plays queue the Tautulli item sync (the
+    webhook's path); refreshes and deletions are one `plex_events` run. Returns what must
+    wait because a full or light sync holds the Plex lock (None when all is applied)."""
+    for rating_key in batch.stopped:
+        webhook_item_sync_enqueue(rating_key=rating_key)
+    if not (batch.refresh or batch.delete):
+        return None
+    inputs = {"refresh": batch.refresh, "delete": batch.delete}
+    try:
+        run_now(kind=SyncRun.Kind.PLEX_EVENTS, target=server, trigger="plex_events", inputs=inputs)
+    except SyncAlreadyRunning as exc:
+        logger.info("plex_events: %d changes on %s wait: %s", len(batch), server.name, exc)
+        return Batch(refresh=batch.refresh, delete=batch.delete)
+    return None
+
+
+def plex_events_work(ctx: RunContext) -> None:
+    """The work of a `plex_events` run: refresh and confirm the batch's items."""
+    server: PlexServer = ctx.target
+    with closing(plex_client_for(server)) as client:
+        result = plex_items_refresh(
+            server=server,
+            client=client,
+            refresh=list(ctx.inputs.get("refresh") or []),
+            delete=list(ctx.inputs.get("delete") or []),
+        )
+        ctx.run.details = {"gone": result.gone_keys[:200], "skipped": result.skipped}
+        ctx.progress(
+            progress_done=result.seen,
+            items_seen=result.seen,
+            items_created=result.created,
+            items_updated=result.updated,
+            items_gone=result.gone,
+            requests_made=client.requests_made,
+        )
