@@ -240,8 +240,10 @@ class PlexSimulator:
             obj = self._by_key[int(rating_key)]
             if title is not None:
                 obj.title = title
-            if size is not None:
+            if size is not None and obj.media:
                 obj.media[0].parts[0].size = size
+            elif size is not None:  # an item without media gets its first file
+                obj.media = self._new_media(f"/data/new/{obj.rating_key}.mkv", size)
             obj.updated_at = self._now()
             self._announce([obj], "processed")
 

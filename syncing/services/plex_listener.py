@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from plexapi.alert import AlertListener
 
@@ -80,7 +80,7 @@ class PlexEventListener:
         batch = self.batcher.take()
         if not len(batch):
             return
-        close_old_connections()
+        _fresh_connection()
         left = self.apply(self.server, batch)
         if left is not None and len(left):
             self.batcher.put_back(left, retry_in=RETRY_SECONDS)
@@ -153,8 +153,15 @@ class PlexEventListener:
         self._heartbeat = time.monotonic()
         if self._last_event_at is not None:
             fields["last_event_at"] = self._last_event_at
-        close_old_connections()
+        _fresh_connection()
         listener_state_update(self.server, **fields)
+
+
+def _fresh_connection() -> None:
+    """Drop a database connection that broke or aged while the listener waited (as Django
+    does between requests); never inside a transaction, where it would end the caller's."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def _ws_connected(alert: AlertListener) -> bool:
