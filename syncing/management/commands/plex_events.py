@@ -40,18 +40,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, server=None, quiet=1.0, max_wait=3.0, stop_after=None, **options):
-        connections_sync_from_env()
-        servers = plex_servers_for_sync()
-        if server:
-            servers = list(PlexServer.objects.filter(name=server))
-            if not servers:
-                raise CommandError(f"No Plex server named {server!r}.")
-        if not servers:
-            raise CommandError(
-                connections_none_reason(
-                    system="Plex", url_var="PLEX_URL", key_var="PLEX_TOKEN", model=PlexServer
-                )
-            )
+        servers = _servers(server)
         if quiet < 0 or max_wait <= 0:
             raise CommandError("--quiet must be >= 0 and --max-wait > 0 seconds.")
         stop = threading.Event()
@@ -81,3 +70,20 @@ class Command(BaseCommand):
                 thread.join()
             signal.signal(signal.SIGTERM, previous)
         self.stdout.write("Stopped listening to Plex.")
+
+
+def _servers(name: str | None) -> list[PlexServer]:
+    """The enabled servers, or the one named; a clear error when there is none."""
+    connections_sync_from_env()
+    servers = plex_servers_for_sync()
+    if name:
+        servers = list(PlexServer.objects.filter(name=name))
+        if not servers:
+            raise CommandError(f"No Plex server named {name!r}.")
+    if not servers:
+        raise CommandError(
+            connections_none_reason(
+                system="Plex", url_var="PLEX_URL", key_var="PLEX_TOKEN", model=PlexServer
+            )
+        )
+    return servers
