@@ -50,6 +50,12 @@ RUN_KINDS: dict[str, RunKind] = {
         targets="syncing.selectors.tautulli_servers_for_sync",
         lock="tautulli",
     ),
+    # After Tautulli, so requests link to the users it just refreshed.
+    "seerr": RunKind(
+        work="syncing.services.seerr_sync.seerr_sync_work",
+        targets="syncing.selectors.seerr_servers_for_sync",
+        lock="seerr",
+    ),
     # Not part of sync_all (no targets): the light Plex sync (its own schedule, `sync_plex
     # --changed`) and a batch of Plex's notifications (`plex_events`). Both share the full
     # sync's lock, so none of the three ever runs alongside another on a server.
