@@ -179,6 +179,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one alone locks
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False  # no banner in every command; lockouts are still logged
 LOGIN_REDIRECT_URL = "/deletion/"
 
 # Secure cookies and HSTS when served over HTTPS (set SECURE_SSL=1 behind TLS).
