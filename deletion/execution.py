@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from deletion.announce import execution_announce
 from deletion.config import DeletionSettings, deletion_settings_get
-from deletion.groups import Ref
+from deletion.groups import Ref, changed_since_approval
 from deletion.history import HistoryState, history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
 from deletion.recovery import (
@@ -238,12 +238,8 @@ def _recheck(request: DeletionRequest, c: Candidate | None, ctx: _Context) -> st
     """Why this group must not be deleted now ("" when it still may)."""
     if request.server_id not in ctx.history.eligible_server_ids:
         return "Watch history is unknown (Tautulli never synced or its last sync failed)."
-    if c is None:
-        return "Nothing of it is left in Plex."
-    if c.last_watched and c.last_watched > request.approved_at:
-        return f"Watched since approval ({c.last_watched:%Y-%m-%d %H:%M})."
-    if c.added and c.added > request.approved_at:
-        return f"New content added since approval ({c.added:%Y-%m-%d %H:%M})."
+    if why := changed_since_approval(request, c):
+        return why
     if group_is_protected(c=c):
         return "Protected since approval."
     if request.rule is not None and (why := rule_mismatches(c=c, rule=request.rule)):

@@ -200,3 +200,15 @@ class CandidatePage:
 
 def _days(when: datetime | None) -> int | None:
     return None if when is None else (timezone.now() - when).days
+
+
+def changed_since_approval(request, c: Candidate | None) -> str:
+    """Why an approved group (a DeletionRequest) is no longer what was approved: gone,
+    watched or grown since ("" when it is unchanged). The queue and the execution agree."""
+    if c is None:
+        return "Nothing of it is left in Plex."
+    if c.last_watched and c.last_watched > request.approved_at:
+        return f"Watched since approval ({c.last_watched:%Y-%m-%d %H:%M})."
+    if c.added and c.added > request.approved_at:
+        return f"New content added since approval ({c.added:%Y-%m-%d %H:%M})."
+    return ""

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from deletion.announce import leaving_changed
 from deletion.config import DeletionSettings, deletion_settings_get
-from deletion.groups import Candidate
+from deletion.groups import Candidate, changed_since_approval
 from deletion.history import history_state_get
 from deletion.models import AuditLog, DeletionRequest, Level
 from deletion.queries import active_exclusions
@@ -87,12 +87,8 @@ def requests_take_out_changed(*, user=None) -> list[DeletionRequest]:
 
 
 def _why_out(request: DeletionRequest, c: Candidate | None, protected: set) -> str:
-    if c is None:
-        return "Nothing of it is left in Plex."
-    if c.last_watched and c.last_watched > request.approved_at:
-        return f"Watched since approval ({c.last_watched:%Y-%m-%d %H:%M})."
-    if c.added and c.added > request.approved_at:
-        return f"New content added since approval ({c.added:%Y-%m-%d %H:%M})."
+    if why := changed_since_approval(request, c):
+        return why
     if _is_protected(request, protected):
         return "Protected since approval."
     return ""

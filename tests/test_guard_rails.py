@@ -57,3 +57,22 @@ def test_fixtures_are_registered_not_imported_by_name():
 
 def _is_fixture(obj) -> bool:
     return isinstance(obj, FixtureFunctionDefinition)
+
+
+MAX_FUNCTION_LINES = 40
+
+
+def test_no_function_in_the_apps_is_longer_than_40_lines():
+    """media/, syncing/ and deletion/ (migrations aside): def line to last line."""
+    offenders = []
+    for app in ("media", "syncing", "deletion"):
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > MAX_FUNCTION_LINES:
+                        where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                        offenders.append(f"{where} {node.name} ({lines} lines)")
+    assert offenders == []

@@ -172,6 +172,19 @@ def _epoch(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
+def _file_and_size(elem: Element) -> tuple[str | None, int | None]:
+    """The first part's file and the size of every part of every version together."""
+    path, size = None, None
+    for media in elem.findall("Media"):
+        for part in media.findall("Part"):
+            if path is None:
+                path = part.attrib.get("file")
+            part_size = _int(part.attrib.get("size"))
+            if part_size is not None:
+                size = (size or 0) + part_size
+    return path, size
+
+
 def item_from_element(elem: Element, *, section_key: str | None = None) -> PlexItem:
     """Read one `<Video>`/`<Directory>` listing element (no extra requests, ever)."""
     a = elem.attrib
@@ -181,14 +194,7 @@ def item_from_element(elem: Element, *, section_key: str | None = None) -> PlexI
         raise PlexResponseError(f"Plex listed a {kind or 'item'} without a ratingKey")
     guid = a.get("guid", "")
     tags = [g.attrib.get("id", "") for g in elem.findall("Guid")]
-    path, size = None, None
-    for media in elem.findall("Media"):
-        for part in media.findall("Part"):
-            if path is None:
-                path = part.attrib.get("file")
-            part_size = _int(part.attrib.get("size"))
-            if part_size is not None:
-                size = (size or 0) + part_size
+    path, size = _file_and_size(elem)
     item = PlexItem(
         rating_key=rating_key,
         type=kind,

@@ -239,6 +239,9 @@ class TautulliClient:
             order_column=order_column,
             order_dir=order_dir,
         )
+        return self._history_page_from(data)
+
+    def _history_page_from(self, data: Any) -> HistoryPage:
         try:
             raw_rows = data["data"]
             rows = [row for row in map(history_row, raw_rows) if row is not None]

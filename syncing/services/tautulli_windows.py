@@ -93,6 +93,28 @@ def history_batches(client: TautulliClient, *, since: date, until: date) -> Iter
                 break
 
 
+def _offer(slots: queue.Queue, stop: threading.Event, entry: tuple) -> bool:
+    """Put `entry` for the consumer, giving up once it has stopped listening."""
+    while not stop.is_set():
+        try:
+            slots.put(entry, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _produce(items: Iterator, slots: queue.Queue, stop: threading.Event) -> None:
+    """The producer thread of `prefetched`: every item, then the end or the error."""
+    try:
+        for item in items:
+            if not _offer(slots, stop, ("item", item)):
+                return
+        _offer(slots, stop, ("end", None))
+    except BaseException as exc:  # handed to the consumer, raised there
+        _offer(slots, stop, ("error", exc))
+
+
 def prefetched(items: Iterator[T], *, depth: int = 1) -> Iterator[T]:
     """Iterate `items` in a background thread, at most `depth` items ahead.
 
@@ -101,26 +123,9 @@ def prefetched(items: Iterator[T], *, depth: int = 1) -> Iterator[T]:
     """
     slots: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
-
-    def put(entry: tuple) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put(("item", item)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(("error", exc))
-
-    thread = threading.Thread(target=produce, name="tautulli-prefetch", daemon=True)
+    thread = threading.Thread(
+        target=_produce, args=(items, slots, stop), name="tautulli-prefetch", daemon=True
+    )
     thread.start()
     try:
         while True:
