@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from media.locks import media_items_write_lock
 from media.models import MediaItem
 from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
 from syncing.models import Play, SyncRun, TautulliServer
@@ -223,8 +224,13 @@ def _finish(run: SyncRun, job: _Import, *, error: str = "", **fields) -> SyncRun
 
 @transaction.atomic
 def _stats_apply(job: _Import, *, rebuild: bool) -> int:
-    """Recompute statistics (all items, or the touched ones) and stamp the whole server."""
+    """Recompute statistics (all items, or the touched ones) and stamp the whole server.
+
+    Under the server's media_items write lock: a Plex sync's pages wait for it, never
+    deadlock with it.
+    """
     tautulli = job.tautulli
+    media_items_write_lock(server_id=tautulli.plex_server_id)
     if job.rows_fetched >= ANALYZE_AFTER_ROWS:
         play_tables_analyze()
     scope = None
@@ -254,6 +260,7 @@ def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> int:
             if page.raw_count < size or start >= page.records_filtered:
                 break
     with transaction.atomic():
+        media_items_write_lock(server_id=tautulli.plex_server_id)
         item_stats_recompute(
             tautulli_id=tautulli.pk,
             server_id=tautulli.plex_server_id,
