@@ -95,4 +95,3 @@ def test_plex_full_sync_and_tautulli_import_overlap_ten_times(demo):
     call_command("sync_tautulli", "--full", stdout=StringIO(), verbosity=0)
     assert _stats() == overlapped
     assert sum(row[2] for row in overlapped) > 0
-
