@@ -195,6 +195,11 @@ TAUTULLI_API_KEY = env.str("TAUTULLI_API_KEY", default="")
 PLEX_TIMEOUT = env.float("PLEX_TIMEOUT", default=30.0)
 PLEX_PAGE_SIZE = env.int("PLEX_PAGE_SIZE", default=1000)
 TAUTULLI_TIMEOUT = env.float("TAUTULLI_TIMEOUT", default=60.0)
+# Every tunable the clients and services read is declared here, with its default.
+TAUTULLI_RETRIES = env.int("TAUTULLI_RETRIES", default=3)  # per request, on errors and 5xx
+TAUTULLI_BACKOFF = env.float("TAUTULLI_BACKOFF", default=0.5)  # seconds, doubled per retry
+TAUTULLI_PAGE_SIZE = env.int("TAUTULLI_PAGE_SIZE", default=25_000)  # history rows a request
+TAUTULLI_WINDOW_ROWS = env.int("TAUTULLI_WINDOW_ROWS", default=20_000)  # rows a date window aims at
 
 # --- django-q2 -------------------------------------------------------------------------
 # The ORM broker keeps everything in the database, so SQLite alone runs the app;

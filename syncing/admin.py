@@ -13,8 +13,12 @@ from syncing.services.operations import sync_now_request
 from syncing.views import sync_now_message
 
 
-def _queue(modeladmin, request, **servers) -> None:
-    queued, refused = sync_now_request(trigger=f"admin:{request.user.get_username()}", **servers)
+def _queue(modeladmin, request, kind: str, queryset, inputs: dict | None = None) -> None:
+    queued, refused = sync_now_request(
+        targets=[(kind, server) for server in queryset.filter(enabled=True)],
+        trigger=f"admin:{request.user.get_username()}",
+        inputs=inputs,
+    )
     for level, text in sync_now_message(queued, refused):
         modeladmin.message_user(request, text, level)
 
@@ -33,7 +37,7 @@ class SyncablePlexServerAdmin(SyncActionMixin, PlexServerAdmin):
 
     @admin.action(description="Sync now (Plex library)", permissions=["run_sync"])
     def sync_now(self, request, queryset) -> None:
-        _queue(self, request, plex_servers=queryset.filter(enabled=True))
+        _queue(self, request, SyncRun.Kind.PLEX, queryset)
 
 
 @admin.register(TautulliServer)
@@ -45,16 +49,11 @@ class TautulliServerAdmin(SyncActionMixin, admin.ModelAdmin):
 
     @admin.action(description="Sync now (new history)", permissions=["run_sync"])
     def sync_now(self, request, queryset) -> None:
-        _queue(self, request, tautulli_servers=queryset.filter(enabled=True))
+        _queue(self, request, SyncRun.Kind.TAUTULLI, queryset)
 
     @admin.action(description="Sync now (full rebuild of statistics)", permissions=["run_sync"])
     def sync_now_full(self, request, queryset) -> None:
-        _queue(
-            self,
-            request,
-            tautulli_servers=queryset.filter(enabled=True),
-            tautulli_options={"full": True},
-        )
+        _queue(self, request, SyncRun.Kind.TAUTULLI, queryset, inputs={"full": True})
 
 
 @admin.register(SyncRun)
@@ -84,7 +83,7 @@ class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Server")
     def server(self, obj: SyncRun):
-        return obj.plex_server or obj.tautulli_server
+        return obj.target
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: SyncRun) -> str:
