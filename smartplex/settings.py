@@ -186,7 +186,9 @@ SYNC_INTERVAL_HOURS = env.int("SYNC_INTERVAL_HOURS", default=12)
 if SYNC_INTERVAL_HOURS < 1:
     raise ImproperlyConfigured("SYNC_INTERVAL_HOURS must be a whole number of hours >= 1")
 # A running SyncRun whose heartbeat is older than this is considered dead (worker killed).
-SYNC_STALE_MINUTES = env.int("SYNC_STALE_MINUTES", default=30)
+SYNC_STALE_MINUTES = env.float("SYNC_STALE_MINUTES", default=30)
+if SYNC_STALE_MINUTES <= 0:
+    raise ImproperlyConfigured("SYNC_STALE_MINUTES must be a number of minutes > 0")
 
 PLEX_URL = env.str("PLEX_URL", default="")
 PLEX_TOKEN = env.str("PLEX_TOKEN", default="")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from io import StringIO
 
 import pytest
@@ -16,6 +17,7 @@ from media.models import MediaItem
 from simulators.demo import DemoSize, demo_start
 from syncing.models import SyncRun
 from syncing.services.connections import connections_sync_from_env
+from syncing.services.operations import sync_all
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 SIZE = DemoSize(
@@ -95,3 +97,35 @@ def test_plex_full_sync_and_tautulli_import_overlap_ten_times(demo):
     call_command("sync_tautulli", "--full", stdout=StringIO(), verbosity=0)
     assert _stats() == overlapped
     assert sum(row[2] for row in overlapped) > 0
+
+
+def test_sync_all_delivered_twice_keeps_plex_before_tautulli(demo):
+    """The second delivery arrives while the first's Plex sync runs: it finds every lock of
+    the pipeline taken (its Tautulli run was queued with the Plex run) and does nothing."""
+    demo.plex.delay = 0.05  # a Plex sync of a few seconds
+    first = threading.Thread(target=_quiet_sync_all)
+    first.start()
+    try:
+        _wait_for(lambda: SyncRun.objects.filter(kind="plex", status="running").exists())
+        assert sync_all(trigger="schedule") == []
+    finally:
+        first.join(timeout=120)
+    plex, tautulli = SyncRun.objects.order_by("pk")
+    assert (plex.kind, plex.status, tautulli.kind, tautulli.status) == (
+        "plex", "success", "tautulli", "success",
+    )  # fmt: skip
+    assert tautulli.started_at >= plex.finished_at
+
+
+def _quiet_sync_all() -> None:
+    try:
+        sync_all(trigger="schedule")
+    finally:
+        connections.close_all()
+
+
+def _wait_for(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

@@ -1,4 +1,5 @@
-"""The periodic `sync_all` schedule, declared in code and kept current on every migrate."""
+"""The periodic schedules, declared in code and kept current on every migrate: `sync_all`
+every SYNC_INTERVAL_HOURS, and the recovery of runs left by dead workers every minute."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django_q.models import Schedule
 
 SYNC_ALL_SCHEDULE = "SmartPlex: sync all"
 SYNC_ALL_FUNC = "syncing.tasks.sync_all_task"
+RECOVER_SCHEDULE = "SmartPlex: recover stale runs"
+RECOVER_FUNC = "syncing.tasks.runs_recover_task"
 
 
 def schedules_ensure() -> Schedule:
@@ -18,6 +21,7 @@ def schedules_ensure() -> Schedule:
     The next run is kept when only other fields change, and moved when the interval does,
     so restarting the app does not postpone a sync that is due.
     """
+    recover_schedule_ensure()
     minutes = settings.SYNC_INTERVAL_HOURS * 60
     schedule = Schedule.objects.filter(name=SYNC_ALL_SCHEDULE).order_by("pk").first()
     if schedule is None:
@@ -39,4 +43,23 @@ def schedules_ensure() -> Schedule:
     schedule.minutes = minutes
     schedule.repeats = -1
     schedule.save()
+    return schedule
+
+
+def recover_schedule_ensure() -> Schedule:
+    """Every minute, fail and retry the runs of dead workers (syncing.tasks.runs_recover_task).
+
+    Its results are not saved: a task a minute would push the useful ones out of the
+    admin's list.
+    """
+    schedule, _ = Schedule.objects.update_or_create(
+        name=RECOVER_SCHEDULE,
+        defaults={
+            "func": RECOVER_FUNC,
+            "kwargs": "q_options={'save': False}",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
     return schedule
