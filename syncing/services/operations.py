@@ -62,9 +62,11 @@ def sync_all(*, trigger: str = "", kinds: list[str] | None = None) -> list[SyncR
 def runs_execute_in_order(runs: list[SyncRun]) -> list[SyncRun]:
     """Execute queued runs one after the other; returns those this call executed.
 
-    A run no longer queued (another worker or an earlier delivery of the same task took
-    it) is left alone. While one runs, its heartbeat also refreshes the runs still waiting
-    behind it, so a long first run does not make them look abandoned.
+    When one is no longer queued, another worker (an earlier delivery of the same task)
+    has it and goes on in order after it: this call stops there and leaves the rest to it,
+    so a Tautulli import never starts before the Plex sync queued ahead of it is done.
+    While one runs, its heartbeat also refreshes the runs still waiting behind it, so a
+    long first run does not make them look abandoned.
     """
     done = []
     for index, run in enumerate(runs):
@@ -72,7 +74,10 @@ def runs_execute_in_order(runs: list[SyncRun]) -> list[SyncRun]:
         try:
             done.append(run_execute(run, on_progress=_keep_alive(waiting)))
         except SyncAlreadyRunning as exc:
-            logger.info("Run #%s not started: %s", run.pk, exc)
+            logger.info(
+                "Run #%s and the %s after it left to their worker: %s", run.pk, len(waiting), exc
+            )
+            break
     return done
 
 
