@@ -5,7 +5,10 @@ Redis (django-q2's Redis broker), each process started as another host would run
 - "Sync now" pressed on two web processes at once makes one run of each kind;
 - the same task delivered twice does one sync, Plex still before Tautulli;
 - a worker SIGKILLed in the middle of a Plex sync is recovered by the other after the
-  stale period, and the library ends exactly as a clean run leaves it.
+  stale period, and the library ends exactly as a clean run leaves it;
+- two executions at once delete each approved group exactly once (the Plex simulator
+  counts the DELETEs), and one killed mid-execution strands nothing: the next execution,
+  on the other worker, asks Plex what became of the group it was deleting.
 
 Marked `multihost`: `make test` runs it in its PostgreSQL phase, with its Redis.
 """
@@ -13,8 +16,11 @@ Marked `multihost`: `make test` runs it in its PostgreSQL phase, with its Redis.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,14 +31,19 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
+from deletion.config import deletion_settings_set
+from deletion.models import DeletionRequest, DeletionRun, Level
+from deletion.selectors import default_rule_get
+from deletion.services import candidates_approve
 from media.models import MediaItem
 from simulators.demo import DemoSize, demo_start
+from simulators.plex import Fault
 from syncing.models import SyncRun
 from syncing.runs import run_now, run_queue
 from syncing.services.schedules import SYNC_ALL_SCHEDULE
 from tests import factories
 from tests.hosts import Hosts, wait_for
-from tests.processes import child_env, redis_url
+from tests.processes import ROOT, child_env, redis_url
 
 pytestmark = [
     pytest.mark.multihost,
@@ -240,3 +251,93 @@ def test_a_worker_killed_mid_plex_sync_is_recovered_by_the_other(hosts, library)
     run_now(kind="tautulli", target=tautulli, inputs={"full": True})
     assert _library_state() == recovered
     assert len(recovered) == len(list(demo.library.iter_items()))
+
+
+@pytest.fixture
+def approved(library, admin_user):
+    """The library synced, and six never-watched movies approved for deletion (live)."""
+    demo, plex, tautulli = library
+    assert run_now(kind="plex", target=plex).status == "success"
+    assert run_now(kind="tautulli", target=tautulli, inputs={"full": True}).status == "success"
+    keys = [movie.rating_key for i, movie in enumerate(demo.library.movies) if i % 3 == 0][:6]
+    refs = [(Level.MOVIE, plex.pk, key) for key in keys]
+    result = candidates_approve(refs=refs, user=admin_user, rule=default_rule_get())
+    assert result.done and not result.refused, result.refused
+    deletion_settings_set(dry_run=False, max_groups=25, max_gb=100_000)
+    demo.plex.record = True
+    return keys
+
+
+EXECUTE = "from deletion.execution import deletion_execute; print(deletion_execute().summary)"
+
+
+def _execution(hosts: Hosts) -> subprocess.Popen:
+    """One execution in a process of its own (`execute_deletions`, or its service)."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "-c", EXECUTE],
+        cwd=ROOT,
+        env=hosts.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _deletes(demo) -> Counter:
+    return Counter(r.path for r in demo.plex.requests_to("/library/metadata", "DELETE"))
+
+
+def test_two_executions_at_once_delete_each_group_exactly_once(hosts, library, approved):
+    demo = library[0]
+    demo.plex.faults.append(Fault(prefix="/library/metadata", kind="delay", seconds=0.2))
+
+    first, second = _execution(hosts), _execution(hosts)
+    outputs = [proc.communicate(timeout=120)[0] for proc in (first, second)]
+
+    assert [proc.returncode for proc in (first, second)] == [0, 0], outputs
+    assert _deletes(demo) == Counter(f"/library/metadata/{key}" for key in approved)
+    statuses = DeletionRequest.objects.values_list("status", flat=True)
+    assert sorted(statuses) == ["deleted"] * len(approved)
+
+
+def test_a_worker_killed_mid_execution_strands_nothing(hosts, library, approved):
+    demo = library[0]
+    hosts.worker("w1", scheduler=False)
+    hosts.worker("w2", scheduler=False)
+    hosts.pause("w1")
+    time.sleep(1.5)  # w1's pending BLPOP (1 s) ends: the next task can only go to w2
+    demo.plex.faults.append(
+        Fault(prefix="/library/metadata", kind="delay", seconds=3, method="DELETE")
+    )
+    enqueue = (
+        "from django_q.tasks import async_task; async_task('deletion.tasks.deletion_execute_task')"
+    )
+    hosts.shell(enqueue)
+    wait_for(lambda: _deletes(demo), timeout=60, what="w2 to send its first DELETE")
+
+    hosts.kill("w2")  # its DELETE still reaches Plex; its outcome is never recorded
+    demo.plex.faults.clear()
+    hosts.resume("w1")
+    stale = timedelta(minutes=STALE_MINUTES, seconds=1)
+    wait_for(
+        lambda: DeletionRun.objects.filter(heartbeat_at__lt=timezone.now() - stale).exists(),
+        timeout=60,
+        what="the killed execution to go stale",
+    )
+    hosts.shell(enqueue)  # the next execution (the queue's button, the daily schedule)
+    wait_for(
+        lambda: DeletionRequest.objects.filter(status="deleted").count() == len(approved),
+        timeout=90,
+        what="w1 to settle every group",
+    )
+
+    assert _deletes(demo) == Counter(f"/library/metadata/{key}" for key in approved)
+    assert list(DeletionRun.objects.order_by("pk").values_list("status", flat=True)) == [
+        "failed",
+        "done",
+    ]
+    gone = MediaItem.objects.filter(removed_at__isnull=False)
+    assert sorted(gone.values_list("plex_id", flat=True)) == sorted(approved)
+    recovered = _library_state()
+    run_now(kind="plex", target=library[1])  # a clean sync agrees with what was recorded
+    assert _library_state() == recovered
