@@ -1,5 +1,6 @@
-"""The demo: a generated library served by the Plex simulator and two years of plays served
-by the Tautulli simulator, so `make run` without a Plex server shows a populated app."""
+"""The demo: a generated library served by the Plex simulator, two years of plays served
+by the Tautulli simulator and requests by the same users served by the Seerr simulator, so
+`make run` without a Plex server shows a populated app."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from simulators.library import Library, generate_library
 from simulators.plex import PlexSimulator
+from simulators.seerr import SeerrSimulator, fill_requests
 from simulators.tautulli import TautulliSimulator
 from simulators.tautulli_history import generate_history
 
@@ -21,6 +23,7 @@ class DemoSize:
     users: int = 12
     days: int = 730
     plays: int = 60_000
+    requests: int = 400
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Demo:
     plex: PlexSimulator
     tautulli: TautulliSimulator
     library: Library
+    seerr: SeerrSimulator
 
     def env(self) -> dict[str, str]:
         """The variables that point SmartPlex at the simulators."""
@@ -36,11 +40,14 @@ class Demo:
             "PLEX_TOKEN": self.plex.token,
             "TAUTULLI_URL": self.tautulli.url,
             "TAUTULLI_API_KEY": self.tautulli.api_key,
+            "SEERR_URL": self.seerr.url,
+            "SEERR_API_KEY": self.seerr.api_key,
         }
 
     def stop(self) -> None:
         self.plex.stop()
         self.tautulli.stop()
+        self.seerr.stop()
 
 
 def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
@@ -59,7 +66,13 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
     )
     plex = PlexSimulator(library, token=secrets.token_urlsafe(16), record=False).start()
     tautulli = TautulliSimulator(api_key=secrets.token_hex(16), history=history).start()
-    return Demo(plex=plex, tautulli=tautulli, library=library)
+    tautulli.set_user("user003", keep_history=0)  # one household member with history off
+    seerr = SeerrSimulator(api_key=secrets.token_hex(16))
+    fill_requests(
+        seerr, movies=library.movies, shows=library.shows, users=size.users,
+        requests=size.requests, seed=seed,
+    )  # fmt: skip
+    return Demo(plex=plex, tautulli=tautulli, library=library, seerr=seerr.start())
 
 
 def _played(library: Library):
@@ -94,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     env = demo.env()
     print(
         f"Demo Plex at {env['PLEX_URL']} ({size.shows} shows, {size.movies} movies); "
-        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users).",
+        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users); "
+        f"demo Seerr at {env['SEERR_URL']} ({size.requests} requests).",
         flush=True,
     )
     if args.env_file:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from media.forms import SecretKeepingForm
-from syncing.models import TautulliServer
+from syncing.models import SeerrServer, TautulliServer
 
 
 class TautulliServerForm(SecretKeepingForm):
@@ -10,3 +10,11 @@ class TautulliServerForm(SecretKeepingForm):
     class Meta:
         model = TautulliServer
         fields = ["name", "base_url", "api_key", "plex_server", "enabled"]
+
+
+class SeerrServerForm(SecretKeepingForm):
+    secret_fields = ("api_key",)
+
+    class Meta:
+        model = SeerrServer
+        fields = ["name", "base_url", "api_key", "enabled"]

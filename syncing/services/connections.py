@@ -8,12 +8,13 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from media.models import PlexServer
-from syncing.models import TautulliServer
+from syncing.models import SeerrServer, TautulliServer
 
 logger = logging.getLogger(__name__)
 
 ENV_PLEX_NAME = "Plex (from environment)"
 ENV_TAUTULLI_NAME = "Tautulli (from environment)"
+ENV_SEERR_NAME = "Seerr (from environment)"
 
 
 @transaction.atomic
@@ -37,7 +38,19 @@ def connections_sync_from_env() -> tuple[PlexServer | None, TautulliServer | Non
                     "plex_server": target,
                 },
             )
+    seerr_connection_from_env()
     return plex, tautulli
+
+
+def seerr_connection_from_env() -> SeerrServer | None:
+    """SEERR_URL + SEERR_API_KEY, when both are set, create or update one SeerrServer."""
+    if not (settings.SEERR_URL and settings.SEERR_API_KEY):
+        return None
+    seerr, _ = SeerrServer.objects.update_or_create(
+        name=ENV_SEERR_NAME,
+        defaults={"base_url": settings.SEERR_URL.rstrip("/"), "api_key": settings.SEERR_API_KEY},
+    )
+    return seerr
 
 
 def connections_none_reason(*, system: str, url_var: str, key_var: str, model) -> str:
