@@ -7,7 +7,7 @@
 gunicorn with 4 worker processes serves the candidates page (`/deletion/`) and the
 dashboard (`/`) to 20 concurrent logged-in clients for 60 s. Meanwhile a full Plex sync and
 a full Tautulli import run, each in its own process, started together and again whenever
-both are done, until the window closes. Before that, both syncs run alone to set the
+both are done, until the window closes (the load goes on until the last round ends). Before that, both syncs run alone to set the
 baseline. Prints per page: requests, errors, p50/p95/max; per sync: time alone, mean time
 under load, and the slowdown. The simulators run in a child process of their own.
 """
@@ -75,7 +75,12 @@ def _manage(env: dict[str, str], *args: str) -> float:
     """Run a management command to completion; its wall time (it must succeed)."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "manage.py", *args, "--verbosity=0"], cwd=ROOT, env=env, check=True
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return time.perf_counter() - started
 
@@ -150,6 +155,7 @@ class Load:
         threads = [
             threading.Thread(target=self.client, args=(i,)) for i in range(len(self.cookies))
         ]
+        started = time.monotonic()
         for thread in threads:
             thread.start()
         try:
@@ -158,6 +164,7 @@ class Load:
             self.stop.set()
             for thread in threads:
                 thread.join()
+        self.elapsed = time.monotonic() - started
         return {name: _page_figures(self.times[name], self.errors[name]) for name in PAGES}
 
 
@@ -209,6 +216,7 @@ def bench(args: argparse.Namespace) -> None:
     env = {**os.environ, **parent.recv(), "LOG_LEVEL": "WARNING", "DEBUG": "0"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     try:
+        _manage(env, "collectstatic", "--noinput")  # served by WhiteNoise, as in production
         _manage(env, "sync_plex")  # the first import fills the library and its history
         _manage(env, "sync_tautulli", "--full")
         alone = {kind: _manage(env, *SYNCS[kind]) for kind in SYNCS}
@@ -233,12 +241,13 @@ def _loaded(args: argparse.Namespace, env: dict[str, str], url: str, alone: dict
         while time.monotonic() < deadline:
             rounds.append(syncs_together(env))
 
-    pages = Load(url, sessions(args.clients)).run(args.seconds, during)
+    load = Load(url, sessions(args.clients))
+    pages = load.run(args.seconds, during)
     under = {kind: statistics.mean(r[kind] for r in rounds) for kind in SYNCS}
     return {
         "clients": args.clients,
         "web_workers": args.web_workers,
-        "seconds": args.seconds,
+        "seconds": round(load.elapsed),  # the window, stretched to the end of the last round
         "library": {"shows": args.shows, "movies": args.movies, "plays": args.plays},
         "pages": pages,
         "syncs": {
