@@ -6,7 +6,7 @@ Redis (django-q2's Redis broker), each process started as another host would run
 - the same task delivered twice does one sync, Plex still before Tautulli;
 - a worker SIGKILLed in the middle of a Plex sync is recovered by the other after the
   stale period, and the library ends exactly as a clean run leaves it;
-- two executions at once delete each approved group exactly once (the Plex simulator
+- two `execute_deletions` at once delete each approved group exactly once (the Plex simulator
   counts the DELETEs), and one killed mid-execution strands nothing: the next execution,
   on the other worker, asks Plex what became of the group it was deleting.
 
@@ -33,7 +33,6 @@ from django_q.models import Schedule, Task
 
 from deletion.config import deletion_settings_set
 from deletion.models import DeletionRequest, DeletionRun, Level
-from deletion.selectors import default_rule_get
 from deletion.services import candidates_approve
 from media.models import MediaItem
 from simulators.demo import DemoSize, demo_start
@@ -255,26 +254,26 @@ def test_a_worker_killed_mid_plex_sync_is_recovered_by_the_other(hosts, library)
 
 @pytest.fixture
 def approved(library, admin_user):
-    """The library synced, and six never-watched movies approved for deletion (live)."""
+    """The library synced, and six never-played movies approved by an admin, due at once
+    (no "leaving soon" delay), dry run off."""
     demo, plex, tautulli = library
     assert run_now(kind="plex", target=plex).status == "success"
     assert run_now(kind="tautulli", target=tautulli, inputs={"full": True}).status == "success"
-    keys = [movie.rating_key for i, movie in enumerate(demo.library.movies) if i % 3 == 0][:6]
+    unplayed = MediaItem.objects.filter(server=plex, type="movie", total_play_count=0)
+    keys = list(unplayed.order_by("plex_id").values_list("plex_id", flat=True)[:6])
+    assert len(keys) == 6
     refs = [(Level.MOVIE, plex.pk, key) for key in keys]
-    result = candidates_approve(refs=refs, user=admin_user, rule=default_rule_get())
+    deletion_settings_set(dry_run=False, max_groups=25, max_gb=100_000, leaving_soon_days=0)
+    result = candidates_approve(refs=refs, user=admin_user, rule=None)  # an admin's choice
     assert result.done and not result.refused, result.refused
-    deletion_settings_set(dry_run=False, max_groups=25, max_gb=100_000)
     demo.plex.record = True
     return keys
 
 
-EXECUTE = "from deletion.execution import deletion_execute; print(deletion_execute().summary)"
-
-
 def _execution(hosts: Hosts) -> subprocess.Popen:
-    """One execution in a process of its own (`execute_deletions`, or its service)."""
+    """`manage.py execute_deletions` in a process of its own."""
     return subprocess.Popen(
-        [sys.executable, "manage.py", "shell", "-c", EXECUTE],
+        [sys.executable, "manage.py", "execute_deletions"],
         cwd=ROOT,
         env=hosts.env,
         stdout=subprocess.PIPE,
