@@ -1,8 +1,10 @@
-"""Running syncs: the `sync_all` pipeline and "Sync now" requests, all through syncing.runs.
+"""Running syncs: the `sync_all` pipeline, "Sync now" requests and the recovery of runs
+left by dead workers, all through syncing.runs.
 
 A "Sync now" request queues its runs right away (the queued row is the lock, so a second
 click is refused and the page can link to the run); the worker then executes them in
-order, Plex before Tautulli, so new items exist before history is matched to them.
+order, Plex before Tautulli, so new items exist before history is matched to them. None of
+this trusts the broker to deliver a task exactly once (docs/deployment.md).
 """
 
 from __future__ import annotations
