@@ -190,20 +190,27 @@ def held_back_refs(
 
 
 def unknown_requesters(rules: list[DeletionRule]) -> list[str]:
-    """Why some requested groups are never candidates: requesters whose watching is unknown."""
+    """Why some requested groups are never candidates: requesters whose watching is unknown
+    (two DISTINCT queries, whatever the number of requests)."""
     if not any(r.needs_requester for r in rules):
         return []
-    reqs = SeerrRequest.objects.filter(plex_id__isnull=False).exclude(status=3)
-    off = reqs.filter(tautulli_user__keep_history=False).select_related("tautulli_user")
+    reqs = SeerrRequest.objects.filter(plex_id__isnull=False).exclude(status=3).order_by()
+    off = reqs.filter(tautulli_user__keep_history=False).values_list(
+        "tautulli_user__friendly_name", "tautulli_user__username"
+    )
     lines = {
-        f"{r.tautulli_user}: history is switched off in Tautulli, so whether they watched "
-        "what they requested is unknown; their requests stay protected"
-        for r in off
-    }
-    lines |= {
-        f"{r.requester_name}: no matching Tautulli user (by Plex username or e-mail), so "
+        f"{friendly or username} (history off): history is switched off in Tautulli, so "
         "whether they watched what they requested is unknown; their requests stay protected"
-        for r in reqs.filter(tautulli_user__isnull=True)
+        for friendly, username in off.distinct()
+    }
+    unlinked = reqs.filter(tautulli_user__isnull=True).values_list(
+        "requester_plex_username", "requester_username", "requester_email"
+    )
+    lines |= {
+        f"{plex or name or email or 'unknown'}: no matching Tautulli user (by Plex username "
+        "or e-mail), so whether they watched what they requested is unknown; their "
+        "requests stay protected"
+        for plex, name, email in unlinked.distinct()
     }
     return sorted(lines)
 
