@@ -27,14 +27,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from deletion.groups import GROUP_KEY, NEVER_WATCHED_SORT, SORTS, Candidate, CandidateFilter
 from deletion.history import HistoryState
 from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
-from deletion.people import ignore_corrections, ignored_user_ids, requester_filter
+from deletion.people import ignore_corrections, ignore_idle, ignored_user_ids, requester_filter
 from media.formatting import GB
 from media.models import MediaItem
 
@@ -169,15 +169,12 @@ def group_rows(
     indexes on MediaItem (cand_*_idx), so the page query never touches the table rows.
     `rule_id` / `rule_rank` say which rule selected the row (several rules: the first).
     A rule that ignores users gets their plays left out (deletion.people); the numbers of
-    every user stay available as `plays_all` / `last_all` / `assumed_all`."""
+    every user stay available as `plays_all` / `last_all` / `first_all`."""
     rows = items.order_by().annotate(group_key=F(GROUP_KEY[level])).values("server_id", "group_key")
     stats = _stat_columns(level)
     if ignored := ignored_user_ids(rule):
         rows = rows.alias(
             plays_all=stats["plays"], last_all=stats["last_watched"], first_all=stats["first_added"]
-        )
-        rows = rows.alias(
-            assumed_all=_assumed_watched(history.history_start, "last_all", "first_all")
         )
         stats.update(ignore_corrections(level, ignored))
     return (
@@ -187,9 +184,32 @@ def group_rows(
             rule_id=Value(rule.pk if rule else None, output_field=IntegerField()),
             rule_rank=Value(rank),
         )
-        .annotate(assumed_watched=_assumed_watched(history.history_start))
-        .annotate(watched_sort=Coalesce("assumed_watched", Value(NEVER_WATCHED_SORT)))
+        .annotate(history_from=_history_from(history.history_start, grouped=level in TV_GROUPS))
+        .alias(assumed_watched=_assumed_watched(history.history_start))
     )
+
+
+TV_GROUPS = (Level.SHOW, Level.SEASON)
+
+
+def _history_from(history_start: dict[int, datetime], *, grouped: bool):
+    """The start of the group's server's Tautulli history: the page query's outer SELECT
+    derives `assumed_watched` from it once per row (deletion.queries.ASSUMED), instead of
+    repeating the last-watched expression, with its subqueries for rules that ignore users,
+    in every column that needs it."""
+    whens = [When(server_id=sid, then=Value(start)) for sid, start in history_start.items()]
+    value = Case(*whens, default=Cast(Value(None), DateTimeField()), output_field=DateTimeField())
+    return Max(value) if grouped else value  # a plain CASE would join the GROUP BY
+
+
+def assumed_from(row: dict) -> datetime | None:
+    """`assumed_watched` of a grouped row read without the page wrapper (group_stats_get)."""
+    last, first, start = (
+        _aware(row.get(k)) for k in ("last_watched", "first_added", "history_from")
+    )
+    if last is not None or start is None or first is None or first >= start:
+        return last
+    return start
 
 
 def _label_columns(level: str) -> dict:
@@ -239,7 +259,11 @@ def _labels_get(refs: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], 
 
 
 def _apply_rule(
-    groups: QuerySet, f: CandidateFilter, now: datetime, rule: DeletionRule | None
+    groups: QuerySet,
+    f: CandidateFilter,
+    now: datetime,
+    rule: DeletionRule | None,
+    people: tuple[str, list[int], HistoryState] | None = None,
 ) -> QuerySet:
     """Rule and form thresholds on the aggregates (SQL HAVING)."""
     min_gb = [g for g in (f.min_size_gb, rule.min_size_gb if rule else None) if g]
@@ -248,12 +272,12 @@ def _apply_rule(
         idle = Q(plays__lt=rule.max_plays) & (
             Q(assumed_watched__isnull=True) | Q(assumed_watched__lt=cutoff)
         )
-        if "plays_all" in groups.query.annotations:  # ignoring users can only help a group:
-            # groups idle by everyone's numbers never pay for the correction (OR short-cuts)
-            idle = (
-                Q(plays_all__lt=rule.max_plays)
-                & (Q(assumed_all__isnull=True) | Q(assumed_all__lt=cutoff))
-            ) | idle
+        if people is not None and people[1]:  # (level, ignored user ids, history)
+            level, ignored, history = people
+            idle = ignore_idle(
+                level, ignored, history.eligible_server_ids, max_plays=rule.max_plays,
+                cutoff=cutoff, history_start=history.history_start,
+            )  # fmt: skip
         groups = groups.filter(Q(added__lt=now - timedelta(days=rule.grace_days)) & idle)
     if min_gb:
         groups = groups.filter(size__gte=int(max(min_gb) * GB))
@@ -273,13 +297,14 @@ def candidate_groups(
     parts = []
     for rank, rule in enumerate(rules):
         rule_sections = list(rule.sections.values_list("pk", flat=True)) if rule else []
+        ignored = ignored_user_ids(rule)
         for level in f.levels_for(rule):
             items = group_items(level, f, history, rule_sections).filter(
                 _unblocked(level, history.eligible_server_ids),
                 requester_filter(level, rule, history.eligible_server_ids, now),
             )
             rows = group_rows(items, level, history, rule, rank)
-            parts.append(_apply_rule(rows, f, now, rule))
+            parts.append(_apply_rule(rows, f, now, rule, (level, ignored, history)))
     return parts
 
 
@@ -307,7 +332,9 @@ def _to_candidate(row: dict, label: dict) -> Candidate:
         size=int(row["size"] or 0),
         added=_aware(row["added"]),
         last_watched=_aware(row["last_watched"]),
-        assumed_watched=_aware(row["assumed_watched"]),
+        assumed_watched=_aware(row["assumed_watched"])
+        if "assumed_watched" in row
+        else assumed_from(row),
         plays=int(row["plays"] or 0),
         rule_id=row.get("rule_id"),
     )
@@ -324,7 +351,8 @@ def candidate_page_sql(
 ) -> tuple[str, tuple]:
     """One query for a page and the totals of the whole filter: the grouped UNION wrapped
     in a SELECT with COUNT(*) OVER () / SUM(size) OVER () (SQLite ≥ 3.25 and PostgreSQL),
-    so the expensive aggregation runs once per page instead of twice. Raises
+    so the expensive aggregation runs once per page instead of twice; the wrapper also
+    derives `assumed_watched` and the watched sort key once per row. Raises
     EmptyResultSet when the filter can match nothing."""
     combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     inner, params = combined.query.sql_with_params()
@@ -336,14 +364,20 @@ def candidate_page_sql(
             f"u.{qn('rule_rank')}) AS rule_pick FROM ({inner}) u) d WHERE d.rule_pick = 1"
         )
     order = [*SORTS.get(sort, SORTS["size"]), "level", "server_id", "group_key"]
-    order_sql = ", ".join(
-        f"g.{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
+    order_sql = ", ".join(  # output column names (watched_sort is computed here)
+        f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
+    )
+    assumed = (
+        f"COALESCE(g.{qn('last_watched')}, CASE WHEN g.{qn('first_added')} < "
+        f"g.{qn('history_from')} THEN g.{qn('history_from')} END)"
     )
     sql = (
-        f"SELECT g.*, COUNT(*) OVER () AS total_count, SUM(g.{qn('size')}) OVER () AS "
-        f"total_bytes FROM ({inner}) g ORDER BY {order_sql} LIMIT %s OFFSET %s"
+        f"SELECT g.*, {assumed} AS {qn('assumed_watched')}, COALESCE({assumed}, %s) AS "
+        f"{qn('watched_sort')}, COUNT(*) OVER () AS total_count, SUM(g.{qn('size')}) OVER () "
+        f"AS total_bytes FROM ({inner}) g ORDER BY {order_sql} LIMIT %s OFFSET %s"
     )
-    return sql, (*params, limit, offset)
+    never = connection.ops.adapt_datetimefield_value(NEVER_WATCHED_SORT)
+    return sql, (never, *params, limit, offset)
 
 
 def page_rows(

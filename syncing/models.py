@@ -218,8 +218,9 @@ class UserItemStats(models.Model):
             ),
         ]
         # Per group (item, season, show) and user, with the numbers the rules read, so the
-        # candidates page's correlated lookups are index-only; and per user first, for the
-        # "everything this account ever played" lists.
+        # candidates page's correlated lookups are index-only; per user first, for a
+        # requester's watched episodes; and by last watch, for "watched recently by anyone
+        # but the ignored accounts".
         indexes = [
             models.Index(
                 fields=["server", "plex_id", "user_id", "watched", "last_watched_at", "plays"],
@@ -248,8 +249,23 @@ class UserItemStats(models.Model):
                 name="uis_show_idx",
             ),
             models.Index(
-                fields=["user_id", "server", "grandparent_plex_id", "parent_plex_id", "plex_id"],
-                name="uis_user_idx",
+                fields=["user_id", "server", "grandparent_plex_id", "watched"],
+                name="uis_user_show_idx",
+            ),
+            models.Index(
+                fields=["user_id", "server", "parent_plex_id", "watched"],
+                name="uis_user_season_idx",
+            ),
+            models.Index(
+                fields=[
+                    "last_watched_at",
+                    "user_id",
+                    "server",
+                    "grandparent_plex_id",
+                    "parent_plex_id",
+                    "plex_id",
+                ],
+                name="uis_recent_idx",
             ),
         ]
 
