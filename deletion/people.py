@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from deletion.groups import Ref
 from deletion.models import DeletionRule, Level
 from media.models import MediaItem
 from syncing.models import SeerrRequest, TautulliUser, UserItemStats
@@ -203,9 +204,7 @@ def requester_filter(level: str, rule: DeletionRule | None, server_ids, now: dat
     return reduce(operator.or_, per_server, Q(pk__in=[]))
 
 
-def held_back_refs(
-    refs: list[tuple[str, int, int]], rule: DeletionRule | None, now: datetime
-) -> set[tuple[str, int, int]]:
+def held_back_refs(refs: list[Ref], rule: DeletionRule | None, now: datetime) -> set[Ref]:
     """Which of these groups the requester condition of `rule` holds back (bulk, per level)."""
     if rule is None or not rule.needs_requester or not refs:
         return set()
@@ -254,7 +253,7 @@ def _names(user_ids: set[int]) -> dict[int, str]:
     return found
 
 
-def people_get(candidates: list) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Per candidate ref: (who requested it, who watched it). One query for the requests,
     one per level for the watchers, one for the names."""
     show_of = {
@@ -269,7 +268,7 @@ def people_get(candidates: list) -> dict[str, tuple[tuple[str, ...], tuple[str, 
             SeerrRequest.objects.filter(q).select_related("tautulli_user").order_by("requested_at")
         ):
             requests.setdefault((r.server_id, r.plex_id), []).append(r)
-    watchers: dict[str, set[int]] = {}
+    watchers: dict[Ref, set[int]] = {}
     for level in {c.level for c in candidates}:
         mine = [c for c in candidates if c.level == level]
         col = GROUP_COLUMN[level]
@@ -280,7 +279,7 @@ def people_get(candidates: list) -> dict[str, tuple[tuple[str, ...], tuple[str, 
             .distinct()
         )
         for sid, key, user_id in rows:
-            watchers.setdefault(f"{level}:{sid}:{key}", set()).add(user_id)
+            watchers.setdefault(Ref(level, sid, key), set()).add(user_id)
     names = _names({u for ids in watchers.values() for u in ids})
     out = {}
     for c in candidates:

@@ -17,18 +17,16 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils import timezone
 
-from deletion.groups import Candidate, CandidateFilter
+from deletion.groups import Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRule, Level
-from deletion.queries import _aware, candidate_groups, page_rows, with_labels
-from deletion.services import BulkResult, candidates_approve, ref_parse
+from deletion.queries import candidate_groups, with_labels
+from deletion.services import BulkResult, candidates_approve
 from deletion.storage import StorageSummary, storage_summary_get
 from media.formatting import GB, human_size
 from media.models import MediaItem
 
 PLAN_LEVELS = (Level.SHOW, Level.SEASON, Level.MOVIE)
-POOL_LIMIT = 100_000  # far above any real pool; a plan never pages
-Ref = tuple[str, int, int]
 
 ORDERINGS = {
     "score": "Score (default): size × days nobody watched it, so a big group idle for a "
@@ -135,8 +133,18 @@ def plan_need_bytes(*, target: PlanTarget, storage: StorageSummary) -> int:
 
 def _idle_days(row: dict, now: datetime) -> int:
     """Days since anyone watched it, or since it arrived when nobody ever did."""
-    since = _aware(row["assumed_watched"]) or _aware(row["first_added"]) or now
+    since = row["assumed_watched"] or row["first_added"] or now
     return max(0, (now - since).days)
+
+
+def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[dict]:
+    """The rule's shows, seasons and movies: one UNION query, unordered (a plan sorts)."""
+    parts = []
+    for level in PLAN_LEVELS:
+        parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
+    if not parts:
+        return []
+    return list(parts[0].union(*parts[1:], all=True))
 
 
 def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
@@ -151,7 +159,7 @@ def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
         ).values_list("plex_id", "parent_plex_id")
         for key, show_key in rows:
             if show_key is not None:
-                found[(Level.SEASON, sid, key)] = (Level.SHOW, sid, show_key)
+                found[Ref(Level.SEASON, sid, key)] = Ref(Level.SHOW, sid, show_key)
     return found
 
 
@@ -162,11 +170,8 @@ def plan_pool_get(
     now = now or timezone.now()
     pool: dict[Ref, Option] = {}
     for rule in rules:
-        parts = []
-        for level in PLAN_LEVELS:
-            parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
-        for row in page_rows(parts, "size", POOL_LIMIT, 0) if parts else []:
-            ref = (row["level"], row["server_id"], row["group_key"])
+        for row in _pool_rows(rule, history):
+            ref = Ref(row["level"], row["server_id"], row["group_key"])
             if ref in pool:
                 pool[ref].rules.append(rule)
                 continue
@@ -312,7 +317,7 @@ def plan_picks_parse(values: list[str]) -> list[tuple[int, Ref]]:
     picks = []
     for value in values:
         rule_id, _, ref_text = value.partition(":")
-        ref = ref_parse(ref_text)
+        ref = Ref.parse(ref_text)
         if rule_id.isdigit() and ref is not None:
             picks.append((int(rule_id), ref))
     return list(dict.fromkeys(picks))

@@ -31,7 +31,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from deletion.groups import GROUP_KEY, NEVER_WATCHED_SORT, SORTS, Candidate, CandidateFilter
+from deletion.groups import GROUP_KEY, NEVER_WATCHED_SORT, SORTS, Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState
 from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
 from deletion.people import ignore_corrections, ignore_idle, ignored_user_ids, requester_filter
@@ -341,7 +341,7 @@ def _to_candidate(row: dict, label: dict) -> Candidate:
 
 
 def with_labels(rows: list[dict]) -> list[Candidate]:
-    refs = [(r["level"], r["server_id"], r["group_key"]) for r in rows]
+    refs = [Ref(r["level"], r["server_id"], r["group_key"]) for r in rows]
     labels = _labels_get(refs) if refs else {}
     return [_to_candidate(r, labels.get(ref, {})) for r, ref in zip(rows, refs, strict=True)]
 

@@ -16,7 +16,15 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from deletion.groups import GROUP_KEY, SORTS, TV_LEVELS, Candidate, CandidateFilter, CandidatePage
+from deletion.groups import (
+    GROUP_KEY,
+    SORTS,
+    TV_LEVELS,
+    Candidate,
+    CandidateFilter,
+    CandidatePage,
+    Ref,
+)
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRequest, DeletionRule, Level
 from deletion.people import held_back_refs, people_get
@@ -115,7 +123,7 @@ def group_stats_get(
                 rule,
             )
         )
-    return {(c.level, c.server_id, c.plex_id): c for c in with_labels(rows)}
+    return {Ref.of(c): c for c in with_labels(rows)}
 
 
 def rule_mismatches(

@@ -1,6 +1,6 @@
 """Approving and protecting groups; every change is written to the audit log.
 
-Groups travel as refs "level:server_id:plex_id" (the candidates page's checkbox values).
+Groups travel as refs (deletion.groups.Ref; the candidates page's checkbox values).
 Approval re-reads fresh aggregates and re-checks the rule, protections and history, so a
 stale page can never approve something that stopped being a candidate.
 """
@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from deletion.groups import GROUP_KEY
+from deletion.groups import GROUP_KEY, Ref
 from deletion.history import history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRule, Exclusion, Level
 from deletion.people import held_back_refs, people_get
@@ -26,8 +26,6 @@ from deletion.selectors import (
     rule_mismatches,
 )
 from media.models import MediaItem
-
-Ref = tuple[str, int, int]
 
 
 @dataclass
@@ -43,45 +41,48 @@ class BulkResult:
         return text
 
 
-def ref_parse(value: str) -> Ref | None:
-    """ "show:1:42" → ("show", 1, 42); anything malformed → None."""
-    parts = value.split(":")
-    if len(parts) != 3 or parts[0] not in Level.values:
-        return None
-    try:
-        return parts[0], int(parts[1]), int(parts[2])
-    except ValueError:
-        return None
-
-
-def refs_parse(values: list[str]) -> list[Ref]:
-    return list(dict.fromkeys(r for r in map(ref_parse, values) if r is not None))
-
-
 def refs_from_items(items: QuerySet[MediaItem]) -> list[Ref]:
     """The admin's MediaItem rows as groups at their own level."""
-    return [(t, s, p) for t, s, p in items.values_list("type", "server_id", "plex_id")]
+    return [Ref(*row) for row in items.values_list("type", "server_id", "plex_id")]
 
 
-def audit_write(*, action: str, user=None, c: Candidate | None = None, **fields) -> AuditLog:
-    if c is not None:
-        fields = {
-            "server_id": c.server_id,
-            "level": c.level,
-            "plex_id": c.plex_id,
-            "title": _label(c),
-            "size_bytes": c.size,
-            **fields,
-        }
+def audit_write(
+    *,
+    action: str,
+    user=None,
+    c: Candidate | None = None,
+    request: DeletionRequest | None = None,
+    exclusion: Exclusion | None = None,
+    **fields,
+) -> AuditLog:
+    """Write one audit row. The group's columns come from the candidate, else the request,
+    else the exclusion; `fields` add or override (the run, a message, a re-read size)."""
     username = user.get_username() if user is not None else "system"
-    return AuditLog.objects.create(action=action, user=user, username=username, **fields)
+    group = _audit_group(c, request or exclusion)
+    return AuditLog.objects.create(
+        action=action, user=user, username=username, request=request, **{**group, **fields}
+    )
+
+
+def _audit_group(c: Candidate | None, row: DeletionRequest | Exclusion | None) -> dict:
+    """The group's columns of an audit row (an exclusion has no size)."""
+    group = c or row
+    if group is None:
+        return {}
+    return {
+        "server_id": group.server_id,
+        "level": group.level,
+        "plex_id": group.plex_id,
+        "title": _label(c) if c else row.title,
+        "size_bytes": c.size if c else getattr(row, "size_bytes", None),
+    }
 
 
 def _label(c: Candidate) -> str:
     if c.level == Level.SEASON:
         return f"{c.title} – {c.subtitle or f'Season {c.season_number}'}"
     if c.level == Level.EPISODE:
-        return f"{c.subtitle} S{c.season_number or 0:02d}E{c.episode_number or 0:02d} {c.title}"
+        return f"{c.subtitle} {c.episode_label} {c.title}"
     return c.title
 
 
@@ -251,14 +252,7 @@ def groups_protect(
 
 def exclusion_remove(*, exclusion: Exclusion, user) -> None:
     with transaction.atomic():
-        audit_write(
-            action=AuditLog.Action.UNPROTECT,
-            user=user,
-            server_id=exclusion.server_id,
-            level=exclusion.level,
-            plex_id=exclusion.plex_id,
-            title=exclusion.title,
-        )
+        audit_write(action=AuditLog.Action.UNPROTECT, user=user, exclusion=exclusion)
         exclusion.delete()
 
 
@@ -276,11 +270,6 @@ def request_retry(*, request: DeletionRequest, user) -> bool:
             action=AuditLog.Action.APPROVE,
             user=user,
             request=request,
-            server_id=request.server_id,
-            level=request.level,
-            plex_id=request.plex_id,
-            title=request.title,
-            size_bytes=request.size_bytes,
             message="Retry after failure",
         )
     return bool(updated)
