@@ -27,7 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -177,39 +177,12 @@ def group_rows(
             plays_all=stats["plays"], last_all=stats["last_watched"], first_all=stats["first_added"]
         )
         stats.update(ignore_corrections(level, ignored))
-    return (
-        rows.annotate(
-            **stats,
-            level=Value(str(level)),
-            rule_id=Value(rule.pk if rule else None, output_field=IntegerField()),
-            rule_rank=Value(rank),
-        )
-        .annotate(history_from=_history_from(history.history_start, grouped=level in TV_GROUPS))
-        .alias(assumed_watched=_assumed_watched(history.history_start))
-    )
-
-
-TV_GROUPS = (Level.SHOW, Level.SEASON)
-
-
-def _history_from(history_start: dict[int, datetime], *, grouped: bool):
-    """The start of the group's server's Tautulli history: the page query's outer SELECT
-    derives `assumed_watched` from it once per row (deletion.queries.ASSUMED), instead of
-    repeating the last-watched expression, with its subqueries for rules that ignore users,
-    in every column that needs it."""
-    whens = [When(server_id=sid, then=Value(start)) for sid, start in history_start.items()]
-    value = Case(*whens, default=Cast(Value(None), DateTimeField()), output_field=DateTimeField())
-    return Max(value) if grouped else value  # a plain CASE would join the GROUP BY
-
-
-def assumed_from(row: dict) -> datetime | None:
-    """`assumed_watched` of a grouped row read without the page wrapper (group_stats_get)."""
-    last, first, start = (
-        _aware(row.get(k)) for k in ("last_watched", "first_added", "history_from")
-    )
-    if last is not None or start is None or first is None or first >= start:
-        return last
-    return start
+    return rows.annotate(
+        **stats,
+        level=Value(str(level)),
+        rule_id=Value(rule.pk if rule else None, output_field=IntegerField()),
+        rule_rank=Value(rank),
+    ).annotate(assumed_watched=_assumed_watched(history.history_start))
 
 
 def _label_columns(level: str) -> dict:
@@ -332,9 +305,7 @@ def _to_candidate(row: dict, label: dict) -> Candidate:
         size=int(row["size"] or 0),
         added=_aware(row["added"]),
         last_watched=_aware(row["last_watched"]),
-        assumed_watched=_aware(row["assumed_watched"])
-        if "assumed_watched" in row
-        else assumed_from(row),
+        assumed_watched=_aware(row["assumed_watched"]),
         plays=int(row["plays"] or 0),
         rule_id=row.get("rule_id"),
     )
@@ -352,7 +323,8 @@ def candidate_page_sql(
     """One query for a page and the totals of the whole filter: the grouped UNION wrapped
     in a SELECT with COUNT(*) OVER () / SUM(size) OVER () (SQLite ≥ 3.25 and PostgreSQL),
     so the expensive aggregation runs once per page instead of twice; the wrapper also
-    derives `assumed_watched` and the watched sort key once per row. Raises
+    derives the watched sort key (not repeating the last-watched expression, with its
+    subqueries for rules that ignore users, in the grouped query). Raises
     EmptyResultSet when the filter can match nothing."""
     combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     inner, params = combined.query.sql_with_params()
@@ -367,14 +339,10 @@ def candidate_page_sql(
     order_sql = ", ".join(  # output column names (watched_sort is computed here)
         f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )
-    assumed = (
-        f"COALESCE(g.{qn('last_watched')}, CASE WHEN g.{qn('first_added')} < "
-        f"g.{qn('history_from')} THEN g.{qn('history_from')} END)"
-    )
     sql = (
-        f"SELECT g.*, {assumed} AS {qn('assumed_watched')}, COALESCE({assumed}, %s) AS "
-        f"{qn('watched_sort')}, COUNT(*) OVER () AS total_count, SUM(g.{qn('size')}) OVER () "
-        f"AS total_bytes FROM ({inner}) g ORDER BY {order_sql} LIMIT %s OFFSET %s"
+        f"SELECT g.*, COALESCE(g.{qn('assumed_watched')}, %s) AS {qn('watched_sort')}, "
+        f"COUNT(*) OVER () AS total_count, SUM(g.{qn('size')}) OVER () AS total_bytes "
+        f"FROM ({inner}) g ORDER BY {order_sql} LIMIT %s OFFSET %s"
     )
     never = connection.ops.adapt_datetimefield_value(NEVER_WATCHED_SORT)
     return sql, (never, *params, limit, offset)
