@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
@@ -25,6 +26,7 @@ from deletion.execution import execution_preflight
 from deletion.filters import GROUP_BY_CHOICES, CandidateFilterSet
 from deletion.forms import BulkActionForm, ExecuteForm, PlanForm, SettingsForm
 from deletion.groups import refs_parse
+from deletion.lifecycle import request_cancel, requests_due, requests_leaving_soon
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
 from deletion.people import unknown_requesters
 from deletion.planner import (
@@ -39,7 +41,10 @@ from deletion.recovery import deletion_run_is_stale
 from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, request_retry
 from deletion.storage import storage_summary_get
+from media.inputs import int_in_range, page_number
 from media.services import storage_capacity_get
+from notifications.forms import NotifyUrlsForm
+from notifications.targets import target_states_get
 from smartplex.redirects import redirect_back
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
@@ -65,10 +70,6 @@ def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, {"storage": storage_summary_get(), **context})
 
 
-def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() else default
-
-
 def _query_with(request: HttpRequest, **changes: str) -> str:
     """The current query string without paging or drill-down, with `changes` applied."""
     query = request.GET.copy()
@@ -92,9 +93,9 @@ def _group_tabs(request: HttpRequest) -> list[dict]:
 def candidates(request: HttpRequest) -> HttpResponse:
     filterset = CandidateFilterSet(request.GET or None)
     f = filterset.to_candidate_filter()
-    per_page = _int(request.GET.get("per_page"), 50)
+    per_page = page_number(request.GET.get("per_page"), 50)
     per_page = per_page if per_page in PER_PAGE_CHOICES else 50
-    page = candidate_page_get(f=f, page=_int(request.GET.get("page"), 1), per_page=per_page)
+    page = candidate_page_get(f=f, page=page_number(request.GET.get("page")), per_page=per_page)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -179,13 +180,19 @@ def plan_approve_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @guarded("deletion.view_deletionrequest")
 def queue(request: HttpRequest) -> HttpResponse:
-    open_requests = DeletionRequest.objects.filter(
-        status__in=[*DeletionRequest.OPEN, DeletionRequest.Status.FAILED]
-    ).select_related("server", "approved_by", "rule")
+    """Due groups, leaving-soon groups (with their dates) and the running or failed ones."""
+    related = ("server", "approved_by", "rule")
+    others = DeletionRequest.objects.filter(
+        status__in=[DeletionRequest.Status.RUNNING, DeletionRequest.Status.FAILED]
+    )
     latest_run = DeletionRun.objects.first()
     stale = latest_run is not None and deletion_run_is_stale(latest_run)
     context = {
-        "requests": open_requests.order_by("status", "approved_at", "pk")[:500],
+        "due": requests_due().select_related(*related).order_by("leave_at", "pk")[:500],
+        "leaving": requests_leaving_soon()
+        .select_related(*related)
+        .order_by("leave_at", "pk")[:500],
+        "others": others.select_related(*related).order_by("status", "-approved_at")[:500],
         "latest_run": latest_run,
         "running": latest_run is not None
         and latest_run.status == DeletionRun.Status.RUNNING
@@ -194,6 +201,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "cap": execution_preflight(),
         "settings": deletion_settings_get(),
         "confirm": request.GET.get("confirm") == "1",
+        "confirm_early": int_in_range(request.GET.get("confirm_early")) or 0,
         "execute_form": ExecuteForm(),
     }
     return _render(request, "deletion/queue.html", context)
@@ -202,22 +210,54 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @guarded("deletion.execute_deletion")
 def execute(request: HttpRequest) -> HttpResponse:
-    """Queue an execution run (django-q2, after commit); over the caps, ask first."""
+    """Queue an execution run of the due groups (django-q2, after commit); over the caps,
+    ask first. With `request_id`, that one group ("execute now": confirmed if not due)."""
+    if request.POST.get("request_id"):
+        return _execute_one_now(request)
     confirmed = request.POST.get("confirm_over_cap") == "on"
     cap = execution_preflight()
     if cap.groups == 0:
-        messages.info(request, "Nothing is approved.")
+        messages.info(request, "Nothing is due.")
         return redirect("deletion:queue")
     if cap.needs_confirmation and not confirmed:
         messages.warning(request, f"Confirmation needed: {cap.exceeded}.")
         return redirect(reverse("deletion:queue") + "?confirm=1")
+    _enqueue_execution(request, confirm_over_cap=confirmed)
+    messages.success(request, "Execution started.")
+    return redirect("deletion:queue")
+
+
+def _execute_one_now(request: HttpRequest) -> HttpResponse:
+    target = get_object_or_404(
+        DeletionRequest, pk=int_in_range(request.POST.get("request_id")) or 0, status="approved"
+    )
+    if not target.is_due and request.POST.get("confirm_early") != "on":
+        messages.warning(
+            request,
+            f"{target.title} leaves on {target.leave_at:%Y-%m-%d}: confirm to delete it now.",
+        )
+        return redirect(reverse("deletion:queue") + f"?confirm_early={target.pk}")
+    _enqueue_execution(request, confirm_over_cap=True, request_ids=[target.pk])
+    messages.success(request, f"Execution of {target.title} started.")
+    return redirect("deletion:queue")
+
+
+def _enqueue_execution(request: HttpRequest, **kwargs) -> None:
     user_id = request.user.pk
     transaction.on_commit(
-        lambda: async_task(
-            "deletion.tasks.deletion_execute_task", user_id=user_id, confirm_over_cap=confirmed
-        )
+        lambda: async_task("deletion.tasks.deletion_execute_task", user_id=user_id, **kwargs)
     )
-    messages.success(request, "Execution started.")
+
+
+@require_POST
+@guarded("deletion.approve_deletion")
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    deletion_request = get_object_or_404(DeletionRequest, pk=pk)
+    reason = request.POST.get("reason", "")[:300]
+    if request_cancel(request=deletion_request, user=request.user, reason=reason):
+        messages.success(request, f"{deletion_request.title} is out of the queue.")
+    else:
+        messages.warning(request, f"{deletion_request.title} is no longer waiting.")
     return redirect("deletion:queue")
 
 
@@ -254,15 +294,14 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     initial = SettingsForm.initial_from(storage_capacity_get(), deletion_settings_get())
     form = SettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        smartplex_settings_save(
-            capacity_source=data["capacity_source"],
-            total_gb=float(data["total_gb"]),
-            disk_path=data["disk_path"],
-            dry_run=data["dry_run"],
-            max_groups=data["max_groups"],
-            max_gb=float(data["max_gb"]),
-        )
+        smartplex_settings_save(**form.settings_values())
         messages.success(request, "Settings saved.")
         return redirect("deletion:settings")
-    return _render(request, "deletion/settings.html", {"form": form})
+    context = {"form": form}
+    if request.user.has_perm("notifications.manage_notifications"):
+        context |= {
+            "notify_form": NotifyUrlsForm(),
+            "notify_targets": target_states_get(),
+            "demo_inbox": bool(django_settings.DEMO_INBOX_URL),
+        }
+    return _render(request, "deletion/settings.html", context)

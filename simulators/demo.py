@@ -2,7 +2,8 @@
 the Tautulli simulator and requests by the same users served by the Seerr simulator, so
 `make run` without a Plex server shows a populated app that tells a real server's story
 (simulators.demo_story): three years of arrivals, abandoned shows, seasons in progress,
-a Tautulli installed a little after the first items."""
+a Tautulli installed a little after the first items. Notifications go to a local receiver
+whose messages the admin lists ("Demo inbox") and the log shows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from simulators.demo_story import Story, story_history, story_retime
 from simulators.library import Library, generate_library
+from simulators.notify_target import NotifyReceiver
 from simulators.plex import PlexSimulator
 from simulators.seerr import SeerrSimulator, fill_requests
 from simulators.tautulli import TautulliSimulator
@@ -36,6 +38,7 @@ class Demo:
     tautulli: TautulliSimulator
     library: Library
     seerr: SeerrSimulator
+    inbox: NotifyReceiver
 
     def env(self) -> dict[str, str]:
         """The variables that point SmartPlex at the simulators."""
@@ -46,12 +49,15 @@ class Demo:
             "TAUTULLI_API_KEY": self.tautulli.api_key,
             "SEERR_URL": self.seerr.url,
             "SEERR_API_KEY": self.seerr.api_key,
+            "NOTIFY_URLS": self.inbox.apprise_url,
+            "DEMO_INBOX_URL": self.inbox.inbox_url,
         }
 
     def stop(self) -> None:
         self.plex.stop()
         self.tautulli.stop()
         self.seerr.stop()
+        self.inbox.stop()
 
 
 def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
@@ -80,7 +86,8 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
         seerr, movies=library.movies, shows=library.shows, users=size.users,
         requests=size.requests, seed=seed,
     )  # fmt: skip
-    return Demo(plex=plex, tautulli=tautulli, library=library, seerr=seerr.start())
+    inbox = NotifyReceiver(echo=True).start()
+    return Demo(plex=plex, tautulli=tautulli, library=library, seerr=seerr.start(), inbox=inbox)
 
 
 def main(argv: list[str] | None = None) -> None:
