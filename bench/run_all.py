@@ -49,6 +49,7 @@ def parse_args() -> argparse.Namespace:
         help="repeatable",
     )
     p.add_argument("--report", action="store_true", help="only print the table of saved results")
+    p.add_argument("--page-requests", type=int, help="page loads per scenario (candidates, people)")
     return p.parse_args()
 
 
@@ -116,7 +117,9 @@ def pg_database(pg_dir: Path, user: str, name: str) -> str:
 # --- running ----------------------------------------------------------------------------
 
 
-def bench_run(name: str, db: str, small: bool, database_url: str | None) -> None:
+def bench_run(
+    name: str, db: str, small: bool, database_url: str | None, extra: list[str] = ()
+) -> None:
     script = ROOT / "bench" / f"bench_{name}.py"
     if not script.exists():
         print(f"-- {script.name} not found: skipped", flush=True)
@@ -128,7 +131,7 @@ def bench_run(name: str, db: str, small: bool, database_url: str | None) -> None
     env["LOG_LEVEL"] = "WARNING"
     if database_url:
         env["DATABASE_URL"] = database_url
-    cmd = [sys.executable, str(script), *script_args(name, small)]
+    cmd = [sys.executable, str(script), *script_args(name, small), *extra]
     print(f"\n== {name} on {db}: {' '.join(cmd[1:])}", flush=True)
     started = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=ROOT)
@@ -136,14 +139,18 @@ def bench_run(name: str, db: str, small: bool, database_url: str | None) -> None
     shutil.rmtree(env["SMARTPLEX_DATA_DIR"], ignore_errors=True)
 
 
-def run_database(db: str, names: list[str], small: bool) -> None:
+def run_database(db: str, names: list[str], small: bool, pages: int | None = None) -> None:
+    def extra(name: str) -> list[str]:
+        return ["--requests", str(pages)] if pages and name in ("candidates", "people") else []
+
     if db == "sqlite":
         for name in names:
-            bench_run(name, db, small, None)
+            bench_run(name, db, small, None, extra(name))
         return
     with pg_cluster() as (pg_dir, user):
         for name in names:
-            bench_run(name, db, small, pg_database(pg_dir, user, f"bench_{name}"))
+            url = pg_database(pg_dir, user, f"bench_{name}")
+            bench_run(name, db, small, url, extra(name))
 
 
 # --- the table --------------------------------------------------------------------------
@@ -320,7 +327,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     if not args.report:
         for db in dbs:
-            run_database(db, names, args.small)
+            run_database(db, names, args.small, args.page_requests)
     table_print(dbs)
 
 
