@@ -8,7 +8,14 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
-from deletion.models import AuditLog, DeletionRequest, DeletionRule, DeletionRun, Exclusion
+from deletion.models import (
+    AuditLog,
+    DeletionRequest,
+    DeletionRule,
+    DeletionRun,
+    Exclusion,
+    LeavingCollection,
+)
 from deletion.services import candidates_approve, exclusion_remove, groups_protect, refs_from_items
 from media.admin import MediaItemAdmin, ViewOnlyAdminMixin
 from media.models import MediaItem
@@ -101,6 +108,12 @@ class AuditLogAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(MediaItem)
+@admin.register(LeavingCollection)
+class LeavingCollectionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["section", "plex_key", "items", "updated_at", "error"]
+    list_select_related = ["section__server"]
+
+
 class DeletionMediaItemAdmin(MediaItemAdmin):
     """The library list with "Protect" and "Approve for deletion" (confirmation first)."""
 
