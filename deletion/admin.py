@@ -107,13 +107,13 @@ class AuditLogAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
         return obj.human_size
 
 
-@admin.register(MediaItem)
 @admin.register(LeavingCollection)
 class LeavingCollectionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["section", "plex_key", "items", "updated_at", "error"]
     list_select_related = ["section__server"]
 
 
+@admin.register(MediaItem)
 class DeletionMediaItemAdmin(MediaItemAdmin):
     """The library list with "Protect" and "Approve for deletion" (confirmation first)."""
 
