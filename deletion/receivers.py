@@ -14,7 +14,8 @@ from django.dispatch import receiver
 
 from deletion.announce import candidates_announce, leaving_changed, sync_failed_announce
 from deletion.filters import CandidateFilterSet
-from deletion.lifecycle import requests_take_out_changed
+from deletion.lifecycle import requests_take_out_changed, requests_waiting
+from deletion.models import LeavingCollection
 from deletion.selectors import candidate_page_get
 from media.services import config_get, config_set
 from syncing.kinds import run_kind
@@ -32,8 +33,9 @@ def after_run(sender, run: SyncRun, **kwargs) -> None:
             source=run.get_kind_display(), target=str(run.target), error=run.error, run_id=run.pk
         )
         return
-    if not requests_take_out_changed():
-        leaving_changed()  # a full sync also re-creates a collection deleted in Plex
+    taken_out = requests_take_out_changed()  # refreshes the collections when any left
+    if not taken_out and (requests_waiting().exists() or LeavingCollection.objects.exists()):
+        leaving_changed()  # a sync also re-creates a collection someone deleted in Plex
     if run_kind(run.kind).targets:  # full syncs, not a webhook's one-item run
         new_candidates_check(run_id=run.pk)
 
