@@ -6,7 +6,7 @@ import shutil
 
 from django import forms
 
-from deletion.config import DeletionSettings
+from deletion.config import MAX_GROUPS, DeletionSettings
 
 
 class BulkActionForm(forms.Form):
@@ -43,6 +43,7 @@ class SettingsForm(forms.Form):
     )
     max_groups = forms.IntegerField(
         min_value=1,
+        max_value=MAX_GROUPS,
         label="Max groups per execution",
         help_text="Above this, execution asks for an explicit confirmation.",
     )
