@@ -80,6 +80,8 @@ class SyncRun(models.Model):
         PLEX = "plex", "Plex library"
         TAUTULLI = "tautulli", "Tautulli history"
         TAUTULLI_ITEM = "tautulli_item", "Tautulli item"
+        PLEX_CHANGES = "plex_changes", "Plex changes"
+        PLEX_EVENTS = "plex_events", "Plex events"
         SEERR = "seerr", "Seerr requests"
 
     class Status(models.TextChoices):

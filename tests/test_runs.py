@@ -42,8 +42,8 @@ def _target(kind: str, plex_url: str, tautulli_url: str, *, good: bool, seerr=No
     plex = factories.plex_server(
         base_url=plex_url if good else "http://127.0.0.1:9", token=SIM_TOKEN
     )
-    if kind == "plex":
-        return plex, {}
+    if kind.startswith("plex"):  # plex, plex_changes, plex_events
+        return plex, ({"refresh": [1000], "delete": []} if kind == "plex_events" else {})
     base_url = tautulli_url if good else "http://127.0.0.1:9"
     tautulli = factories.tautulli_server(plex=plex, base_url=base_url, api_key=KEY)
     return tautulli, ({"rating_key": 1} if kind == "tautulli_item" else {})
