@@ -14,7 +14,7 @@ from django.test import Client
 
 from tests import factories
 
-pytest_plugins = ["tests.conftest_plex"]
+pytest_plugins = ["tests.conftest_plex", "tests.conftest_arr"]
 
 
 @pytest.fixture
