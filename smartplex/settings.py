@@ -177,6 +177,12 @@ TAUTULLI_API_KEY = env.str("TAUTULLI_API_KEY", default="")
 PLEX_TIMEOUT = env.float("PLEX_TIMEOUT", default=30.0)
 PLEX_PAGE_SIZE = env.int("PLEX_PAGE_SIZE", default=1000)
 TAUTULLI_TIMEOUT = env.float("TAUTULLI_TIMEOUT", default=60.0)
+RADARR_URL = env.str("RADARR_URL", default="")
+RADARR_API_KEY = env.str("RADARR_API_KEY", default="")
+SONARR_URL = env.str("SONARR_URL", default="")
+SONARR_API_KEY = env.str("SONARR_API_KEY", default="")
+ARR_TIMEOUT = env.float("ARR_TIMEOUT", default=60.0)
+ARR_RETRY_BACKOFF = env.float("ARR_RETRY_BACKOFF", default=0.5)  # seconds, doubled per retry
 
 # --- django-q2 -------------------------------------------------------------------------
 # The ORM broker keeps everything in the database, so SQLite alone runs the app;

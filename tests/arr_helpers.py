@@ -44,7 +44,9 @@ def _template(doc: dict[str, Any], method: str, path: str) -> str:
 
 def _errors(doc: dict[str, Any], schema: dict[str, Any], value: Any) -> list[str]:
     validator = OAS30Validator({**schema, "components": doc["components"]})
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(value)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(value)
+    ]
 
 
 def assert_response_conforms(kind: str, method: str, path: str, body: Any) -> None:

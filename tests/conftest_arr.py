@@ -11,6 +11,7 @@ import pytest
 
 from simulators.radarr import radarr_from_library
 from simulators.sonarr import sonarr_from_library
+from tests import factories
 
 
 @pytest.fixture
@@ -23,3 +24,36 @@ def radarr_sim(plex_library):
 def sonarr_sim(plex_library):
     with sonarr_from_library(plex_library) as sim:
         yield sim
+
+
+@pytest.fixture(autouse=True)
+def _fast_arr_retries(settings):
+    """Retries stay on (they are part of the contract) but without the real backoff."""
+    settings.ARR_RETRY_BACKOFF = 0
+
+
+@pytest.fixture
+def plex_synced(sim_server):
+    """`sim_server` with its library mirrored into media_items (one Plex sync)."""
+    from syncing.services.plex_sync import plex_library_sync
+
+    run = plex_library_sync(server=sim_server, trigger="test")
+    assert run.status == "success", run.error
+    return sim_server
+
+
+@pytest.fixture
+def radarr_server(plex_synced, radarr_sim):
+    """An ArrServer row for `radarr_sim`, with the /movies → /data/movies mapping."""
+    return factories.arr_server(
+        kind="radarr", name="Radarr HD", base_url=radarr_sim.url, api_key=radarr_sim.api_key,
+        plex=plex_synced, path_mappings=[["/movies", "/data/movies"]],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def sonarr_server(plex_synced, sonarr_sim):
+    return factories.arr_server(
+        kind="sonarr", name="Sonarr", base_url=sonarr_sim.url, api_key=sonarr_sim.api_key,
+        plex=plex_synced,
+    )  # fmt: skip
