@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from media.admin import PlexServerAdmin, ViewOnlyAdminMixin
 from media.models import PlexServer
-from syncing.forms import TautulliServerForm
-from syncing.models import SyncRun, TautulliServer
+from syncing.clients.arr import ArrError
+from syncing.forms import ArrServerForm, TautulliServerForm
+from syncing.models import ArrItem, ArrServer, SyncRun, TautulliServer
+from syncing.services.arr_sync import arr_connection_test
 from syncing.services.operations import sync_now_request
 from syncing.views import sync_now_message
 
@@ -55,6 +57,36 @@ class TautulliServerAdmin(SyncActionMixin, admin.ModelAdmin):
             tautulli_servers=queryset.filter(enabled=True),
             tautulli_options={"full": True},
         )
+
+
+@admin.register(ArrServer)
+class ArrServerAdmin(SyncActionMixin, admin.ModelAdmin):
+    form = ArrServerForm
+    list_display = ["name", "kind", "base_url", "plex_server", "enabled", "version", "updated_at"]
+    list_filter = ["kind", "enabled"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    actions = ["test_connection"]
+
+    @admin.action(description="Test connection (system/status)", permissions=["change"])
+    def test_connection(self, request, queryset) -> None:
+        for server in queryset:
+            try:
+                version = arr_connection_test(server=server)
+            except ArrError as exc:
+                self.message_user(request, f"{server.name}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{server.name}: connected, {version}.", messages.SUCCESS
+                )
+
+
+@admin.register(ArrItem)
+class ArrItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "year", "kind", "server", "monitored", "matched_by", "media_item"]
+    list_filter = ["server", "kind", "monitored", "matched_by"]
+    list_select_related = ["server", "media_item"]
+    search_fields = ["title", "tmdb_id", "tvdb_id", "imdb_id"]
+    show_full_result_count = False
 
 
 @admin.register(SyncRun)

@@ -43,7 +43,8 @@ class ArrServer(TimeStampedModel):
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     name = models.CharField(max_length=100, unique=True)
-    base_url = models.URLField(max_length=300)
+    # Not a URLField: Docker service names ("http://radarr:7878") have no dot in the host.
+    base_url = models.CharField(max_length=300, help_text="e.g. http://radarr:7878")
     api_key = models.CharField(max_length=300)
     enabled = models.BooleanField(default=True)
     plex_server = models.ForeignKey(

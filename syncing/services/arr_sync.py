@@ -250,3 +250,11 @@ def _unmatched(server: ArrServer, items: list[ArrItem], result: ArrSyncResult) -
     ).filter(~Exists(held))  # fmt: skip
     result.unmatched_plex_count = plex_only.count()
     result.unmatched_plex = [str(i) for i in plex_only.order_by("title")[:LIST_LIMIT]]
+
+
+def arr_connection_test(*, server: ArrServer) -> str:
+    """Call `system/status` and remember the version: "Radarr 5.26.2…" (ArrError if not)."""
+    with arr_client_for(server=server) as client:
+        status = client.status()
+    ArrServer.objects.filter(pk=server.pk).update(version=status.version)
+    return f"{status.app_name or server.get_kind_display()} {status.version}".strip()
