@@ -215,6 +215,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             dry_run=data["dry_run"],
             max_groups=data["max_groups"],
             max_gb=float(data["max_gb"]),
+            when_not_in_arr=data["when_not_in_arr"],
         )
         messages.success(request, "Settings saved.")
         return redirect("deletion:settings")

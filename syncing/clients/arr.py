@@ -195,6 +195,7 @@ class ArrClient:
         self.name = "Radarr" if kind == "radarr" else "Sonarr"
         self.timeout = timeout
         self.requests_made = 0
+        self.last_status: int | None = None
         self._key = api_key
         self.session = requests.Session()
         retry = Retry(
@@ -230,6 +231,7 @@ class ArrClient:
         """One request; the decoded JSON answer (None for an empty body) or ArrError."""
         where = f"{method} /api/v3/{path}"
         self.requests_made += 1
+        self.last_status = None
         try:
             resp = self.session.request(
                 method, f"{self.base_url}/api/v3/{path}", params=params, json=body,
@@ -243,6 +245,7 @@ class ArrClient:
             raise ArrError(
                 f"{self.name} is unreachable at {self.base_url} ({type(exc).__name__}, {where})"
             ) from None
+        self.last_status = resp.status_code
         if resp.status_code == 401:
             raise ArrError(f"{self.name} at {self.base_url} rejected the API key (401)", status=401)
         if resp.status_code >= 400:
@@ -326,8 +329,9 @@ class ArrClient:
     def episode_file_delete(self, file_id: int) -> None:
         self.call("DELETE", f"episodefile/{file_id}")
 
-    def exclusion_add(self, *, external_id: int, title: str, year: int | None = None) -> bool:
-        """Exclude from import lists; False when it already was (the 400 counts as done)."""
+    def exclusion_add(self, *, external_id: int, title: str, year: int | None = None) -> None:
+        """Exclude from import lists. An existing exclusion is the 400 `duplicate_exclusion`,
+        which callers count as done."""
         if self.kind == "radarr":
             path, body = (
                 "exclusions",
@@ -335,13 +339,7 @@ class ArrClient:
             )
         else:
             path, body = "importlistexclusion", {"tvdbId": external_id, "title": title}
-        try:
-            self.call("POST", path, body=body)
-        except ArrError as exc:
-            if exc.duplicate_exclusion:
-                return False
-            raise
-        return True
+        self.call("POST", path, body=body)
 
 
 def _error_text(resp: requests.Response) -> str:
