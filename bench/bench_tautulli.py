@@ -140,7 +140,7 @@ def main() -> None:
     print(
         f"full import: {full_s:.1f} s, {full.rows_fetched:,} rows ({full.rows_fetched / full_s:,.0f} rows/s), "
         f"{full.requests_made} requests, {full.items_updated:,} items updated, "
-        f"{full.unmatched} unmatched; phases {full.options['seconds']}; peak RSS {peak_rss_mb():.0f} MB (before sync {rss_before:.0f} MB)"
+        f"{full.unmatched} unmatched; phases {full.details['seconds']}; peak RSS {peak_rss_mb():.0f} MB (before sync {rss_before:.0f} MB)"
     )
 
     floor_s, floor_rows = fetch_floor(url, api_key, [
@@ -164,7 +164,7 @@ def main() -> None:
     print(
         f"incremental after {args.new_plays:,} new plays: {incr_s:.2f} s, {incr.rows_fetched:,} rows read, "
         f"{incr.rows_created:,} new plays, {incr.items_updated:,} items updated, "
-        f"{incr.requests_made} requests {windows}; phases {incr.options['seconds']}"
+        f"{incr.requests_made} requests {windows}; phases {incr.details['seconds']}"
     )
     print(f"peak RSS overall: {peak_rss_mb():.0f} MB")
     results_save(
@@ -175,7 +175,7 @@ def main() -> None:
             "users": args.users,
             "full_s": round(full_s, 2),
             "rows_per_s": round(full.rows_fetched / full_s),
-            "phases": full.options["seconds"],
+            "phases": full.details["seconds"],
             "requests": full.requests_made,
             "floor_s": round(floor_s, 2),
             "new_plays": args.new_plays,

@@ -102,3 +102,32 @@ class SettingsForm(forms.Form):
 
 class ExecuteForm(forms.Form):
     confirm_over_cap = forms.BooleanField(required=False)
+
+
+class PlanForm(forms.Form):
+    """The planner's target: free N GB, or bring used space down to P % (exactly one)."""
+
+    free_gb = forms.DecimalField(
+        label="Free (GB)", required=False, min_value=0.001, max_digits=12, decimal_places=3
+    )
+    target_used_percent = forms.DecimalField(
+        label="or get down to (% used)",
+        required=False,
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+    )
+    order = forms.ChoiceField(
+        label="Ordering",
+        required=False,
+        choices=[("score", "Score"), ("size", "Biggest first"), ("idle", "Longest unwatched")],
+    )
+
+    def clean(self):
+        data = super().clean()
+        given = [n for n in ("free_gb", "target_used_percent") if data.get(n) is not None]
+        if len(given) != 1 and not self.errors:
+            raise forms.ValidationError("Give either a size to free or a target percentage.")
+        data["order"] = data.get("order") or "score"
+        return data

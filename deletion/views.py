@@ -24,8 +24,16 @@ from django_q.tasks import async_task
 from deletion.config import deletion_settings_get, smartplex_settings_save
 from deletion.execution import execution_preflight
 from deletion.filters import GROUP_BY_CHOICES, CandidateFilterSet
-from deletion.forms import BulkActionForm, ExecuteForm, SettingsForm
+from deletion.forms import BulkActionForm, ExecuteForm, PlanForm, SettingsForm
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
+from deletion.planner import (
+    ORDERINGS,
+    PlanError,
+    PlanTarget,
+    plan_approve,
+    plan_get,
+    plan_picks_parse,
+)
 from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, refs_parse, request_retry
 from deletion.storage import storage_summary_get
@@ -131,6 +139,44 @@ def candidates_action(request: HttpRequest) -> HttpResponse:
     level = messages.SUCCESS if result.done else messages.WARNING
     messages.add_message(request, level, f"{action.capitalize()}: {result.message}.")
     return _back(request)
+
+
+@require_GET
+@guarded("deletion.view_candidates")
+def plan(request: HttpRequest) -> HttpResponse:
+    """The planner: a target in the query string, the plan that reaches it."""
+    form = PlanForm(request.GET or None)
+    result, error = None, ""
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        target = PlanTarget(
+            free_gb=float(data["free_gb"]) if data["free_gb"] is not None else None,
+            used_percent=(
+                float(data["target_used_percent"])
+                if data["target_used_percent"] is not None
+                else None
+            ),
+        )
+        try:
+            result = plan_get(target=target, ordering=data["order"])
+        except PlanError as exc:
+            error = str(exc)
+    context = {"form": form, "plan": result, "error": error, "orderings": ORDERINGS}
+    return _render(request, "deletion/plan.html", context)
+
+
+@require_POST
+@guarded("deletion.approve_deletion")
+def plan_approve_view(request: HttpRequest) -> HttpResponse:
+    """Approve every group of a plan in one POST (the normal approval path)."""
+    picks = plan_picks_parse(request.POST.getlist("picks"))
+    if not picks:
+        messages.warning(request, "The plan is empty: nothing to approve.")
+        return redirect("deletion:plan")
+    result = plan_approve(picks=picks, user=request.user)
+    level = messages.SUCCESS if result.done else messages.WARNING
+    messages.add_message(request, level, f"Plan approved: {result.message}.")
+    return redirect("deletion:queue")
 
 
 @require_GET

@@ -19,6 +19,7 @@ unset PLEX_URL PLEX_TOKEN TAUTULLI_URL TAUTULLI_API_KEY DATABASE_URL
 
 echo "== ruff"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "== migrations are up to date"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 

@@ -183,6 +183,11 @@ SONARR_URL = env.str("SONARR_URL", default="")
 SONARR_API_KEY = env.str("SONARR_API_KEY", default="")
 ARR_TIMEOUT = env.float("ARR_TIMEOUT", default=60.0)
 ARR_RETRY_BACKOFF = env.float("ARR_RETRY_BACKOFF", default=0.5)  # seconds, doubled per retry
+# Every tunable the clients and services read is declared here, with its default.
+TAUTULLI_RETRIES = env.int("TAUTULLI_RETRIES", default=3)  # per request, on errors and 5xx
+TAUTULLI_BACKOFF = env.float("TAUTULLI_BACKOFF", default=0.5)  # seconds, doubled per retry
+TAUTULLI_PAGE_SIZE = env.int("TAUTULLI_PAGE_SIZE", default=25_000)  # history rows a request
+TAUTULLI_WINDOW_ROWS = env.int("TAUTULLI_WINDOW_ROWS", default=20_000)  # rows a date window aims at
 
 # --- django-q2 -------------------------------------------------------------------------
 # The ORM broker keeps everything in the database, so SQLite alone runs the app;

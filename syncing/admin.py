@@ -15,8 +15,12 @@ from syncing.services.operations import sync_now_request
 from syncing.views import sync_now_message
 
 
-def _queue(modeladmin, request, **servers) -> None:
-    queued, refused = sync_now_request(trigger=f"admin:{request.user.get_username()}", **servers)
+def _queue(modeladmin, request, kind: str, queryset, inputs: dict | None = None) -> None:
+    queued, refused = sync_now_request(
+        targets=[(kind, server) for server in queryset.filter(enabled=True)],
+        trigger=f"admin:{request.user.get_username()}",
+        inputs=inputs,
+    )
     for level, text in sync_now_message(queued, refused):
         modeladmin.message_user(request, text, level)
 
@@ -35,7 +39,7 @@ class SyncablePlexServerAdmin(SyncActionMixin, PlexServerAdmin):
 
     @admin.action(description="Sync now (Plex library)", permissions=["run_sync"])
     def sync_now(self, request, queryset) -> None:
-        _queue(self, request, plex_servers=queryset.filter(enabled=True))
+        _queue(self, request, SyncRun.Kind.PLEX, queryset)
 
 
 @admin.register(TautulliServer)
@@ -47,16 +51,11 @@ class TautulliServerAdmin(SyncActionMixin, admin.ModelAdmin):
 
     @admin.action(description="Sync now (new history)", permissions=["run_sync"])
     def sync_now(self, request, queryset) -> None:
-        _queue(self, request, tautulli_servers=queryset.filter(enabled=True))
+        _queue(self, request, SyncRun.Kind.TAUTULLI, queryset)
 
     @admin.action(description="Sync now (full rebuild of statistics)", permissions=["run_sync"])
     def sync_now_full(self, request, queryset) -> None:
-        _queue(
-            self,
-            request,
-            tautulli_servers=queryset.filter(enabled=True),
-            tautulli_options={"full": True},
-        )
+        _queue(self, request, SyncRun.Kind.TAUTULLI, queryset, inputs={"full": True})
 
 
 @admin.register(ArrServer)
@@ -65,7 +64,11 @@ class ArrServerAdmin(SyncActionMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "base_url", "plex_server", "enabled", "version", "updated_at"]
     list_filter = ["kind", "enabled"]
     readonly_fields = ["version", "created_at", "updated_at"]
-    actions = ["test_connection"]
+    actions = ["test_connection", "sync_now"]
+
+    @admin.action(description="Sync now (Radarr/Sonarr)", permissions=["run_sync"])
+    def sync_now(self, request, queryset) -> None:
+        _queue(self, request, SyncRun.Kind.ARR, queryset.filter(plex_server__enabled=True))
 
     @admin.action(description="Test connection (system/status)", permissions=["change"])
     def test_connection(self, request, queryset) -> None:
@@ -106,8 +109,8 @@ class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "unmatched",
         "short_error",
     ]
-    list_filter = ["kind", "status", "plex_server", "tautulli_server"]
-    list_select_related = ["plex_server", "tautulli_server"]
+    list_filter = ["kind", "status", "plex_server", "tautulli_server", "arr_server"]
+    list_select_related = ["plex_server", "tautulli_server", "arr_server"]
     show_full_result_count = False
     date_hierarchy = "started_at"
 
@@ -116,7 +119,7 @@ class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Server")
     def server(self, obj: SyncRun):
-        return obj.plex_server or obj.tautulli_server
+        return obj.target
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: SyncRun) -> str:

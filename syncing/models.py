@@ -213,6 +213,8 @@ class SyncRun(models.Model):
     class Kind(models.TextChoices):
         PLEX = "plex", "Plex library"
         TAUTULLI = "tautulli", "Tautulli history"
+        TAUTULLI_ITEM = "tautulli_item", "Tautulli item"
+        ARR = "arr", "Radarr/Sonarr"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -229,11 +231,19 @@ class SyncRun(models.Model):
     tautulli_server = models.ForeignKey(
         TautulliServer, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
     )
-    # Lock key: "<kind>:<server pk>", so one constraint covers both kinds of server.
+    arr_server = models.ForeignKey(
+        ArrServer, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
+    )
+    # Lock key: "<lock group>:<target pk>[:<detail>]" (syncing.kinds), so one constraint covers
+    # every kind of run and target.
     lock_key = models.CharField(max_length=100, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField(max_length=50, blank=True, help_text="command, schedule, admin, …")
-    options = models.JSONField(default=dict, blank=True)
+    inputs = models.JSONField(default=dict, blank=True, help_text="What this run was asked to do")
+    cursor = models.JSONField(
+        default=dict, blank=True, help_text="Where the next run of this kind and target starts"
+    )
+    details = models.JSONField(default=dict, blank=True, help_text="Timings, unmatched items, …")
     started_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -267,6 +277,21 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    # The FK that holds each kind of target; a new kind of server adds its line.
+    TARGET_FIELDS = {
+        "PlexServer": "plex_server",
+        "TautulliServer": "tautulli_server",
+        "ArrServer": "arr_server",
+    }
+
+    @property
+    def target(self):
+        """The server record this run works on, whatever its kind."""
+        for field in self.TARGET_FIELDS.values():
+            if getattr(self, f"{field}_id") is not None:
+                return getattr(self, field)
+        return None
 
     @property
     def duration(self):

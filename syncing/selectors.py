@@ -9,7 +9,34 @@ from django.conf import settings
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from syncing.models import SyncRun
+from media.models import PlexServer
+from syncing.models import ArrServer, SyncRun, TautulliServer
+
+
+def plex_servers_for_sync() -> list[PlexServer]:
+    """Every enabled Plex server: the targets of the schedule, "Sync now" and the command."""
+    return list(PlexServer.objects.filter(enabled=True).order_by("name"))
+
+
+def tautulli_servers_for_sync() -> list[TautulliServer]:
+    """The one definition of "a Tautulli server to sync": enabled, and linked to an enabled
+    Plex server (its plays are matched to that server's items). Used by the schedule,
+    "Sync now", the command and the webhook alike."""
+    return list(
+        TautulliServer.objects.filter(enabled=True, plex_server__enabled=True)
+        .select_related("plex_server")
+        .order_by("name")
+    )
+
+
+def arr_servers_for_sync() -> list[ArrServer]:
+    """Every enabled Radarr/Sonarr whose Plex server is enabled (what they hold is linked
+    to that server's items)."""
+    return list(
+        ArrServer.objects.filter(enabled=True, plex_server__enabled=True)
+        .select_related("plex_server")
+        .order_by("kind", "name")
+    )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""post_migrate hooks: `migrate` keeps the env connections and the sync schedule current."""
+"""`migrate` and every worker start keep the env connections (and the schedule) current."""
 
 from __future__ import annotations
 
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
+from django_q.signals import post_spawn
 
 
 @receiver(post_migrate)
@@ -15,3 +16,11 @@ def after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
 
     connections_sync_from_env()
     schedules_ensure()
+
+
+@receiver(post_spawn)
+def worker_started(sender, proc_name: str = "", **kwargs) -> None:
+    """Each django-q2 worker applies the connections from the environment as it starts."""
+    from syncing.services.connections import connections_apply_on_start
+
+    connections_apply_on_start()

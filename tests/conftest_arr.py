@@ -35,9 +35,9 @@ def _fast_arr_retries(settings):
 @pytest.fixture
 def plex_synced(sim_server):
     """`sim_server` with its library mirrored into media_items (one Plex sync)."""
-    from syncing.services.plex_sync import plex_library_sync
+    from syncing.runs import run_now
 
-    run = plex_library_sync(server=sim_server, trigger="test")
+    run = run_now(kind="plex", target=sim_server, trigger="test")
     assert run.status == "success", run.error
     return sim_server
 

@@ -7,8 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from media.models import PlexServer
-from syncing.models import Play, TautulliServer
-from syncing.runs import sync_run_finish, sync_run_start
+from syncing.models import Play, SyncRun, TautulliServer
 from tests import factories
 
 
@@ -19,8 +18,15 @@ def history_synced(
     knowing plays since `history_days` ago (so older items are not "possibly watched")."""
     tautulli = factories.tautulli_server(plex=server)
     Play.objects.create(tautulli=tautulli, row_id=1, started=days_ago(history_days))
-    run = sync_run_start(kind="tautulli", tautulli_server=tautulli, trigger="test")
-    sync_run_finish(run, error=error)
+    SyncRun.objects.create(
+        kind="tautulli",
+        tautulli_server=tautulli,
+        lock_key=f"tautulli:{tautulli.pk}",
+        trigger="test",
+        status="failed" if error else "success",
+        error=error,
+        finished_at=timezone.now(),
+    )
     return tautulli
 
 

@@ -12,8 +12,9 @@ from media.models import LibrarySection, MediaItem
 from simulators.library import generate_library
 from simulators.plex import PlexSimulator
 from syncing.models import SyncRun
-from syncing.runs import SyncAlreadyRunning, sync_run_start
-from syncing.services.plex_sync import plex_library_sync, plex_sync_all
+from syncing.runs import SyncAlreadyRunning, run_execute, run_queue
+from syncing.services.operations import sync_all
+from syncing.services.plex_sync import plex_library_sync
 from tests import factories
 from tests.conftest_plex import SIM_TOKEN
 
@@ -466,24 +467,19 @@ def test_excluded_sections_are_left_alone_and_new_ones_included(sim_server, plex
 
 
 def test_a_running_sync_is_refused(sim_server):
-    sync_run_start(kind=SyncRun.Kind.PLEX, plex_server=sim_server)
+    run_queue(kind=SyncRun.Kind.PLEX, target=sim_server)
     with pytest.raises(SyncAlreadyRunning):
         plex_library_sync(server=sim_server)
 
 
-def test_a_queued_run_is_adopted_and_executed_in_place(sim_server):
-    queued = sync_run_start(
-        kind=SyncRun.Kind.PLEX,
-        plex_server=sim_server,
-        trigger="admin",
-        status=SyncRun.Status.QUEUED,
-    )
-    run = plex_library_sync(server=sim_server, trigger="admin", run_id=queued.pk)
+def test_a_queued_run_is_executed_in_place_once(sim_server):
+    queued = run_queue(kind=SyncRun.Kind.PLEX, target=sim_server, trigger="admin")
+    run = run_execute(queued)
     assert run.pk == queued.pk and SyncRun.objects.count() == 1
     queued.refresh_from_db()
     assert (queued.status, queued.items_created, queued.trigger) == ("success", ITEMS, "admin")
-    with pytest.raises(SyncAlreadyRunning):  # a run is adopted once
-        plex_library_sync(server=sim_server, run_id=queued.pk)
+    with pytest.raises(SyncAlreadyRunning):  # a run is executed once
+        run_execute(queued)
 
 
 def test_sync_all_runs_every_enabled_server_despite_failures(sim_server, plex_sim):
@@ -491,7 +487,7 @@ def test_sync_all_runs_every_enabled_server_despite_failures(sim_server, plex_si
     disabled = factories.plex_server(
         name="Off", base_url=plex_sim.url, token=SIM_TOKEN, enabled=False
     )
-    runs = plex_sync_all(trigger="schedule")
+    runs = sync_all(trigger="schedule", kinds=["plex"])
     by_server = {r.plex_server_id: r for r in runs}
     assert set(by_server) == {sim_server.pk, broken.pk}
     assert by_server[broken.pk].status == SyncRun.Status.FAILED

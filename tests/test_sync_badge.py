@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from syncing.kinds import run_kind
 from syncing.models import SyncRun
-from syncing.runs import lock_key_for
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def _run(server, *, status, hours_ago, kind="plex", error="", **kw):
     return SyncRun.objects.create(
         kind=kind,
         plex_server=server,
-        lock_key=lock_key_for(kind, server.pk),
+        lock_key=run_kind(kind).lock_key(server, {}),
         status=status,
         started_at=finished - timedelta(minutes=5),
         finished_at=None if status in SyncRun.ACTIVE_STATUSES else finished,
@@ -70,7 +70,7 @@ def test_never_synced_and_tautulli_part(admin_client):
     SyncRun.objects.create(
         kind="tautulli",
         tautulli_server=tautulli,
-        lock_key=lock_key_for("tautulli", tautulli.pk),
+        lock_key=run_kind("tautulli").lock_key(tautulli, {}),
         status="success",
         finished_at=timezone.now(),
     )

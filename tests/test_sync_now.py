@@ -12,8 +12,8 @@ from django_q.models import Task
 
 from media.models import MediaItem, PlexServer
 from simulators.demo import DemoSize, demo_start
+from syncing.kinds import run_kind
 from syncing.models import SyncRun, TautulliServer
-from syncing.runs import lock_key_for
 
 pytestmark = pytest.mark.django_db
 URL = reverse("syncing:sync_now")
@@ -85,13 +85,16 @@ def test_second_trigger_while_running_is_refused(
 ):
     plex, _ = servers
     holder = SyncRun.objects.create(
-        kind="plex", plex_server=plex, lock_key=lock_key_for("plex", plex.pk), status="running"
+        kind="plex",
+        plex_server=plex,
+        lock_key=run_kind("plex").lock_key(plex, {}),
+        status="running",
     )
     client = make_staff("syncing.run_sync")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL)
     text = " ".join(_messages(response))
-    assert "A plex sync is already running" in text
+    assert "A Plex library sync is already running" in text
     assert reverse("admin:syncing_syncrun_change", args=[holder.pk]) in text
     # Only Tautulli was queued (and ran); the running Plex run was left alone.
     assert SyncRun.objects.filter(kind="plex").count() == 1
@@ -107,7 +110,7 @@ def test_stale_run_of_a_dead_worker_does_not_block(
     dead = SyncRun.objects.create(
         kind="plex",
         plex_server=plex,
-        lock_key=lock_key_for("plex", plex.pk),
+        lock_key=run_kind("plex").lock_key(plex, {}),
         status="running",
         started_at=old,
         heartbeat_at=old,
@@ -151,7 +154,7 @@ def test_tautulli_full_rebuild_action(make_staff, servers, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"action": "sync_now_full", "_selected_action": [tautulli.pk]})
     run = SyncRun.objects.get(kind="tautulli")
-    assert run.options["full"] is True and run.status == "success", run.error
+    assert run.inputs["full"] is True and run.status == "success", run.error
 
 
 def test_sync_now_button_shown_with_permission_only(make_staff):

@@ -7,10 +7,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from media.models import MediaItem
+from media.models import MediaItem, PlexServer
 from syncing.models import SyncRun
-from syncing.runs import sync_run_start
+from syncing.runs import run_queue
 from tests import factories
+from tests.conftest_plex import SIM_TOKEN
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +61,10 @@ def test_one_failing_server_does_not_stop_the_others(sim_server, plex_sim):
 
 
 def test_refuses_while_a_sync_is_running(sim_server):
-    sync_run_start(kind=SyncRun.Kind.PLEX, plex_server=sim_server)
-    with pytest.raises(CommandError, match=r"^Home Plex: A plex sync is already running \(run #"):
+    run_queue(kind=SyncRun.Kind.PLEX, target=sim_server)
+    with pytest.raises(
+        CommandError, match=r"^Home Plex: A Plex library sync is already running or queued \(run #"
+    ):
         run_command()
     assert not MediaItem.objects.exists()
 
@@ -69,5 +72,24 @@ def test_refuses_while_a_sync_is_running(sim_server):
 def test_unknown_server_and_no_server():
     with pytest.raises(CommandError, match="No Plex server named 'Nope'"):
         run_command("--server", "Nope")
-    with pytest.raises(CommandError, match="No enabled Plex server is configured"):
+    with pytest.raises(
+        CommandError, match="No Plex server is configured: set PLEX_URL and PLEX_TOKEN"
+    ):
+        run_command()
+
+
+def test_plex_url_from_the_environment_alone_syncs(db, plex_sim, settings):
+    """Migrated without PLEX_URL; set later, the command itself applies it and syncs."""
+    assert not PlexServer.objects.exists()
+    settings.PLEX_URL, settings.PLEX_TOKEN = plex_sim.url, SIM_TOKEN
+
+    run_command()
+
+    assert PlexServer.objects.get().name == "Plex (from environment)"
+    assert MediaItem.objects.count() == 74
+
+
+def test_a_token_without_url_says_so(db, settings):
+    settings.PLEX_URL, settings.PLEX_TOKEN = "", "abc"
+    with pytest.raises(CommandError, match="PLEX_TOKEN is set but PLEX_URL is empty"):
         run_command()

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from syncing.models import SyncRun
-from syncing.runs import sync_run_start
+from syncing.runs import run_queue
 from tests import factories
 from tests.tautulli_helpers import fast_tautulli, sim, stats, target_of, utc
 
@@ -77,6 +77,6 @@ def test_unknown_server_and_running_lock(setup):
     tautulli, _ = setup
     with pytest.raises(CommandError, match="No Tautulli server named 'Nope'"):
         run("--server", "Nope")
-    sync_run_start(kind=SyncRun.Kind.TAUTULLI, tautulli_server=tautulli)
+    run_queue(kind=SyncRun.Kind.TAUTULLI, target=tautulli)
     with pytest.raises(CommandError, match="already running"):
         run()

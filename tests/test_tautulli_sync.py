@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from simulators.tautulli import TautulliSimulator
-from syncing.clients.tautulli import TautulliError
 from syncing.models import Play, SyncRun
-from syncing.runs import SyncAlreadyRunning, sync_run_start
+from syncing.runs import SyncAlreadyRunning, run_execute, run_queue
+from syncing.services.operations import sync_all
 from syncing.services.tautulli_sync import (
     tautulli_history_sync,
     tautulli_item_sync,
-    tautulli_sync_all,
 )
 from tests import factories
 from tests.tautulli_helpers import fast_tautulli, sim, stats, target_of, utc
@@ -133,7 +132,7 @@ def test_incremental_adds_exactly_new_plays_and_full_gives_identical_figures(
     full = tautulli_history_sync(tautulli=tautulli, full=True)
     assert full.rows_fetched == 5 and full.rows_created == 0
     assert stats(episode, movie) == incremental
-    assert first.options["full"] is False and full.options["full"] is True
+    assert first.inputs["full"] is False and full.inputs["full"] is True
 
 
 def test_full_rebuild_resets_items_without_plays(sim, tautulli, movie, episode):
@@ -297,7 +296,7 @@ def test_failed_sync_keeps_stats_and_never_leaks_the_key(
 
 
 def test_second_sync_while_one_runs_is_refused(tautulli):
-    sync_run_start(kind=SyncRun.Kind.TAUTULLI, tautulli_server=tautulli)
+    run_queue(kind=SyncRun.Kind.TAUTULLI, target=tautulli)
     with pytest.raises(SyncAlreadyRunning):
         tautulli_history_sync(tautulli=tautulli)
 
@@ -306,7 +305,8 @@ def test_item_sync_refreshes_one_item(sim, tautulli, episode, movie):
     sim.add_play(target=target_of(movie), user="alice", started=utc(4), play_seconds=3000)
     sim.add_play(target=target_of(episode), user="bob", started=utc(3), play_seconds=1200)
 
-    assert tautulli_item_sync(tautulli=tautulli, rating_key=movie.plex_id) == 1
+    run = tautulli_item_sync(tautulli=tautulli, rating_key=movie.plex_id)
+    assert (run.status, run.rows_fetched, run.kind) == ("success", 1, "tautulli_item")
 
     assert stats(movie, episode) == [(1, 3000, utc(4)), (0, 0, None)]
     assert sim.requests[-1]["rating_key"] == str(movie.plex_id)
@@ -316,7 +316,7 @@ def test_sync_all_runs_every_enabled_server(sim, tautulli, plex, movie):
     factories.tautulli_server(plex=plex, enabled=False)
     sim.add_play(target=target_of(movie), started=utc(1))
 
-    runs = tautulli_sync_all(trigger="schedule")
+    runs = sync_all(trigger="schedule", kinds=["tautulli"])
 
     assert [(r.tautulli_server_id, r.status, r.trigger) for r in runs] == [
         (tautulli.pk, SyncRun.Status.SUCCESS, "schedule")
@@ -347,29 +347,26 @@ def test_guid_never_pulls_plays_from_another_current_item(sim, tautulli, plex, m
     assert stats(movie, copy) == [(1, 4000, utc(3)), (1, 1000, utc(2))]
 
 
-def test_item_sync_failure_raises_a_clear_error_and_changes_nothing(sim, tautulli, movie):
+def test_item_sync_failure_fails_its_run_clearly_and_changes_nothing(sim, tautulli, movie):
     sim.add_play(target=target_of(movie), started=utc(4), play_seconds=3000)
     tautulli_history_sync(tautulli=tautulli)
     sim.add_play(target=target_of(movie), user="bob", started=utc(1))
     sim.fault(malformed=True, cmd="get_history")
 
-    with pytest.raises(TautulliError, match="malformed JSON"):
-        tautulli_item_sync(tautulli=tautulli, rating_key=movie.plex_id)
+    run = tautulli_item_sync(tautulli=tautulli, rating_key=movie.plex_id)
+
+    assert run.status == SyncRun.Status.FAILED and "malformed JSON" in run.error
 
     assert stats(movie) == [(1, 3000, utc(4))]
 
 
 def test_a_queued_sync_now_run_is_adopted(sim, tautulli, movie):
     sim.add_play(target=target_of(movie), started=utc(2), play_seconds=2500)
-    queued = sync_run_start(
-        kind=SyncRun.Kind.TAUTULLI,
-        tautulli_server=tautulli,
-        trigger="admin",
-        options={"full": True},
-        status=SyncRun.Status.QUEUED,
+    queued = run_queue(
+        kind=SyncRun.Kind.TAUTULLI, target=tautulli, trigger="admin", inputs={"full": True}
     )
 
-    run = tautulli_history_sync(tautulli=tautulli, trigger="admin", run_id=queued.pk, full=True)
+    run = run_execute(queued)
 
     assert run.pk == queued.pk and run.status == SyncRun.Status.SUCCESS
     assert SyncRun.objects.count() == 1

@@ -26,12 +26,14 @@ import requests
 from plexapi import exceptions as plex_exc
 from plexapi.server import PlexServer
 
+from syncing.clients.errors import ClientError
+
 # Plex `type=` numbers for the section listing.
 TYPE_NUMBERS = {"movie": 1, "show": 2, "season": 3, "episode": 4}
 SECTION_TYPES = ("movie", "show")
 
 
-class PlexError(Exception):
+class PlexError(ClientError):
     """Any failure talking to Plex; the message is one line and never holds the token."""
 
 

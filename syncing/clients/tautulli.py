@@ -17,11 +17,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from syncing.clients.errors import ClientError
+
 API_PATH = "/api/v2"
 MASK = "********"
 
 
-class TautulliError(Exception):
+class TautulliError(ClientError):
     """Anything that went wrong talking to Tautulli, with a clear, key-free message."""
 
 

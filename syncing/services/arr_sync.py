@@ -23,6 +23,7 @@ from django.utils import timezone
 from media.models import MediaItem
 from syncing.clients.arr import ArrClient, ArrMovie, ArrSeries
 from syncing.models import ArrEpisode, ArrItem, ArrServer
+from syncing.runs import RunContext
 from syncing.services.arr_disks import arr_diskspace_store
 
 LIST_LIMIT = 50  # titles listed per side on the run; the counts are exact
@@ -35,13 +36,6 @@ def arr_client_for(*, server: ArrServer) -> ArrClient:
         server.base_url, server.api_key, kind=server.kind, timeout=settings.ARR_TIMEOUT,
         backoff=settings.ARR_RETRY_BACKOFF,
     )  # fmt: skip
-
-
-def arr_servers_for_sync(*, name: str | None = None) -> list[ArrServer]:
-    """Every enabled instance, or the one named (enabled or not: naming it is explicit)."""
-    if name:
-        return [ArrServer.objects.get(name=name)]
-    return list(ArrServer.objects.filter(enabled=True, plex_server__enabled=True))
 
 
 @dataclass
@@ -107,6 +101,19 @@ class PlexIndex:
             if pk is not None:
                 return pk, scheme
         return None, Match.NONE
+
+
+def arr_sync_work(ctx: RunContext) -> None:
+    """The work of an "arr" run (syncing.kinds): one instance read, linked and stored."""
+    result = arr_server_sync(server=ctx.target, progress=ctx.progress)
+    ctx.run.details = result.details()
+    ctx.progress(
+        items_seen=result.items + result.episodes,
+        items_updated=result.linked,
+        unmatched=result.unmatched_arr_count + result.unmatched_plex_count,
+        requests_made=result.requests,
+        progress_label=f"{result.items} {'movies' if ctx.target.kind == 'radarr' else 'series'}",
+    )
 
 
 def arr_server_sync(*, server: ArrServer, progress: Progress | None = None) -> ArrSyncResult:

@@ -3,11 +3,15 @@ RADARR_URL, SONARR_URL, …)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from media.models import PlexServer
 from syncing.models import ArrServer, TautulliServer
+
+logger = logging.getLogger(__name__)
 
 ENV_PLEX_NAME = "Plex (from environment)"
 ENV_TAUTULLI_NAME = "Tautulli (from environment)"
@@ -62,3 +66,31 @@ def arr_connections_sync_from_env(*, plex: PlexServer | None = None) -> list[Arr
             )  # fmt: skip
             servers.append(server)
     return servers
+
+
+def connections_none_reason(*, system: str, url_var: str, key_var: str, model) -> str:
+    """Why there is nothing of `system` to sync, saying what is actually wrong."""
+    url, key = getattr(settings, url_var), getattr(settings, key_var)
+    if url and not key:
+        return f"{url_var} is set but {key_var} is empty."
+    if key and not url:
+        return f"{key_var} is set but {url_var} is empty."
+    disabled = list(model.objects.filter(enabled=False).values_list("name", flat=True)[:3])
+    if disabled:
+        return f"Every {system} server is disabled in the admin ({', '.join(disabled)})."
+    if url and key:
+        return f"{system} from {url_var} could not be linked (see the admin)."
+    return (
+        f"No {system} server is configured: set {url_var} and {key_var}, or add one in the admin."
+    )
+
+
+def connections_apply_on_start() -> None:
+    """At the start of the web server and of each worker: apply a changed `.env` at once.
+
+    A database that is not migrated yet is left alone (migrate applies them itself).
+    """
+    try:
+        connections_sync_from_env()
+    except DatabaseError as exc:
+        logger.warning("Connections from the environment not applied yet: %s", exc)

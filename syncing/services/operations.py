@@ -1,83 +1,66 @@
-"""Running syncs: the `sync_all` pipeline and "Sync now" requests (queued, locked runs).
+"""Running syncs: the `sync_all` pipeline and "Sync now" requests, all through syncing.runs.
 
-A request creates its SyncRuns as *queued* right away, so a second click is refused by the
-lock and the page can link to the run; the worker then adopts them in order (Plex before
-Tautulli, so new items exist before history is matched to them).
+A "Sync now" request queues its runs right away (the queued row is the lock, so a second
+click is refused and the page can link to the run); the worker then executes them in
+order, Plex before Tautulli, so new items exist before history is matched to them.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
-from django_q.tasks import async_task
+import logging
 
-from media.models import PlexServer
-from syncing.models import SyncRun, TautulliServer
-from syncing.runs import SyncAlreadyRunning, sync_run_start
+from syncing.kinds import RUN_KINDS
+from syncing.models import SyncRun
+from syncing.runs import SyncAlreadyRunning, run_now, run_queue, runs_enqueue
 from syncing.services.connections import connections_sync_from_env
 
+logger = logging.getLogger(__name__)
 
-def sync_run_execute(*, run: SyncRun) -> SyncRun:
-    """Run one queued SyncRun with the service of its kind."""
-    from syncing.services.plex_sync import plex_library_sync
-    from syncing.services.tautulli_sync import tautulli_history_sync
-
-    if run.kind == SyncRun.Kind.PLEX:
-        return plex_library_sync(server=run.plex_server, trigger=run.trigger, run_id=run.pk)
-    return tautulli_history_sync(
-        tautulli=run.tautulli_server, trigger=run.trigger, run_id=run.pk, **run.options
-    )
+Target = tuple[str, object]  # (kind, server record)
 
 
-def sync_all(*, trigger: str = "") -> list[SyncRun]:
-    """Plex then Tautulli, for every enabled server; a busy or failing server is skipped."""
-    from syncing.services.plex_sync import plex_sync_all
-    from syncing.services.tautulli_sync import tautulli_sync_all
+def sync_targets(*, kinds: list[str] | None = None) -> list[Target]:
+    """Every (kind, enabled target) that `sync_all` runs, in pipeline order."""
+    return [
+        (kind, target)
+        for kind, spec in RUN_KINDS.items()
+        if kinds is None or kind in kinds
+        for target in spec.enabled_targets()
+    ]
 
+
+def sync_all(*, trigger: str = "", kinds: list[str] | None = None) -> list[SyncRun]:
+    """Run every kind on every enabled target, inline; a busy target is skipped, a failing
+    one doesn't stop the rest."""
     connections_sync_from_env()
-    return [*plex_sync_all(trigger=trigger), *tautulli_sync_all(trigger=trigger)]
+    runs = []
+    for kind, target in sync_targets(kinds=kinds):
+        try:
+            runs.append(run_now(kind=kind, target=target, trigger=trigger))
+        except SyncAlreadyRunning as exc:
+            logger.info("%s sync of %s skipped: %s", kind, target, exc)
+    return runs
 
 
 def sync_now_request(
-    *,
-    plex_servers=(),
-    tautulli_servers=(),
-    trigger: str = "admin",
-    tautulli_options: dict | None = None,
+    *, targets: list[Target], trigger: str = "admin", inputs: dict | None = None
 ) -> tuple[list[SyncRun], list[SyncAlreadyRunning]]:
-    """Queue syncs for the given servers and enqueue one task that runs them in order.
+    """Queue a run per target and one worker task that executes them in order.
 
-    Returns the queued runs and the refusals (a sync of that kind already holds the lock).
+    Returns the queued runs and the refusals (a run of that kind already holds the lock).
     """
     queued: list[SyncRun] = []
     refused: list[SyncAlreadyRunning] = []
-    targets = [(SyncRun.Kind.PLEX, s) for s in plex_servers] + [
-        (SyncRun.Kind.TAUTULLI, t) for t in tautulli_servers
-    ]
-    for kind, server in targets:
+    for kind, target in targets:
         try:
-            queued.append(
-                sync_run_start(
-                    kind=kind,
-                    plex_server=server if kind == SyncRun.Kind.PLEX else None,
-                    tautulli_server=server if kind == SyncRun.Kind.TAUTULLI else None,
-                    trigger=trigger,
-                    options=(tautulli_options or {}) if kind == SyncRun.Kind.TAUTULLI else {},
-                    status=SyncRun.Status.QUEUED,
-                )
-            )
+            queued.append(run_queue(kind=kind, target=target, trigger=trigger, inputs=inputs))
         except SyncAlreadyRunning as exc:
             refused.append(exc)
-    if queued:
-        run_ids = [run.pk for run in queued]
-        transaction.on_commit(lambda: async_task("syncing.tasks.sync_runs_task", run_ids))
+    runs_enqueue(queued)
     return queued, refused
 
 
 def sync_now_all(*, trigger: str = "admin") -> tuple[list[SyncRun], list[SyncAlreadyRunning]]:
     """ "Sync now" for everything enabled (the header / index button)."""
     connections_sync_from_env()
-    return sync_now_request(
-        plex_servers=PlexServer.objects.filter(enabled=True),
-        tautulli_servers=TautulliServer.objects.filter(enabled=True, plex_server__enabled=True),
-        trigger=trigger,
-    )
+    return sync_now_request(targets=sync_targets(), trigger=trigger)

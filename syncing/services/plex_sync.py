@@ -15,16 +15,16 @@ are correct data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
 
 from media.models import LibrarySection, PlexServer
-from syncing.clients.plex import PlexClient, PlexError, PlexSection
+from syncing.clients.plex import PlexClient, PlexSection
 from syncing.models import SyncRun
-from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
+from syncing.runs import ProgressCallback, RunContext, run_now
 from syncing.services.plex_items import (
     media_items_analyze,
     media_items_mark_gone,
@@ -38,77 +38,41 @@ SECTION_MEDIA_TYPES = {
     LibrarySection.SectionType.MOVIE: ("movie",),
     LibrarySection.SectionType.SHOW: ("show", "season", "episode"),
 }
-ProgressCallback = Callable[[SyncRun], None]
 
 
-def plex_client_for(*, server: PlexServer) -> PlexClient:
-    """The client for a server record (URL, token and the configured timeout)."""
+def plex_client_for(server: PlexServer) -> PlexClient:
+    """The one way to get a client for a server record (URL, token, configured timeout)."""
     return PlexClient(server.base_url, server.token, timeout=settings.PLEX_TIMEOUT)
 
 
-def plex_servers_for_sync(*, name: str | None = None) -> list[PlexServer]:
-    """Every enabled server, or the one named (enabled or not: naming it is explicit)."""
-    if name:
-        return [PlexServer.objects.get(name=name)]
-    return list(PlexServer.objects.filter(enabled=True).order_by("name"))
-
-
-def plex_sync_all(
-    *, trigger: str = "", on_progress: ProgressCallback | None = None
-) -> list[SyncRun]:
-    """Sync every enabled server; one failing (or already running) doesn't stop the rest."""
-    runs = []
-    for server in plex_servers_for_sync():
-        try:
-            runs.append(plex_library_sync(server=server, trigger=trigger, on_progress=on_progress))
-        except SyncAlreadyRunning as exc:
-            logger.warning("Plex sync of %s skipped: %s", server.name, exc)
-    return runs
-
-
 def plex_library_sync(
-    *,
-    server: PlexServer,
-    trigger: str = "",
-    on_progress: ProgressCallback | None = None,
-    run_id: int | None = None,
+    *, server: PlexServer, trigger: str = "", on_progress: ProgressCallback | None = None
 ) -> SyncRun:
-    """Mirror one server's included sections; returns the finished SyncRun.
+    """Mirror one server's included sections now; returns the finished SyncRun.
 
-    `run_id` adopts a run queued earlier by "Sync now" instead of claiming a new one.
-    Raises SyncAlreadyRunning if this server's Plex sync is running (or the queued run was
-    already taken); every other failure ends in a failed SyncRun with a one-line reason.
+    Raises SyncAlreadyRunning if this server's Plex sync is queued or running; every other
+    failure ends in a failed SyncRun with a one-line reason.
     """
-    run = sync_run_start(
-        kind=SyncRun.Kind.PLEX,
-        plex_server=server,
-        trigger=trigger,
-        options={"page_size": settings.PLEX_PAGE_SIZE},
-        run_id=run_id,
-    )
-    client = plex_client_for(server=server)
-    tracker = _Tracker(run=run, client=client, on_progress=on_progress)
-    try:
-        _server_sync(server=server, client=client, tracker=tracker)
-    except PlexError as exc:
-        logger.warning("Plex sync of %s failed: %s", server.name, exc)
-        return tracker.finish(error=str(exc))
-    except Exception as exc:
-        logger.exception("Plex sync of %s crashed", server.name)
-        first_line = (str(exc).strip().splitlines() or [""])[0]
-        return tracker.finish(error=f"Unexpected error ({type(exc).__name__}): {first_line}")
-    finally:
-        client.close()
-    return tracker.finish()
+    return run_now(kind=SyncRun.Kind.PLEX, target=server, trigger=trigger, on_progress=on_progress)
+
+
+def plex_sync_work(ctx: RunContext) -> None:
+    """The work of a Plex run (syncing.kinds): every section, then the gone marks."""
+    server: PlexServer = ctx.target
+    with closing(plex_client_for(server)) as client:
+        tracker = _Tracker(ctx=ctx, client=client)
+        try:
+            _server_sync(server=server, client=client, tracker=tracker)
+        finally:
+            tracker.save()
 
 
 @dataclass
 class _Tracker:
     """Counters of one run, written to its SyncRun row after every page (one UPDATE)."""
 
-    run: SyncRun
+    ctx: RunContext
     client: PlexClient
-    on_progress: ProgressCallback | None = None
     done: int = 0
     pages: int = 0
     created: int = 0
@@ -116,25 +80,17 @@ class _Tracker:
     gone: int = 0
     analyzed: bool = False
 
-    def fields(self) -> dict:
-        return {
-            "progress_done": self.done,
-            "pages_fetched": self.pages,
-            "requests_made": self.client.requests_made,
-            "items_seen": self.done,
-            "items_created": self.created,
-            "items_updated": self.updated,
-            "items_gone": self.gone,
-        }
-
     def save(self, **extra) -> None:
-        sync_run_progress(self.run, **self.fields(), **extra)
-        if self.on_progress is not None:
-            self.on_progress(self.run)
-
-    def finish(self, *, error: str = "") -> SyncRun:
-        label = "Failed" if error else "Done"
-        return sync_run_finish(self.run, error=error, progress_label=label, **self.fields())
+        self.ctx.progress(
+            progress_done=self.done,
+            pages_fetched=self.pages,
+            requests_made=self.client.requests_made,
+            items_seen=self.done,
+            items_created=self.created,
+            items_updated=self.updated,
+            items_gone=self.gone,
+            **extra,
+        )
 
 
 def _server_sync(*, server: PlexServer, client: PlexClient, tracker: _Tracker) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
@@ -22,9 +21,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from media.models import MediaItem
-from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
+from syncing.clients.tautulli import HistoryRow, TautulliClient
 from syncing.models import Play, SyncRun, TautulliServer
-from syncing.runs import SyncAlreadyRunning, sync_run_finish, sync_run_progress, sync_run_start
+from syncing.runs import ProgressCallback, RunContext, run_now
 from syncing.services.tautulli_plays import plays_upsert
 from syncing.services.tautulli_stats import (
     item_stats_recompute,
@@ -43,16 +42,15 @@ logger = logging.getLogger(__name__)
 
 ANALYZE_AFTER_ROWS = 10_000  # a bigger import refreshes the planner's statistics first
 
-ProgressCallback = Callable[[SyncRun], None]
-
 
 def tautulli_client_for(tautulli: TautulliServer) -> TautulliClient:
+    """The one way to get a client for a Tautulli record (timeouts and retries from settings)."""
     return TautulliClient(
         tautulli.base_url,
         tautulli.api_key,
         timeout=settings.TAUTULLI_TIMEOUT,
-        retries=getattr(settings, "TAUTULLI_RETRIES", 3),
-        backoff=getattr(settings, "TAUTULLI_BACKOFF", 0.5),
+        retries=settings.TAUTULLI_RETRIES,
+        backoff=settings.TAUTULLI_BACKOFF,
     )
 
 
@@ -61,8 +59,7 @@ class _Import:
     """What one run read: counters for the SyncRun and the keys whose stats must change."""
 
     tautulli: TautulliServer
-    run: SyncRun
-    on_progress: ProgressCallback | None
+    ctx: RunContext
     active_keys: set[int]
     known_keys: set[int]
     known_guids: set[str]
@@ -91,7 +88,7 @@ class _Import:
         self.pages += 1
 
 
-def _new_import(tautulli: TautulliServer, run: SyncRun, on_progress) -> _Import:
+def _new_import(tautulli: TautulliServer, ctx: RunContext) -> _Import:
     items = MediaItem.objects.filter(server_id=tautulli.plex_server_id)
     active, known, guids = set(), set(), set()
     for plex_id, guid, removed_at in items.values_list("plex_id", "guid", "removed_at"):
@@ -100,7 +97,7 @@ def _new_import(tautulli: TautulliServer, run: SyncRun, on_progress) -> _Import:
             active.add(plex_id)
             if guid:
                 guids.add(guid)
-    return _Import(tautulli, run, on_progress, active, known, guids)
+    return _Import(tautulli, ctx, active, known, guids)
 
 
 def _history_read(client: TautulliClient, job: _Import, since: date | None) -> date | None:
@@ -116,8 +113,7 @@ def _history_read(client: TautulliClient, job: _Import, since: date | None) -> d
 
 
 def _progress(client: TautulliClient, job: _Import, *, done: int, total: int, label: str) -> None:
-    sync_run_progress(
-        job.run,
+    job.ctx.progress(
         progress_done=min(done, total),
         progress_total=total,
         progress_label=f"history up to {label}",
@@ -126,27 +122,16 @@ def _progress(client: TautulliClient, job: _Import, *, done: int, total: int, la
         requests_made=client.requests_made,
         unmatched=job.unmatched,
     )
-    if job.on_progress:
-        job.on_progress(job.run)
 
 
-def _start_day(
-    tautulli: TautulliServer, *, full: bool, days_back: int | None
-) -> tuple[date | None, dict]:
-    """Where to start reading, and the previous run's options (empty for a first import)."""
-    previous = (
-        SyncRun.objects.filter(
-            kind=SyncRun.Kind.TAUTULLI, tautulli_server=tautulli, status=SyncRun.Status.SUCCESS
-        )
-        .order_by("-finished_at")
-        .first()
-    )
-    last = previous.options if previous else {}
-    if not full and last.get("newest_started") is not None:
-        return utc_day(last["newest_started"]) - timedelta(days=1), last
+def _start_day(ctx: RunContext, *, full: bool, days_back: int | None) -> date | None:
+    """Where to start reading: a day before the newest play seen so far, unless `full`."""
+    newest = ctx.previous_cursor().get("newest_started")
+    if not full and newest is not None:
+        return utc_day(newest) - timedelta(days=1)
     if days_back is not None:
-        return timezone.now().astimezone(UTC).date() - timedelta(days=days_back), last
-    return None, last
+        return timezone.now().astimezone(UTC).date() - timedelta(days=days_back)
+    return None
 
 
 def tautulli_history_sync(
@@ -156,69 +141,48 @@ def tautulli_history_sync(
     days_back: int | None = None,
     trigger: str = "",
     on_progress: ProgressCallback | None = None,
-    run_id: int | None = None,
 ) -> SyncRun:
-    """Import the server's watch history and refresh item statistics; returns the SyncRun.
+    """Import the server's watch history and refresh item statistics now; returns the run.
 
-    Incremental unless `full` (or nothing succeeded before). Failures end the run as failed
-    with the reason; item statistics are then untouched. `run_id` adopts a run queued by
-    "Sync now". Raises SyncAlreadyRunning.
+    Raises SyncAlreadyRunning; every other failure ends the run as failed with the reason.
     """
-    options = {"full": full, "days_back": days_back}
-    run = sync_run_start(
+    return run_now(
         kind=SyncRun.Kind.TAUTULLI,
-        tautulli_server=tautulli,
+        target=tautulli,
         trigger=trigger,
-        options=options,
-        run_id=run_id,
+        inputs={"full": full, "days_back": days_back},
+        on_progress=on_progress,
     )
-    job = _new_import(tautulli, run, on_progress)
+
+
+def tautulli_sync_work(ctx: RunContext) -> None:
+    """The work of a Tautulli history run (syncing.kinds).
+
+    Incremental unless `full` (or nothing succeeded before). A failure leaves item
+    statistics untouched: they are recomputed only after every window was read.
+    """
+    tautulli: TautulliServer = ctx.target
+    full, days_back = bool(ctx.inputs.get("full")), ctx.inputs.get("days_back")
+    job = _new_import(tautulli, ctx)
     plays = Play.objects.filter(tautulli=tautulli)
     before = plays.count()
-    try:
-        since, previous = _start_day(tautulli, full=full, days_back=days_back)
-        rebuild = full or previous.get("newest_started") is None
-        clock = time.monotonic()
-        with tautulli_client_for(tautulli) as client:
+    previous_newest = ctx.previous_cursor().get("newest_started")
+    since = _start_day(ctx, full=full, days_back=days_back)
+    clock = time.monotonic()
+    with tautulli_client_for(tautulli) as client:
+        try:
             since = _history_read(client, job, since)
-            requests_made = client.requests_made
-        read_seconds, clock = time.monotonic() - clock, time.monotonic()
-        items_updated = _stats_apply(job, rebuild=rebuild)
-        stats_seconds = time.monotonic() - clock
-    except TautulliError as exc:
-        logger.warning("Tautulli sync of %s failed: %s", tautulli.name, exc)
-        return _finish(run, job, error=str(exc))
-    except Exception as exc:
-        logger.exception("Tautulli sync of %s failed unexpectedly", tautulli.name)
-        return _finish(run, job, error=f"Unexpected error: {type(exc).__name__}: {exc}")
-    newest = job.newest_started
-    if newest is None or (previous.get("newest_started") or 0) > newest:
-        newest = previous.get("newest_started")
-    return _finish(
-        run,
-        job,
-        items_updated=items_updated,
-        rows_created=plays.count() - before,
-        requests_made=requests_made,
-        options={
-            **options,
-            "since": since.isoformat() if since else None,
-            "newest_started": newest,
-            "seconds": {"read": round(read_seconds, 2), "stats": round(stats_seconds, 2)},
-        },
-    )
-
-
-def _finish(run: SyncRun, job: _Import, *, error: str = "", **fields) -> SyncRun:
-    fields.setdefault("requests_made", run.requests_made)
-    return sync_run_finish(
-        run,
-        error=error,
-        rows_fetched=job.rows_fetched,
-        pages_fetched=job.pages,
-        unmatched=job.unmatched,
-        **fields,
-    )
+        finally:
+            ctx.progress(requests_made=client.requests_made, unmatched=job.unmatched)
+    read_seconds, clock = time.monotonic() - clock, time.monotonic()
+    items_updated = _stats_apply(job, rebuild=full or previous_newest is None)
+    ctx.run.details = {
+        "since": since.isoformat() if since else None,
+        "seconds": {"read": round(read_seconds, 2), "stats": round(time.monotonic() - clock, 2)},
+    }
+    newest = max(filter(None, [job.newest_started, previous_newest]), default=None)
+    ctx.cursor = {"newest_started": newest}
+    ctx.progress(items_updated=items_updated, rows_created=plays.count() - before)
 
 
 @transaction.atomic
@@ -239,12 +203,21 @@ def _stats_apply(job: _Import, *, rebuild: bool) -> int:
     return updated
 
 
-def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> int:
-    """Re-read one item's history and refresh its statistics; returns the rows read.
+def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> SyncRun:
+    """Re-read one item's history and refresh its statistics now; returns the run."""
+    return run_now(
+        kind=SyncRun.Kind.TAUTULLI_ITEM,
+        target=tautulli,
+        trigger="webhook",
+        inputs={"rating_key": rating_key},
+    )
 
-    Used by the play-stopped webhook: one cheap `rating_key=` query, no SyncRun.
-    """
-    job = _new_import(tautulli, SyncRun(), None)
+
+def tautulli_item_sync_work(ctx: RunContext) -> None:
+    """The work of a one-item run (the play-stopped webhook): one cheap `rating_key=` query."""
+    tautulli: TautulliServer = ctx.target
+    rating_key = int(ctx.inputs["rating_key"])
+    job = _new_import(tautulli, ctx)
     with tautulli_client_for(tautulli) as client:
         start, size = 0, page_size()
         while True:
@@ -253,21 +226,16 @@ def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> int:
             start += page.raw_count
             if page.raw_count < size or start >= page.records_filtered:
                 break
+        requests_made = client.requests_made
     with transaction.atomic():
-        item_stats_recompute(
+        updated = item_stats_recompute(
             tautulli_id=tautulli.pk,
             server_id=tautulli.plex_server_id,
             scope=Q(plex_id=rating_key) | Q(guid__in=sorted(job.orphan_guids)),
         )
-    return job.rows_fetched
-
-
-def tautulli_sync_all(*, trigger: str = "") -> list[SyncRun]:
-    """Incremental sync of every enabled Tautulli server; a server already syncing is skipped."""
-    runs = []
-    for tautulli in TautulliServer.objects.filter(enabled=True).select_related("plex_server"):
-        try:
-            runs.append(tautulli_history_sync(tautulli=tautulli, trigger=trigger))
-        except SyncAlreadyRunning as exc:
-            logger.info("Skipping %s: %s", tautulli.name, exc)
-    return runs
+    ctx.progress(
+        rows_fetched=job.rows_fetched,
+        pages_fetched=job.pages,
+        requests_made=requests_made,
+        items_updated=updated,
+    )

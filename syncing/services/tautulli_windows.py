@@ -34,12 +34,12 @@ T = TypeVar("T")
 
 def page_size() -> int:
     """Rows per request: big, since a page costs as much as its whole window."""
-    return getattr(settings, "TAUTULLI_PAGE_SIZE", 25_000)
+    return settings.TAUTULLI_PAGE_SIZE
 
 
 def window_rows() -> int:
     """Rows a window should hold; one holding 3x that is re-planned smaller before use."""
-    return getattr(settings, "TAUTULLI_WINDOW_ROWS", 20_000)
+    return settings.TAUTULLI_WINDOW_ROWS
 
 
 def utc_day(epoch: int) -> date:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 
-from django.db import transaction
-from django_q.tasks import async_task
-
 from media.services import config_get, config_set
-from syncing.models import TautulliServer
+from syncing.models import SyncRun
+from syncing.runs import SyncAlreadyRunning, run_queue, runs_enqueue
+from syncing.selectors import tautulli_servers_for_sync
 
 WEBHOOK_SECRET_KEY = "tautulli_webhook_secret"
 
@@ -51,10 +51,20 @@ def webhook_payload_parse(body: bytes) -> int:
 
 
 def webhook_item_sync_enqueue(*, rating_key: int) -> int:
-    """Queue a one-item history sync on every enabled Tautulli server; returns how many."""
-    ids = list(TautulliServer.objects.filter(enabled=True).values_list("pk", flat=True))
-    for tautulli_id in ids:
-        transaction.on_commit(
-            lambda t=tautulli_id: async_task("syncing.tasks.tautulli_item_sync_task", t, rating_key)
-        )
-    return len(ids)
+    """Queue a one-item history run on every Tautulli server that syncs; returns how many.
+
+    An item already queued on a server is not queued twice (the run's lock covers it).
+    """
+    queued = []
+    for tautulli in tautulli_servers_for_sync():
+        with contextlib.suppress(SyncAlreadyRunning):
+            queued.append(
+                run_queue(
+                    kind=SyncRun.Kind.TAUTULLI_ITEM,
+                    target=tautulli,
+                    trigger="webhook",
+                    inputs={"rating_key": rating_key},
+                )
+            )
+    runs_enqueue(queued)
+    return len(queued)

@@ -8,7 +8,9 @@ from tqdm import tqdm
 from media.models import PlexServer
 from syncing.models import SyncRun
 from syncing.runs import SyncAlreadyRunning
-from syncing.services.plex_sync import plex_library_sync, plex_servers_for_sync
+from syncing.selectors import plex_servers_for_sync
+from syncing.services.connections import connections_none_reason, connections_sync_from_env
+from syncing.services.plex_sync import plex_library_sync
 
 
 class Command(BaseCommand):
@@ -20,12 +22,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, server: str | None = None, **options):
-        try:
-            servers = plex_servers_for_sync(name=server)
-        except PlexServer.DoesNotExist:
-            raise CommandError(f"No Plex server named {server!r}.") from None
+        connections_sync_from_env()
+        servers = plex_servers_for_sync()
+        if server:
+            servers = list(PlexServer.objects.filter(name=server))
+            if not servers:
+                raise CommandError(f"No Plex server named {server!r}.")
         if not servers:
-            raise CommandError("No enabled Plex server is configured (set PLEX_URL/PLEX_TOKEN).")
+            raise CommandError(
+                connections_none_reason(
+                    system="Plex", url_var="PLEX_URL", key_var="PLEX_TOKEN", model=PlexServer
+                )
+            )
         failures = [
             run for run in map(self._sync_one, servers) if run.status != SyncRun.Status.SUCCESS
         ]

@@ -7,6 +7,8 @@ from tqdm import tqdm
 
 from syncing.models import SyncRun, TautulliServer
 from syncing.runs import SyncAlreadyRunning
+from syncing.selectors import tautulli_servers_for_sync
+from syncing.services.connections import connections_none_reason, connections_sync_from_env
 from syncing.services.tautulli_sync import tautulli_history_sync
 
 
@@ -20,12 +22,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, full: bool, days_back: int | None, server: str | None, **options):
         self.quiet = options.get("verbosity", 1) == 0
-        servers = TautulliServer.objects.filter(enabled=True)
+        connections_sync_from_env()
+        servers = tautulli_servers_for_sync()
         if server:
-            servers = TautulliServer.objects.filter(name=server)
-        if not servers.exists():
+            servers = list(TautulliServer.objects.filter(name=server))
+            if not servers:
+                raise CommandError(f"No Tautulli server named {server!r}.")
+        if not servers:
             raise CommandError(
-                f"No Tautulli server named {server!r}." if server else "No enabled Tautulli server."
+                connections_none_reason(
+                    system="Tautulli",
+                    url_var="TAUTULLI_URL",
+                    key_var="TAUTULLI_API_KEY",
+                    model=TautulliServer,
+                )
             )
         failures = [
             f"{t.name}: {run.error}"

@@ -1,0 +1,306 @@
+"""Planning to a target: which candidate groups to delete to free N GB (or get down to P %).
+
+The pool is every show, season and movie that an enabled rule selects (the candidates
+selector decides; protected and already approved groups are never in it). A plan walks the
+pool in the chosen ordering, never holds a season and its show together (a show taken later
+replaces its seasons), then drops every group it can spare, so no group is superfluous.
+Only the numbers of the whole pool are read; titles are fetched for the chosen groups alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from deletion.groups import Candidate, CandidateFilter
+from deletion.history import HistoryState, history_state_get
+from deletion.models import DeletionRule, Level
+from deletion.queries import _aware, candidate_groups, page_rows, with_labels
+from deletion.services import BulkResult, candidates_approve, ref_parse
+from deletion.storage import StorageSummary, storage_summary_get
+from media.formatting import GB, human_size
+from media.models import MediaItem
+
+PLAN_LEVELS = (Level.SHOW, Level.SEASON, Level.MOVIE)
+POOL_LIMIT = 100_000  # far above any real pool; a plan never pages
+Ref = tuple[str, int, int]
+
+ORDERINGS = {
+    "score": "Score (default): size × days nobody watched it, so a big group idle for a "
+    "year goes before a small one idle for a month.",
+    "size": "Biggest first: the largest groups that fit in what is left to free, then the "
+    "smallest one that closes the gap, so the plan frees as little over the target as it can.",
+    "idle": "Longest unwatched first: never-watched groups, then the ones idle the longest "
+    "(bigger first among equals).",
+}
+
+
+class PlanError(ValueError):
+    """The target cannot be computed (e.g. a percentage without a known capacity)."""
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    free_gb: float | None = None
+    used_percent: float | None = None
+
+    @property
+    def label(self) -> str:
+        if self.free_gb is not None:
+            return f"free {human_size(int(self.free_gb * GB))}"
+        return f"bring used space down to {self.used_percent:g} %"
+
+
+@dataclass
+class Option:
+    """One group of the pool: its numbers, the rules that select it, its show (seasons)."""
+
+    ref: Ref
+    size: int
+    idle_days: int
+    rules: list[DeletionRule]
+    row: dict
+    show: Ref | None = None  # the show above a season
+
+    @property
+    def score(self) -> int:
+        return self.size * max(self.idle_days, 1)
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    candidate: Candidate
+    rules: list[DeletionRule]
+    cumulative_bytes: int
+
+    @property
+    def pick(self) -> str:
+        """The approve form's value: the rule that approves it and the group's ref."""
+        return f"{self.rules[0].pk}:{self.candidate.ref}"
+
+    @property
+    def cumulative_human(self) -> str:
+        return human_size(self.cumulative_bytes)
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: PlanTarget
+    ordering: str
+    need_bytes: int
+    entries: list[PlanEntry]
+    pool_size: int
+    storage: StorageSummary
+    history: HistoryState
+    rules: list[DeletionRule] = field(default_factory=list)
+
+    @property
+    def freed_bytes(self) -> int:
+        return self.entries[-1].cumulative_bytes if self.entries else 0
+
+    @property
+    def shortfall_bytes(self) -> int:
+        return max(0, self.need_bytes - self.freed_bytes)
+
+    @property
+    def reached(self) -> bool:
+        return self.shortfall_bytes == 0
+
+    @property
+    def after_percent(self) -> int | None:
+        s = self.storage
+        if not s.capacity_bytes:
+            return None
+        after = max(0, s.used_bytes - s.approved_bytes - self.freed_bytes)
+        return max(0, min(100, round(100 * after / s.capacity_bytes)))
+
+    def human(self, name: str) -> str:
+        return human_size(getattr(self, name))
+
+
+def plan_need_bytes(*, target: PlanTarget, storage: StorageSummary) -> int:
+    """Bytes a plan must free. A percentage counts what is already approved as gone."""
+    if target.free_gb is not None:
+        return max(0, int(target.free_gb * GB))
+    if not storage.capacity_bytes:
+        raise PlanError("The storage capacity is not set, so a percentage cannot be planned.")
+    goal = int(storage.capacity_bytes * float(target.used_percent) / 100)
+    return max(0, storage.used_bytes - storage.approved_bytes - goal)
+
+
+def _idle_days(row: dict, now: datetime) -> int:
+    """Days since anyone watched it, or since it arrived when nobody ever did."""
+    since = _aware(row["assumed_watched"]) or _aware(row["first_added"]) or now
+    return max(0, (now - since).days)
+
+
+def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
+    """The show above each season (season rows carry their show's key as parent)."""
+    found: dict[Ref, Ref] = {}
+    by_server: dict[int, list[int]] = {}
+    for _, sid, key in refs:
+        by_server.setdefault(sid, []).append(key)
+    for sid, keys in by_server.items():
+        rows = MediaItem.objects.filter(
+            server_id=sid, type=MediaItem.MediaType.SEASON, plex_id__in=keys
+        ).values_list("plex_id", "parent_plex_id")
+        for key, show_key in rows:
+            if show_key is not None:
+                found[(Level.SEASON, sid, key)] = (Level.SHOW, sid, show_key)
+    return found
+
+
+def plan_pool_get(
+    *, rules: list[DeletionRule], history: HistoryState, now: datetime | None = None
+) -> list[Option]:
+    """Every show, season and movie selected by any of `rules`: one query per rule."""
+    now = now or timezone.now()
+    pool: dict[Ref, Option] = {}
+    for rule in rules:
+        parts = []
+        for level in PLAN_LEVELS:
+            parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
+        for row in page_rows(parts, "size", POOL_LIMIT, 0) if parts else []:
+            ref = (row["level"], row["server_id"], row["group_key"])
+            if ref in pool:
+                pool[ref].rules.append(rule)
+                continue
+            size = int(row["size"] or 0)
+            pool[ref] = Option(ref, size, _idle_days(row, now), [rule], row)
+    shows = _season_shows([r for r in pool if r[0] == Level.SEASON])
+    for ref, option in pool.items():
+        option.show = shows.get(ref)
+    return [o for o in pool.values() if o.size > 0]
+
+
+class _Chosen:
+    """The groups taken so far; a show replaces any of its seasons already taken."""
+
+    def __init__(self) -> None:
+        self.items: dict[Ref, Option] = {}
+        self.freed = 0
+
+    def gain(self, o: Option) -> int | None:
+        """Bytes `o` adds; None when it cannot be added (taken, or its show is)."""
+        if o.ref in self.items or (o.show is not None and o.show in self.items):
+            return None
+        if o.ref[0] == Level.SHOW:
+            return o.size - sum(s.size for s in self._seasons_of(o.ref))
+        return o.size
+
+    def _seasons_of(self, show: Ref) -> list[Option]:
+        return [s for s in self.items.values() if s.show == show]
+
+    def add(self, o: Option) -> None:
+        self.freed += self.gain(o) or 0
+        for season in self._seasons_of(o.ref) if o.ref[0] == Level.SHOW else []:
+            del self.items[season.ref]
+        self.items[o.ref] = o
+
+    def drop(self, o: Option) -> None:
+        del self.items[o.ref]
+        self.freed -= o.size
+
+
+def _walk(ordered: list[Option], need: int, fit: bool) -> _Chosen:
+    """Take groups in order until `need` is reached. With `fit`, skip a group that would
+    overshoot and close the gap at the end with the smallest one that reaches it."""
+    chosen, skipped = _Chosen(), []
+    for o in ordered:
+        if chosen.freed >= need:
+            break
+        gain = chosen.gain(o)
+        if gain is None or gain <= 0:
+            continue
+        if fit and chosen.freed + gain > need:
+            skipped.append(o)
+            continue
+        chosen.add(o)
+    while chosen.freed < need and skipped:
+        gains = [(g, o) for o in skipped if (g := chosen.gain(o))]
+        closers = [(g, o) for g, o in gains if chosen.freed + g >= need]
+        if not gains:
+            break
+        _, pick = min(closers, key=lambda p: p[0]) if closers else max(gains, key=lambda p: p[0])
+        chosen.add(pick)
+        skipped.remove(pick)
+    return chosen
+
+
+def _prune(chosen: _Chosen, need: int, drop_first: Callable[[Option], tuple]) -> None:
+    """Drop every group the plan can spare. One pass suffices: the total only falls, so a
+    group that could not be dropped when visited can never be dropped later."""
+    for o in sorted(chosen.items.values(), key=drop_first):
+        if chosen.freed - o.size >= need:
+            chosen.drop(o)
+
+
+# ordering → (preference key, fit the gap?, which groups to try dropping first)
+_STRATEGY: dict[str, tuple[Callable, bool, Callable]] = {
+    "score": (lambda o: (-o.score, o.ref), False, lambda o: (o.score, o.ref)),
+    "size": (lambda o: (-o.size, o.ref), True, lambda o: (-o.size, o.ref)),
+    "idle": (
+        lambda o: (-o.idle_days, -o.size, o.ref),
+        False,
+        lambda o: (o.idle_days, o.size, o.ref),
+    ),
+}
+
+
+def plan_choose(*, pool: list[Option], need: int, ordering: str = "score") -> list[Option]:
+    """The chosen groups, in the ordering's order (the page's cumulative column)."""
+    prefer, fit, drop_first = _STRATEGY.get(ordering, _STRATEGY["score"])
+    if need <= 0:
+        return []
+    ordered = sorted(pool, key=prefer)
+    chosen = _walk(ordered, need, fit)
+    _prune(chosen, need, drop_first)
+    return sorted(chosen.items.values(), key=prefer)
+
+
+def plan_get(*, target: PlanTarget, ordering: str = "score") -> Plan:
+    """The plan for a target under the enabled rules (raises PlanError when it cannot)."""
+    storage = storage_summary_get()
+    need = plan_need_bytes(target=target, storage=storage)
+    history = history_state_get()
+    rules = list(DeletionRule.objects.filter(enabled=True).order_by("pk"))
+    pool = plan_pool_get(rules=rules, history=history)
+    picked = plan_choose(pool=pool, need=need, ordering=ordering)
+    candidates = with_labels([o.row for o in picked])
+    entries, total = [], 0
+    for option, candidate in zip(picked, candidates, strict=True):
+        total += option.size
+        entries.append(PlanEntry(candidate, option.rules, total))
+    return Plan(target, ordering, need, entries, len(pool), storage, history, rules)
+
+
+def plan_picks_parse(values: list[str]) -> list[tuple[int, Ref]]:
+    """The approve form's "rule_id:level:server:key" values; malformed ones are ignored."""
+    picks = []
+    for value in values:
+        rule_id, _, ref_text = value.partition(":")
+        ref = ref_parse(ref_text)
+        if rule_id.isdigit() and ref is not None:
+            picks.append((int(rule_id), ref))
+    return list(dict.fromkeys(picks))
+
+
+def plan_approve(*, picks: list[tuple[int, Ref]], user) -> BulkResult:
+    """Approve a plan through the normal approval path (fresh re-check, audit log), each
+    group under the rule that selected it."""
+    rules = DeletionRule.objects.filter(enabled=True).in_bulk({rid for rid, _ in picks})
+    by_rule: dict[int, list[Ref]] = {}
+    for rule_id, ref in picks:
+        by_rule.setdefault(rule_id, []).append(ref)
+    result = BulkResult()
+    for rule_id, refs in by_rule.items():
+        if rule_id not in rules:
+            result.refused += [f"{lv} {key}: its rule is gone or disabled" for lv, _, key in refs]
+            continue
+        part = candidates_approve(refs=refs, user=user, rule=rules[rule_id])
+        result.done += part.done
+        result.refused += part.refused
+    return result

@@ -1,0 +1,69 @@
+"""Every kind of run, in the order `sync_all` runs them: what work it does, on which targets,
+and which lock it shares.
+
+Adding an integration: a `SyncRun.Kind` choice, a work function `def x_work(ctx:
+RunContext) -> None` in its service module, and one line here (CONTRIBUTING.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunKind:
+    """How to run one kind: the dotted path of its work function, and its targets."""
+
+    work: str
+    targets: str = ""  # dotted path of a function returning the enabled targets for sync_all
+    lock: str = ""  # lock group; kinds sharing one never run together on a target
+    lock_detail: str = ""  # an input that splits the lock further (one item of many)
+
+    def work_function(self) -> Callable[[Any], None]:
+        return _resolve(self.work)
+
+    def enabled_targets(self) -> list:
+        return list(_resolve(self.targets)()) if self.targets else []
+
+    def lock_key(self, target, inputs: dict[str, Any]) -> str:
+        key = f"{self.lock}:{target.pk}"
+        return f"{key}:{inputs[self.lock_detail]}" if self.lock_detail else key
+
+
+def _resolve(path: str) -> Callable:
+    module, _, name = path.rpartition(".")
+    return getattr(import_module(module), name)
+
+
+# Order matters: Plex before Tautulli, so new items exist before history is matched to them.
+RUN_KINDS: dict[str, RunKind] = {
+    "plex": RunKind(
+        work="syncing.services.plex_sync.plex_sync_work",
+        targets="syncing.selectors.plex_servers_for_sync",
+        lock="plex",
+    ),
+    "tautulli": RunKind(
+        work="syncing.services.tautulli_sync.tautulli_sync_work",
+        targets="syncing.selectors.tautulli_servers_for_sync",
+        lock="tautulli",
+    ),
+    # After Plex: what Radarr/Sonarr hold is linked to the items Plex just listed.
+    "arr": RunKind(
+        work="syncing.services.arr_sync.arr_sync_work",
+        targets="syncing.selectors.arr_servers_for_sync",
+        lock="arr",
+    ),
+    # Not part of sync_all (no targets): one item's history, queued by the webhook.
+    "tautulli_item": RunKind(
+        work="syncing.services.tautulli_sync.tautulli_item_sync_work",
+        lock="tautulli_item",
+        lock_detail="rating_key",
+    ),
+}
+
+
+def run_kind(kind: str) -> RunKind:
+    return RUN_KINDS[kind]
