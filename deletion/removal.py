@@ -314,3 +314,18 @@ def _episode(request, item: ArrItem, client: ArrClient, run) -> str | None:
 
 
 _REMOVERS = {Level.MOVIE: _movie, Level.SHOW: _show, Level.SEASON: _season, Level.EPISODE: _episode}
+
+
+def removal_calls_attach(*, entries) -> None:
+    """Give each audit entry (or request) `.calls`: the calls of its group in its run, in
+    order. One query for the whole page, whatever its size."""
+    entries = list(entries)
+    request_ids = {e.request_id if hasattr(e, "request_id") else e.pk for e in entries}
+    by_key: dict[tuple[int, int | None], list[RemovalCall]] = {}
+    for call in RemovalCall.objects.filter(request_id__in=request_ids - {None}):
+        by_key.setdefault((call.request_id, call.run_id), []).append(call)
+    for entry in entries:
+        if isinstance(entry, DeletionRequest):
+            entry.calls_made = by_key.get((entry.pk, entry.run_id), [])
+        else:
+            entry.calls_made = by_key.get((entry.request_id, entry.run_id), [])

@@ -34,6 +34,7 @@ from deletion.planner import (
     plan_get,
     plan_picks_parse,
 )
+from deletion.removal import removal_calls_attach
 from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, refs_parse, request_retry
 from deletion.storage import storage_summary_get
@@ -186,8 +187,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         status__in=[*DeletionRequest.OPEN, DeletionRequest.Status.FAILED]
     ).select_related("server", "approved_by", "rule")
     latest_run = DeletionRun.objects.first()
+    shown = list(open_requests.order_by("status", "approved_at", "pk")[:500])
+    removal_calls_attach(entries=shown)
     context = {
-        "requests": open_requests.order_by("status", "approved_at", "pk")[:500],
+        "requests": shown,
         "latest_run": latest_run,
         "running": latest_run is not None and latest_run.status == DeletionRun.Status.RUNNING,
         "cap": execution_preflight(),
@@ -237,9 +240,11 @@ def history(request: HttpRequest) -> HttpResponse:
     entries = AuditLog.objects.select_related("server")
     if action := request.GET.get("action"):
         entries = entries.filter(action=action)
-    paginator = Paginator(entries, 100)
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    removal_calls_attach(entries=page.object_list)
     context = {
-        "entries": paginator.get_page(request.GET.get("page")),
+        "entries": page,
         "actions": AuditLog.Action.choices,
         "action": action or "",
         "runs": DeletionRun.objects.all()[:10],

@@ -290,3 +290,29 @@ def test_a_movie_radarr_already_removed_counts_its_existing_exclusion_as_done(
     )
     assert outcomes == [("DELETE", 404, "already"), ("POST", 400, "already")]
     assert RemovalCall.objects.filter(request=request, system="plex").count() == 1
+
+
+def test_queue_and_history_show_the_system_and_every_call(
+    arrs, admin_user, client, sonarr_sim, sonarr_server, radarr_server, plex_library
+):
+    show = plex_library.shows[5]
+    season = show.seasons[0]
+    series_id = _arr_id(sonarr_server, show.rating_key)
+    first, second, *_ = _season_files(sonarr_sim, series_id, season.index)
+    sonarr_sim.fault(method="DELETE", path=f"/api/v3/episodefile/{second}", status=500, count=None)
+    _approve(arrs, admin_user, Level.SEASON, season.rating_key)
+    movie = _movie(plex_library)
+    _approve(arrs, admin_user, Level.MOVIE, movie.rating_key)
+    deletion_execute(user=admin_user)
+    client.force_login(admin_user)
+    queue = client.get("/deletion/queue/").content.decode()
+    assert "Through Sonarr “Sonarr”: 6 calls" in queue
+    assert f"DELETE /api/v3/episodefile/{first}</code> → Done (200)" in queue
+    assert f"DELETE /api/v3/episodefile/{second}</code> → Failed (500)" in queue
+    history = client.get("/deletion/history/").content.decode()
+    movie_id = _arr_id(radarr_server, movie.rating_key)
+    assert "Through Radarr “Radarr HD”: 2 calls" in history
+    assert (
+        f"DELETE /api/v3/movie/{movie_id}?deleteFiles=true&amp;addImportExclusion=true" in history
+    )
+    assert "Through Sonarr “Sonarr”: 6 calls" in history
