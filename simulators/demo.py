@@ -1,5 +1,7 @@
-"""The demo: a generated library served by the Plex simulator and two years of plays served
-by the Tautulli simulator, so `make run` without a Plex server shows a populated app."""
+"""The demo: a generated library served by the Plex simulator, two years of plays served
+by the Tautulli simulator, and a Radarr and a Sonarr holding most of that library (same
+paths as Plex), so `make run` without a Plex server shows a populated app and the whole
+path of a deletion: through Radarr/Sonarr for what they hold, through Plex for the rest."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from dataclasses import dataclass
 
 from simulators.library import Library, generate_library
 from simulators.plex import PlexSimulator
+from simulators.radarr import RadarrSimulator, radarr_from_library
+from simulators.sonarr import SonarrSimulator, sonarr_from_library
 from simulators.tautulli import TautulliSimulator
 from simulators.tautulli_history import generate_history
 
@@ -28,6 +32,8 @@ class Demo:
     plex: PlexSimulator
     tautulli: TautulliSimulator
     library: Library
+    radarr: RadarrSimulator
+    sonarr: SonarrSimulator
 
     def env(self) -> dict[str, str]:
         """The variables that point SmartPlex at the simulators."""
@@ -36,11 +42,15 @@ class Demo:
             "PLEX_TOKEN": self.plex.token,
             "TAUTULLI_URL": self.tautulli.url,
             "TAUTULLI_API_KEY": self.tautulli.api_key,
+            "RADARR_URL": self.radarr.url,
+            "RADARR_API_KEY": self.radarr.api_key,
+            "SONARR_URL": self.sonarr.url,
+            "SONARR_API_KEY": self.sonarr.api_key,
         }
 
     def stop(self) -> None:
-        self.plex.stop()
-        self.tautulli.stop()
+        for sim in (self.plex, self.tautulli, self.radarr, self.sonarr):
+            sim.stop()
 
 
 def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
@@ -59,7 +69,12 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
     )
     plex = PlexSimulator(library, token=secrets.token_urlsafe(16), record=False).start()
     tautulli = TautulliSimulator(api_key=secrets.token_hex(16), history=history).start()
-    return Demo(plex=plex, tautulli=tautulli, library=library)
+    # Radarr holds nine movies in ten and Sonarr seven shows in eight: the rest goes through Plex.
+    movies = [m for i, m in enumerate(library.movies) if i % 10 != 9]
+    shows = [s for i, s in enumerate(library.shows) if i % 8 != 7]
+    radarr = radarr_from_library(library, movies=movies, api_key=secrets.token_hex(16)).start()
+    sonarr = sonarr_from_library(library, shows=shows, api_key=secrets.token_hex(16)).start()
+    return Demo(plex=plex, tautulli=tautulli, library=library, radarr=radarr, sonarr=sonarr)
 
 
 def _played(library: Library):
@@ -94,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     env = demo.env()
     print(
         f"Demo Plex at {env['PLEX_URL']} ({size.shows} shows, {size.movies} movies); "
-        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users).",
+        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users); "
+        f"demo Radarr at {env['RADARR_URL']}, Sonarr at {env['SONARR_URL']}.",
         flush=True,
     )
     if args.env_file:
