@@ -65,14 +65,14 @@ class ArrSyncResult:
 class PlexIndex:
     """Lookups into one Plex server's live items, built from a single query."""
 
-    def __init__(self, plex_server_id: int):
+    def __init__(self, plex_server_id: int, types: tuple[str, ...]):
         self.path: dict[str, tuple[int, int | None]] = {}
         self.ids: dict[tuple[str, str, str], int] = {}  # (type, scheme, value) → item id
         self.show_by_key: dict[int, int] = {}
         self.episode_ids: dict[tuple[str, str], tuple[int, int | None]] = {}
         self.episode_number: dict[tuple[int, int, int], int] = {}
         rows = MediaItem.objects.filter(
-            server_id=plex_server_id, removed_at__isnull=True, type__in=["movie", "show", "episode"]
+            server_id=plex_server_id, removed_at__isnull=True, type__in=types
         ).values_list(
             "id", "type", "plex_id", "file_path", "tmdb_id", "tvdb_id", "imdb_id",
             "grandparent_plex_id", "season_number", "episode_number",
@@ -119,11 +119,12 @@ def arr_sync_work(ctx: RunContext) -> None:
 def arr_server_sync(*, server: ArrServer, progress: Progress | None = None) -> ArrSyncResult:
     """Read one instance, replace its rows, refresh its disk space; see the module docstring."""
     progress = progress or (lambda **_: None)
-    index = PlexIndex(server.plex_server_id)
+    radarr = server.kind == ArrServer.Kind.RADARR
+    index = PlexIndex(server.plex_server_id, ("movie",) if radarr else ("show", "episode"))
     result = ArrSyncResult()
     with arr_client_for(server=server) as client:
         result.version = client.status().version
-        if server.kind == ArrServer.Kind.RADARR:
+        if radarr:
             items, episodes = _radarr_rows(client, server, index), {}
         else:
             items, episodes = _sonarr_rows(client, server, index, progress)
