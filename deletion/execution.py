@@ -2,33 +2,45 @@
 
 Each request is claimed with a conditional UPDATE (approved → running, row count checked),
 so two workers, a double click or a rerun can never delete a group twice. Just before the
-DELETE the group is re-checked against fresh statistics (watched or added since approval,
-protected since, no longer matching its rule, history unknown) and against what Plex is
-playing right now; anything doubtful is skipped and logged. Dry run records "would
-delete" and sends nothing to Plex.
+DELETE the group is re-checked against the stored statistics (watched or added since
+approval, protected since, no longer matching its rule, history unknown), then against
+Tautulli's fresh history and what Plex is playing right now (deletion.safety); anything
+doubtful is skipped and logged. Dry run records "would delete" and sends nothing to Plex.
+Runs left behind by a dead worker are recovered first (deletion.recovery); an exception
+in one group is that group's failure, never the whole run's.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
 
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from deletion.config import DeletionSettings, deletion_settings_get
 from deletion.history import HistoryState, history_state_get
-from deletion.models import AuditLog, DeletionRequest, DeletionRun, Level
+from deletion.models import AuditLog, DeletionRequest, DeletionRun
+from deletion.recovery import (
+    deletion_run_abandon,
+    deletion_runs_fail_stale,
+    request_items_mark_gone,
+    stranded_requests_resolve,
+)
 from deletion.removal import group_remove, removal_route
+from deletion.safety import FreshHistory, playing_problem
 from deletion.selectors import Candidate, group_is_protected, group_stats_get, rule_mismatches
 from deletion.services import audit_write
 from deletion.storage import USED_CACHE_KEY
 from media.formatting import GB, human_size
-from media.models import MediaItem, PlexServer
+from media.models import PlexServer
+from syncing.clients.errors import redact
 from syncing.clients.plex import PlexClient, PlexError
+from syncing.services.plex_sync import plex_client_for
+
+logger = logging.getLogger(__name__)
 
 Status = DeletionRequest.Status
 
@@ -86,18 +98,18 @@ class _Context:
     def __init__(self, run: DeletionRun, user, config: DeletionSettings):
         self.run, self.user, self.config = run, user, config
         self.history: HistoryState = history_state_get()
+        self.fresh = FreshHistory()
         self._clients: dict[int, PlexClient] = {}
 
     def client(self, server: PlexServer) -> PlexClient:
         if server.pk not in self._clients:
-            self._clients[server.pk] = PlexClient(
-                server.base_url, server.token, timeout=django_settings.PLEX_TIMEOUT
-            )
+            self._clients[server.pk] = plex_client_for(server)
         return self._clients[server.pk]
 
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
+        self.fresh.close()
 
 
 def deletion_execute(
@@ -108,6 +120,7 @@ def deletion_execute(
 ) -> ExecutionResult:
     """Execute approved requests (all of them by default); see the module docstring."""
     config = deletion_settings_get()
+    _recover(user)
     cap = execution_preflight(requests=requests, config=config)
     if cap.groups == 0 or (cap.exceeded and not config.dry_run and not confirm_over_cap):
         return ExecutionResult(None, cap)
@@ -117,14 +130,31 @@ def deletion_execute(
     try:
         for request in pending:
             _execute_one(request, ctx)
-    except Exception as exc:  # record the crash on the run, keep the traceback in the worker
-        _run_finish(run, status=DeletionRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # the database itself failed: what was claimed needs a check
+        deletion_run_abandon(run_id=run.pk, error=redact(f"{type(exc).__name__}: {exc}"))
         raise
     finally:
         ctx.close()
         cache.delete(USED_CACHE_KEY)  # items went away: the storage card recounts
     _run_finish(run, status=DeletionRun.Status.DONE)
     return ExecutionResult(run, cap)
+
+
+def _recover(user) -> None:
+    """Fail runs whose worker died, then learn from Plex what their requests became."""
+    deletion_runs_fail_stale()
+    clients: dict[int, PlexClient] = {}
+
+    def client_for(server: PlexServer) -> PlexClient:
+        if server.pk not in clients:
+            clients[server.pk] = plex_client_for(server)
+        return clients[server.pk]
+
+    try:
+        stranded_requests_resolve(user=user, client_for=client_for)
+    finally:
+        for client in clients.values():
+            client.close()
 
 
 def _run_finish(run: DeletionRun, *, status: str, error: str = "") -> None:
@@ -143,8 +173,19 @@ def _claim(request: DeletionRequest, run: DeletionRun) -> bool:
 
 
 def _execute_one(request: DeletionRequest, ctx: _Context) -> None:
+    """Claim one group and carry it out; any exception is this group's failure."""
     if not _claim(request, ctx.run):
         return
+    try:
+        _carry_out(request, ctx)
+    except Exception as exc:
+        logger.exception("Deletion request %s failed", request.pk)
+        first_line = redact((str(exc).splitlines() or [""])[0])
+        why = f"Unexpected error ({type(exc).__name__}): {first_line}"
+        _finish(request, ctx, Status.FAILED, AuditLog.Action.FAIL, why, counter="failed")
+
+
+def _carry_out(request: DeletionRequest, ctx: _Context) -> None:
     ref = (request.level, request.server_id, request.plex_id)
     fresh = group_stats_get(refs=[ref], history=ctx.history).get(ref)
     if why := _recheck(request, fresh, ctx):
@@ -160,7 +201,7 @@ def _execute_one(request: DeletionRequest, ctx: _Context) -> None:
         return
     client = ctx.client(request.server)
     try:
-        if why := _playing(request, client):
+        if why := ctx.fresh.problem(request) or playing_problem(request, client):
             _finish(request, ctx, Status.SKIPPED, AuditLog.Action.SKIP, why, counter="skipped")
             return
         removal = group_remove(
@@ -174,7 +215,7 @@ def _execute_one(request: DeletionRequest, ctx: _Context) -> None:
         _finish(request, ctx, removal.status, action, removal.message, counter=removal.status)
         return
     with transaction.atomic():
-        _mark_gone(request, timezone.now())
+        request_items_mark_gone(request, timezone.now())
         _finish(
             request, ctx, Status.DELETED, AuditLog.Action.EXECUTE, removal.message,
             counter="deleted", size=fresh.size if fresh else request.size_bytes,
@@ -196,27 +237,6 @@ def _recheck(request: DeletionRequest, c: Candidate | None, ctx: _Context) -> st
     if request.rule is not None and (why := rule_mismatches(c=c, rule=request.rule)):
         return f"No longer matches rule “{request.rule.name}”: {', '.join(why)}."
     return ""
-
-
-def _playing(request: DeletionRequest, client: PlexClient) -> str:
-    """Ask Plex (not Tautulli) what is playing right now; skip the group if any of it is."""
-    for session in client.sessions():
-        keys = {session.rating_key, session.parent_rating_key, session.grandparent_rating_key}
-        if request.plex_id in keys:
-            return f"Being played right now ({session.title})."
-    return ""
-
-
-def _mark_gone(request: DeletionRequest, now: datetime) -> int:
-    key = request.plex_id
-    q = Q(plex_id=key)
-    if request.level == Level.SHOW:
-        q |= Q(grandparent_plex_id=key) | Q(type=MediaItem.MediaType.SEASON, parent_plex_id=key)
-    elif request.level == Level.SEASON:
-        q |= Q(parent_plex_id=key)
-    return MediaItem.objects.filter(q, server_id=request.server_id, removed_at__isnull=True).update(
-        removed_at=now
-    )
 
 
 def _finish(
@@ -248,7 +268,7 @@ def _finish(
         size_bytes=request.size_bytes if size is None else size,
         message=message,
     )
-    updates = {"processed": F("processed") + 1, counter: F(counter) + 1}
+    updates = {"processed": F("processed") + 1, counter: F(counter) + 1, "heartbeat_at": now}
     if status == Status.DELETED:
         updates["bytes_freed"] = F("bytes_freed") + (size or 0)
     DeletionRun.objects.filter(pk=ctx.run.pk).update(**updates)

@@ -9,8 +9,10 @@ already approved" is one indexed EXISTS, whatever the level.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from media.formatting import human_size
 from media.models import LibrarySection, PlexServer, TimeStampedModel
@@ -23,6 +25,11 @@ class Level(models.TextChoices):
     EPISODE = "episode", "Episode"
 
 
+# Bounds a date can hold (now − 100 years is still a datetime) and a play count can reach.
+MAX_RULE_DAYS = 36_500
+MAX_RULE_PLAYS = 1_000_000
+
+
 class DeletionRule(TimeStampedModel):
     """Which groups are candidates: old enough, idle long enough, rarely played."""
 
@@ -33,11 +40,19 @@ class DeletionRule(TimeStampedModel):
     sections = models.ManyToManyField(
         LibrarySection, blank=True, related_name="+", help_text="Empty means every library"
     )
-    grace_days = models.PositiveIntegerField(default=30, help_text="Days since newest add")
-    inactivity_days = models.PositiveIntegerField(
-        default=15, help_text="Days since anyone last watched"
+    grace_days = models.PositiveIntegerField(
+        default=30, validators=[MaxValueValidator(MAX_RULE_DAYS)], help_text="Days since newest add"
     )
-    max_plays = models.PositiveIntegerField(default=2, help_text="Total plays below this")
+    inactivity_days = models.PositiveIntegerField(
+        default=15,
+        validators=[MaxValueValidator(MAX_RULE_DAYS)],
+        help_text="Days since anyone last watched",
+    )
+    max_plays = models.PositiveIntegerField(
+        default=2,
+        validators=[MaxValueValidator(MAX_RULE_PLAYS)],
+        help_text="Total plays below this",
+    )
     min_size_gb = models.DecimalField(
         max_digits=10, decimal_places=2, null=True, blank=True, help_text="Optional"
     )
@@ -50,6 +65,11 @@ class DeletionRule(TimeStampedModel):
                 name="rule_has_a_media_type",
             ),
             models.CheckConstraint(condition=Q(max_plays__gte=1), name="rule_max_plays_positive"),
+            models.CheckConstraint(
+                condition=Q(grace_days__lte=MAX_RULE_DAYS, inactivity_days__lte=MAX_RULE_DAYS)
+                & Q(max_plays__lte=MAX_RULE_PLAYS),
+                name="rule_bounds_fit_dates",
+            ),
             models.CheckConstraint(
                 condition=Q(min_size_gb__isnull=True) | Q(min_size_gb__gte=0),
                 name="rule_min_size_non_negative",
@@ -116,6 +136,9 @@ class DeletionRun(models.Model):
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     dry_run = models.BooleanField(default=True)
+    heartbeat_at = models.DateTimeField(
+        default=timezone.now, help_text="Refreshed after every group; stale = the worker died"
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -147,13 +170,14 @@ class DeletionRequest(GroupRef, TimeStampedModel):
     class Status(models.TextChoices):
         APPROVED = "approved", "Approved"
         RUNNING = "running", "Running"
+        NEEDS_CHECK = "needs_check", "Needs check"  # claimed by a run that died
         DELETED = "deleted", "Deleted"
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
 
-    OPEN = (Status.APPROVED, Status.RUNNING)
+    OPEN = (Status.APPROVED, Status.RUNNING, Status.NEEDS_CHECK)
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPROVED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.APPROVED)
     item_count = models.PositiveIntegerField(default=0, help_text="At approval")
     size_bytes = models.BigIntegerField(default=0, help_text="At approval")
     rule = models.ForeignKey(
@@ -181,7 +205,7 @@ class DeletionRequest(GroupRef, TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["server", "plex_id"],
-                condition=Q(status__in=["approved", "running"]),
+                condition=Q(status__in=["approved", "running", "needs_check"]),
                 name="one_open_request_per_group",
             ),
             models.CheckConstraint(

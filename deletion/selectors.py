@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from deletion.groups import GROUP_KEY, SORTS, TV_LEVELS, Candidate, CandidateFilter, CandidatePage
 from deletion.history import HistoryState, history_state_get
-from deletion.models import DeletionRule, Level
+from deletion.models import DeletionRequest, DeletionRule, Level
 from deletion.queries import (
     active_exclusions,
     candidate_groups,
@@ -41,6 +41,7 @@ __all__ = [
     "candidate_page_sql",
     "default_rule_get",
     "group_is_protected",
+    "group_open_request",
     "group_stats_get",
     "rule_mismatches",
 ]
@@ -102,8 +103,8 @@ def rule_mismatches(*, c: Candidate, rule: DeletionRule, now: datetime | None = 
     return reasons
 
 
-def group_is_protected(*, c: Candidate) -> bool:
-    """Is this group, or anything inside or above it, protected right now?"""
+def _inside_or_above(c: Candidate) -> Q:
+    """Rows (exclusions, requests) that address this group, one inside it, or one above it."""
     level, plex_id, show_key, season_key = c.level, c.plex_id, c.show_key, c.season_key
     q = Q(plex_id=plex_id)
     if level == Level.SHOW:
@@ -112,7 +113,19 @@ def group_is_protected(*, c: Candidate) -> bool:
         q |= Q(season_plex_id=plex_id) | Q(plex_id=show_key)
     elif level == Level.EPISODE:
         q |= Q(plex_id__in=[k for k in (show_key, season_key) if k])
-    return active_exclusions().filter(q, server_id=c.server_id).exists()
+    return q & Q(server_id=c.server_id)
+
+
+def group_is_protected(*, c: Candidate) -> bool:
+    """Is this group, or anything inside or above it, protected right now?"""
+    return active_exclusions().filter(_inside_or_above(c)).exists()
+
+
+def group_open_request(*, c: Candidate) -> DeletionRequest | None:
+    """An open request for this group or anything inside or above it (caps count each
+    byte once, so two such requests never coexist)."""
+    open_requests = DeletionRequest.objects.filter(status__in=DeletionRequest.OPEN)
+    return open_requests.filter(_inside_or_above(c)).only("level", "title", "plex_id").first()
 
 
 def default_rule_get() -> DeletionRule | None:

@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from deletion.history import history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRule, Exclusion, Level
-from deletion.selectors import Candidate, group_is_protected, group_stats_get, rule_mismatches
+from deletion.selectors import (
+    Candidate,
+    group_is_protected,
+    group_open_request,
+    group_stats_get,
+    rule_mismatches,
+)
 from media.models import MediaItem
 
 Ref = tuple[str, int, int]
@@ -92,6 +98,9 @@ def _approval_problem(c: Candidate, rule: DeletionRule | None, eligible) -> str:
         return "watch history unknown (Tautulli not synced)"
     if group_is_protected(c=c):
         return "protected"
+    if (other := group_open_request(c=c)) is not None:
+        same = other.plex_id == c.plex_id
+        return "already approved" if same else f"overlaps the approved {other.level} {other.title}"
     if rule is not None and (why := rule_mismatches(c=c, rule=rule)):
         return ", ".join(why)
     return ""

@@ -34,6 +34,7 @@ from deletion.planner import (
     plan_get,
     plan_picks_parse,
 )
+from deletion.recovery import deletion_run_is_stale
 from deletion.removal import removal_calls_attach
 from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, refs_parse, request_retry
@@ -189,10 +190,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     latest_run = DeletionRun.objects.first()
     shown = list(open_requests.order_by("status", "approved_at", "pk")[:500])
     removal_calls_attach(entries=shown)
+    stale = latest_run is not None and deletion_run_is_stale(latest_run)
     context = {
         "requests": shown,
         "latest_run": latest_run,
-        "running": latest_run is not None and latest_run.status == DeletionRun.Status.RUNNING,
+        "running": latest_run is not None
+        and latest_run.status == DeletionRun.Status.RUNNING
+        and not stale,
+        "stale": stale,
         "cap": execution_preflight(),
         "settings": deletion_settings_get(),
         "confirm": request.GET.get("confirm") == "1",

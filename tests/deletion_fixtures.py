@@ -12,11 +12,12 @@ from tests import factories
 
 
 def history_synced(
-    server: PlexServer, *, error: str = "", history_days: int = 1000
+    server: PlexServer, *, error: str = "", history_days: int = 1000, **tautulli_fields
 ) -> TautulliServer:
     """Give `server` a Tautulli connection whose last history sync ended (ok or failed),
-    knowing plays since `history_days` ago (so older items are not "possibly watched")."""
-    tautulli = factories.tautulli_server(plex=server)
+    knowing plays since `history_days` ago (so older items are not "possibly watched").
+    `tautulli_fields` (base_url, api_key) point it at a simulator for execution tests."""
+    tautulli = factories.tautulli_server(plex=server, **tautulli_fields)
     Play.objects.create(tautulli=tautulli, row_id=1, started=days_ago(history_days))
     SyncRun.objects.create(
         kind="tautulli",

@@ -13,6 +13,7 @@ from deletion.services import candidates_approve, groups_protect
 from media.models import MediaItem
 from simulators.library import generate_library
 from simulators.plex import PlexSimulator
+from simulators.tautulli import TautulliSimulator
 from syncing.services.plex_sync import plex_library_sync
 from tests import factories
 from tests.deletion_fixtures import days_ago, history_synced
@@ -30,13 +31,21 @@ def sim():
 
 
 @pytest.fixture
-def server(sim):
+def tautulli(settings):
+    """The Tautulli that execution asks for fresh history (no plays: nothing new)."""
+    settings.TAUTULLI_BACKOFF = 0
+    with TautulliSimulator(api_key="sim-tautulli-key") as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def server(sim, tautulli):
     """The simulator's library mirrored by the real Plex sync (over HTTP), with a synced
     Tautulli history: its items are old and unwatched, so every group is a candidate."""
     server = factories.plex_server(base_url=sim.url, token="sim-token")
     run = plex_library_sync(server=server, trigger="test")
     assert run.status == "success", run.error
-    history_synced(server)
+    history_synced(server, base_url=tautulli.url, api_key=tautulli.api_key)
     return server
 
 

@@ -124,6 +124,25 @@ def test_filters_with_comma_lists_and_ordering(sim):
     assert [r["row_id"] for r in history(sim, order_column="row_id")["data"]] == [1, 2, 3, 4]
 
 
+def test_rating_key_filters_match_each_column_of_the_row(sim):
+    """rating_key, parent_rating_key and grandparent_rating_key match the rows' own
+    columns (a movie's parent keys are "", so a parent filter never matches it)."""
+    assert history(sim, rating_key=101)["recordsFiltered"] == 2
+    assert history(sim, rating_key=200)["recordsFiltered"] == 0  # a show key is no row's key
+    assert history(sim, parent_rating_key=210)["recordsFiltered"] == 2
+    assert history(sim, parent_rating_key=101)["recordsFiltered"] == 0
+    assert history(sim, grandparent_rating_key=200, rating_key=212)["recordsFiltered"] == 2
+    assert history(sim, grandparent_rating_key=200, rating_key=101)["recordsFiltered"] == 0
+
+
+def test_play_added_while_running_is_seen_at_once_newest_stop_first(sim):
+    assert history(sim, rating_key=101, length=1, order_column="stopped")["data"][0]["row_id"] == 4
+    later = sim.add_play(target=MOVIE, user="carol", started=at("2024-02-01 10:00"))
+    assert later == 5  # row ids follow the order rows were written (stop time)
+    newest = history(sim, rating_key=101, order_column="stopped", order_dir="desc")["data"]
+    assert [r["row_id"] for r in newest] == [4, 1, 5]  # an old start sorts by its stop
+
+
 def test_activity_rows_appear_unless_excluded(sim):
     sim.add_activity(target=MOVIE, user="zoe", started=at("2024-03-11 10:00"))
     rows = call(sim, cmd="get_history", grouping=0).json()["response"]["data"]["data"]

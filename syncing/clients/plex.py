@@ -26,7 +26,7 @@ import requests
 from plexapi import exceptions as plex_exc
 from plexapi.server import PlexServer
 
-from syncing.clients.errors import ClientError
+from syncing.clients.errors import ClientError, redact
 
 # Plex `type=` numbers for the section listing.
 TYPE_NUMBERS = {"movie": 1, "show": 2, "season": 3, "episode": 4}
@@ -229,6 +229,7 @@ class PlexClient:
 
     def __init__(self, base_url: str, token: str, timeout: float = 30.0):
         self.base_url = base_url.rstrip("/")
+        self.shown_url = redact(self.base_url)  # for messages: user:pass in a URL is masked
         self.timeout = timeout
         self._token = token
         self._server: PlexServer | None = None
@@ -237,7 +238,7 @@ class PlexClient:
         self._session.hooks["response"].append(self._count)
 
     def __repr__(self) -> str:  # never show the token
-        return f"<PlexClient {self.base_url}>"
+        return f"<PlexClient {self.shown_url}>"
 
     def _count(self, response, *args, **kwargs):
         self.requests_made += 1
@@ -351,7 +352,7 @@ class PlexClient:
             root = server.query("/status/sessions")
         if root is None or root.tag != "MediaContainer":
             raise PlexResponseError(
-                f"Plex at {self.base_url} sent an unexpected reply for /status/sessions"
+                f"Plex at {self.shown_url} sent an unexpected reply for /status/sessions"
             )
         result = []
         for elem in root:
@@ -369,6 +370,17 @@ class PlexClient:
                 )
             )
         return result
+
+    def item_exists(self, rating_key: int) -> bool:
+        """Is this item still in Plex (`GET /library/metadata/{key}`: 404 means gone)?
+
+        Used after a worker died mid-deletion, to learn whether its DELETE went through.
+        """
+        try:
+            self._query(f"/library/metadata/{int(rating_key)}", 0, 1)
+        except PlexNotFound:
+            return False
+        return True
 
     # --- writes ---------------------------------------------------------------------------
     def delete_item(self, rating_key: int) -> None:
@@ -402,7 +414,7 @@ class PlexClient:
             root = server.query(key, headers=headers)
         if root is None or root.tag != "MediaContainer":
             raise PlexResponseError(
-                f"Plex at {self.base_url} sent an unexpected reply for {key.split('?')[0]} "
+                f"Plex at {self.shown_url} sent an unexpected reply for {key.split('?')[0]} "
                 f"(no MediaContainer)"
             )
         return root
@@ -410,7 +422,7 @@ class PlexClient:
     @contextmanager
     def _errors(self, doing: str):
         """Turn plexapi/requests/XML failures into one-line PlexErrors without the token."""
-        where = f"Plex at {self.base_url}"
+        where = f"Plex at {self.shown_url}"
         try:
             yield
         except PlexError:

@@ -17,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from syncing.clients.errors import ClientError
+from syncing.clients.errors import ClientError, redact
 
 API_PATH = "/api/v2"
 MASK = "********"
@@ -127,7 +127,7 @@ class TautulliClient:
         self.session.headers.update({"Accept-Encoding": "gzip", "Accept": "application/json"})
 
     def __repr__(self) -> str:
-        return f"<TautulliClient {self.base_url}{API_PATH}?apikey={MASK}>"
+        return f"<TautulliClient {redact(self.base_url)}{API_PATH}?apikey={MASK}>"
 
     def __enter__(self) -> TautulliClient:
         return self
@@ -139,7 +139,7 @@ class TautulliClient:
         self.session.close()
 
     def masked_url(self, cmd: str) -> str:
-        return f"{self.base_url}{API_PATH}?apikey={MASK}&cmd={cmd}"
+        return f"{redact(self.base_url)}{API_PATH}?apikey={MASK}&cmd={cmd}"
 
     def _mask(self, text: str) -> str:
         return text.replace(self._api_key, MASK) if self._api_key else text
@@ -188,10 +188,16 @@ class TautulliClient:
         after: date | None = None,
         before: date | None = None,
         rating_key: int | None = None,
+        parent_rating_key: int | None = None,
+        grandparent_rating_key: int | None = None,
         order_column: str = "date",
         order_dir: str = "desc",
     ) -> HistoryPage:
-        """One page of ungrouped history without live activity (never length=-1)."""
+        """One page of ungrouped history without live activity (never length=-1).
+
+        The key filters match the rows' own columns: an episode's show is its
+        `grandparent_rating_key`, its season its `parent_rating_key`.
+        """
         if length <= 0:
             raise ValueError("length must be positive (length=-1 drops the last row)")
         data = self.call(
@@ -203,6 +209,8 @@ class TautulliClient:
             after=after.isoformat() if after else None,
             before=before.isoformat() if before else None,
             rating_key=rating_key,
+            parent_rating_key=parent_rating_key,
+            grandparent_rating_key=grandparent_rating_key,
             order_column=order_column,
             order_dir=order_dir,
         )
