@@ -57,3 +57,16 @@ def sonarr_server(plex_synced, sonarr_sim):
         kind="sonarr", name="Sonarr", base_url=sonarr_sim.url, api_key=sonarr_sim.api_key,
         plex=plex_synced,
     )  # fmt: skip
+
+
+@pytest.fixture
+def fresh_history(plex_synced, settings):
+    """`plex_synced` with a synced Tautulli history, served by a Tautulli simulator that
+    execution asks for plays since approval (none: every old group is still unwatched)."""
+    from simulators.tautulli import TautulliSimulator
+    from tests.deletion_fixtures import history_synced
+
+    settings.TAUTULLI_BACKOFF = 0
+    with TautulliSimulator(api_key="sim-tautulli-key") as sim:
+        history_synced(plex_synced, base_url=sim.url, api_key=sim.api_key)
+        yield plex_synced

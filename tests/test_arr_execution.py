@@ -16,16 +16,15 @@ from syncing.models import ArrItem
 from syncing.services.arr_sync import arr_server_sync
 from tests import factories
 from tests.arr_helpers import assert_calls_conform
-from tests.deletion_fixtures import history_synced
 
 pytestmark = pytest.mark.django_db
 Status = DeletionRequest.Status
 
 
 @pytest.fixture
-def arrs(plex_synced, radarr_server, sonarr_server, radarr_sim, sonarr_sim):
+def arrs(fresh_history, radarr_server, sonarr_server, radarr_sim, sonarr_sim):
     """Plex mirrored with history, both *arrs synced, dry run off; call logs emptied."""
-    history_synced(plex_synced)
+    plex_synced = fresh_history
     arr_server_sync(server=radarr_server)
     arr_server_sync(server=sonarr_server)
     deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000)
@@ -146,12 +145,12 @@ def test_episode_is_unmonitored_then_its_file_deleted(
 
 
 def test_a_movie_in_no_radarr_goes_through_plex(
-    plex_synced, radarr_sim, radarr_server, admin_user, plex_sim, plex_library
+    fresh_history, radarr_sim, radarr_server, admin_user, plex_sim, plex_library
 ):
+    plex_synced = fresh_history
     movie = _movie(plex_library)
     held = next(m for m in radarr_sim.movies.values() if m["title"] == movie.title)
     radarr_sim.movies.pop(held["id"])
-    history_synced(plex_synced)
     arr_server_sync(server=radarr_server)
     deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000)
     radarr_sim.calls.clear()
@@ -164,8 +163,8 @@ def test_a_movie_in_no_radarr_goes_through_plex(
     assert list(request.calls.values_list("system", flat=True)) == ["plex"]
 
 
-def test_when_not_in_arr_skip_leaves_it(plex_synced, admin_user, plex_sim, plex_library):
-    history_synced(plex_synced)
+def test_when_not_in_arr_skip_leaves_it(fresh_history, admin_user, plex_sim, plex_library):
+    plex_synced = fresh_history
     deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000, when_not_in_arr="skip")
     request = _approve(plex_synced, admin_user, Level.MOVIE, _movie(plex_library).rating_key)
     deletion_execute(user=admin_user)
