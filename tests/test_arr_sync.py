@@ -127,3 +127,24 @@ def test_disk_space_counts_each_filesystem_once(radarr_server, sonarr_server, ra
     )  # fmt: skip
     arr_server_sync(server=radarr_4k)
     assert arr_capacity_get().total_bytes == both.total_bytes
+
+
+def test_capacity_source_radarr_sonarr_is_refreshed_by_each_sync(
+    radarr_server, radarr_sim, make_staff
+):
+    from django.urls import reverse
+
+    from media.services import storage_capacity_get
+
+    client = make_staff("deletion.manage_settings")
+    form = {"capacity_source": "arr", "max_groups": "10", "max_gb": "50"}
+    refused = client.post(reverse("deletion:settings"), form)
+    assert refused.status_code == 200 and "run sync_arr" in refused.content.decode()
+    arr_server_sync(server=radarr_server)
+    assert client.post(reverse("deletion:settings"), form).status_code == 302
+    capacity = storage_capacity_get()
+    assert capacity.source == "arr"
+    assert round(capacity.total_gb * 1024**3) == radarr_sim.disks[0].total
+    radarr_sim.disks[0].total *= 2
+    arr_server_sync(server=radarr_server)
+    assert round(storage_capacity_get().total_gb * 1024**3) == radarr_sim.disks[0].total
