@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.utils import timezone
 
 from deletion.groups import Candidate, CandidateFilter
@@ -176,6 +178,34 @@ def plan_pool_get(
     return [o for o in pool.values() if o.size > 0]
 
 
+def reclaimable_get(*, history: HistoryState | None = None) -> dict[str, tuple[int, int]]:
+    """Level → (groups, bytes) the enabled rules select, each group counted once however
+    many rules select it. One query; the levels are alternatives, never to be added up."""
+    history = history or history_state_get()
+    parts = []
+    for rule in DeletionRule.objects.filter(enabled=True).order_by("pk"):
+        for level in (*PLAN_LEVELS, Level.EPISODE):
+            parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
+    found = {level: (0, 0) for level in (Level.SHOW, Level.SEASON, Level.EPISODE, Level.MOVIE)}
+    if not parts:
+        return found
+    try:
+        inner, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    except EmptyResultSet:
+        return found
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT d.{qn('level')}, COUNT(*), SUM(d.{qn('size')}) FROM (SELECT DISTINCT "
+        f"g.{qn('level')}, g.{qn('server_id')}, g.{qn('group_key')}, g.{qn('size')} "
+        f"FROM ({inner}) g) d GROUP BY d.{qn('level')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for level, count, size in cursor.fetchall():
+            found[level] = (int(count), int(size or 0))
+    return found
+
+
 class _Chosen:
     """The groups taken so far; a show replaces any of its seasons already taken."""
 
@@ -304,3 +334,23 @@ def plan_approve(*, picks: list[tuple[int, Ref]], user) -> BulkResult:
         result.done += part.done
         result.refused += part.refused
     return result
+
+
+def top_candidates_get(*, history: HistoryState | None = None, limit: int = 8) -> list[dict]:
+    """The best shows and movies by the planner's score, as plain dicts (stored with each
+    storage snapshot, so the dashboard shows them without aggregating)."""
+    history = history or history_state_get()
+    rules = list(DeletionRule.objects.filter(enabled=True).order_by("pk"))
+    pool = [o for o in plan_pool_get(rules=rules, history=history) if o.ref[0] != Level.SEASON]
+    best = sorted(pool, key=_STRATEGY["score"][0])[:limit]
+    return [
+        {
+            "ref": c.ref,
+            "level": c.level,
+            "title": c.title,
+            "size": c.size,
+            "idle_days": o.idle_days,
+            "rules": [r.name for r in o.rules],
+        }
+        for o, c in zip(best, with_labels([o.row for o in best]), strict=True)
+    ]

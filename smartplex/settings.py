@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "media",
     "syncing",
     "deletion",
+    "dashboard",  # "/" : storage history, plays per week, sync health, threshold
     "smartplex",  # project-level commands (ensure_admin) and static files
 ]
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from syncing.clients.errors import ClientError, redact
 from syncing.kinds import run_kind
 from syncing.models import SyncRun
+from syncing.signals import run_finished
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +135,19 @@ def run_execute(run: SyncRun, *, on_progress: ProgressCallback | None = None) ->
     try:
         run_kind(run.kind).work_function()(context)
     except Exception as exc:
-        return _finish(run, error=run_failure_reason(exc))
-    return _finish(run, cursor=context.cursor)
+        _finish(run, error=run_failure_reason(exc))
+    else:
+        _finish(run, cursor=context.cursor)
+    _announce_finished(run)
+    return run
+
+
+def _announce_finished(run: SyncRun) -> None:
+    """Tell the other apps (signals.run_finished); a failing receiver is logged, never
+    turns a finished run into a crash."""
+    for receiver, result in run_finished.send_robust(sender=SyncRun, run=run):
+        if isinstance(result, Exception):
+            logger.error("After run #%s, %r failed: %s", run.pk, receiver, result)
 
 
 def run_now(

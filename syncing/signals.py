@@ -1,10 +1,15 @@
-"""`migrate` and every worker start keep the env connections (and the schedule) current."""
+"""`migrate` and every worker start keep the env connections (and the schedule) current;
+`run_finished` lets apps that syncing must not import act after each run."""
 
 from __future__ import annotations
 
 from django.db.models.signals import post_migrate
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django_q.signals import post_spawn
+
+# Sent by syncing.runs after every run ends, with `run` (a finished SyncRun, success or
+# failed). The dashboard takes its storage snapshot here.
+run_finished = Signal()
 
 
 @receiver(post_migrate)

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -30,72 +32,86 @@ from media.models import LibrarySection, MediaItem, PlexServer
 from syncing.clients.plex import PlexItem
 from syncing.services.pg_copy import pg_copy_upsert
 
-# Columns the Plex sync owns (model field names; `section` is the FK).
-PLEX_FIELDS = (
-    "section",
-    "guid",
-    "title",
-    "year",
-    "type",
-    "tmdb_id",
-    "tvdb_id",
-    "imdb_id",
-    "file_path",
-    "file_size_bytes",
-    "added_at",
-    "parent_title",
-    "grandparent_title",
-    "season_number",
-    "episode_number",
-    "parent_plex_id",
-    "grandparent_plex_id",
-    "plex_updated_at",
-    "removed_at",
+
+class Column(NamedTuple):
+    """One column the Plex sync owns: its MediaItem field and how to read it from an item."""
+
+    field: str
+    read: Callable[[PlexItem], Any]
+
+
+def _cut(size: int, attr: str) -> Callable[[PlexItem], str | None]:
+    """Read a text attribute trimmed to its column's size (None when empty)."""
+    get = attrgetter(attr)
+    return lambda item: v[:size] if (v := get(item)) else None
+
+
+def _non_negative(attr: str) -> Callable[[PlexItem], int | None]:
+    get = attrgetter(attr)
+    return lambda item: v if (v := get(item)) is not None and v >= 0 else None
+
+
+# The row layout of the upsert, in order, after `section` (the page's section). Each value is
+# what the database hands back (so an unchanged row compares equal); it is compared with
+# the stored row to find changes and overwritten on conflict. Adding a column is one line
+# here plus a migration; datetime columns are found from the model.
+PLEX_COLUMNS: tuple[Column, ...] = (
+    Column("guid", lambda item: (item.guid or "")[:300]),
+    Column("title", lambda item: (item.title or "")[:500]),
+    Column("year", lambda item: item.year if item.year and item.year > 0 else None),
+    Column("type", attrgetter("type")),
+    Column("tmdb_id", _cut(32, "tmdb_id")),
+    Column("tvdb_id", _cut(32, "tvdb_id")),
+    Column("imdb_id", _cut(32, "imdb_id")),
+    Column("file_path", lambda item: item.file_path or None),
+    Column("file_size_bytes", attrgetter("file_size_bytes")),
+    Column("added_at", attrgetter("added_at")),
+    Column("parent_title", _cut(500, "parent_title")),
+    Column("grandparent_title", _cut(500, "grandparent_title")),
+    Column("season_number", _non_negative("season_number")),
+    Column("episode_number", _non_negative("episode_number")),
+    Column("parent_plex_id", attrgetter("parent_rating_key")),
+    Column("grandparent_plex_id", attrgetter("grandparent_rating_key")),
+    Column("plex_updated_at", attrgetter("updated_at")),
+    Column("removed_at", lambda item: None),  # an item seen now is present, even if it had left
 )
-# Columns every upsert writes before PLEX_FIELDS (a row tuple's order).
-_INSERTED = (
-    "server", "plex_id", "created_at", "updated_at", "plex_synced_at",
-    "total_play_count", "total_watch_time_seconds",
-)  # fmt: skip
+# Every column the Plex sync owns (model field names; `section` is the FK).
+PLEX_FIELDS = ("section", *(column.field for column in PLEX_COLUMNS))
+_READERS = tuple(column.read for column in PLEX_COLUMNS)
+# Positions in a PLEX_FIELDS tuple that hold datetimes (each backend has its own form).
+_DATETIME_POSITIONS = tuple(
+    i
+    for i, name in enumerate(PLEX_FIELDS)
+    if MediaItem._meta.get_field(name).get_internal_type() == "DateTimeField"
+)
 # Rows per SQLite INSERT: 26 parameters each stays well below its 32,766 limit.
 UPSERT_ROWS = 500
-_DATETIME_POSITIONS = tuple(
-    i for i, name in enumerate(PLEX_FIELDS) if name in ("added_at", "plex_updated_at", "removed_at")
-)
 
 
-def _cut(value: str | None, size: int) -> str | None:
-    return value[:size] if value else None
+def _page_columns(server_pk: int, now: Any, synced: Any) -> dict[str, Any]:
+    """The columns an upsert writes from the page rather than the item, before plex_id and
+    PLEX_FIELDS (the statistics, owned by the Tautulli sync, start at zero)."""
+    return {
+        "server": server_pk,
+        "created_at": now,
+        "updated_at": now,
+        "plex_synced_at": synced,
+        "total_play_count": 0,
+        "total_watch_time_seconds": 0,
+    }
 
 
-def _non_negative(value: int | None) -> int | None:
-    return value if value is not None and value >= 0 else None
+# Every column of an upsert row, in order, and those a conflict overwrites.
+_INSERTED = (*_page_columns(0, None, None), "plex_id", *PLEX_FIELDS)
+_UPDATED = ("updated_at", "plex_synced_at", *PLEX_FIELDS)
 
 
 def _db_values(item: PlexItem, section_pk: int, as_read: Callable) -> tuple:
-    """An item's PLEX_FIELDS values as the database hands them back (trimmed; datetimes
-    in the backend's form), so they compare equal to an unchanged stored row."""
-    return (
-        section_pk,
-        (item.guid or "")[:300],
-        (item.title or "")[:500],
-        item.year if item.year and item.year > 0 else None,
-        item.type,
-        _cut(item.tmdb_id, 32),
-        _cut(item.tvdb_id, 32),
-        _cut(item.imdb_id, 32),
-        item.file_path or None,
-        item.file_size_bytes,
-        as_read(item.added_at),
-        _cut(item.parent_title, 500),
-        _cut(item.grandparent_title, 500),
-        _non_negative(item.season_number),
-        _non_negative(item.episode_number),
-        item.parent_rating_key,
-        item.grandparent_rating_key,
-        as_read(item.updated_at),
-        None,  # removed_at: an item seen now is present, even if it had left before
-    )
+    """An item's PLEX_FIELDS values as the database hands them back."""
+    values = [section_pk, *[read(item) for read in _READERS]]
+    for i in _DATETIME_POSITIONS:
+        values[i] = as_read(values[i])
+    return tuple(values)
 
 
 def media_items_upsert_page(
@@ -116,19 +132,25 @@ def media_items_upsert_page(
         changed = [(k, v) for k, v in wanted.items() if existing.get(k) != v]
         unchanged = [k for k, v in wanted.items() if existing.get(k) == v]
         if changed:
-            now = as_written(as_read(timezone.now()))
-            rows = []
-            for key, values in changed:
-                values = list(values)
-                for i in _DATETIME_POSITIONS:
-                    values[i] = as_written(values[i])
-                rows.append((server.pk, key, now, now, synced, 0, 0, *values))
-            _upsert(cursor, vendor, sql, rows)
+            page = _page_columns(server.pk, as_written(as_read(timezone.now())), synced)
+            _upsert(cursor, vendor, sql, _rows(page, changed, as_written))
         if unchanged:
             keys, params = _keys_in(vendor, unchanged)
             cursor.execute(sql["stamp"].format(keys=keys), [synced, server.pk, *params])
     created = sum(1 for key, _ in changed if key not in existing)
     return created, len(changed) - created
+
+
+def _rows(page: dict[str, Any], changed: list[tuple[int, tuple]], as_written: Callable) -> list:
+    """Upsert rows in _INSERTED order: the page's columns, the key, the item's columns."""
+    prefix = tuple(page.values())
+    rows = []
+    for key, values in changed:
+        values = list(values)
+        for i in _DATETIME_POSITIONS:
+            values[i] = as_written(values[i])
+        rows.append((*prefix, key, *values))
+    return rows
 
 
 def _keys_in(vendor: str, keys: list[int]) -> tuple[str, list]:
@@ -222,14 +244,13 @@ def _pg_upsert_spec() -> dict:
     """pg_copy_upsert's arguments: the same columns and conflict handling as `_sql`."""
     q = connection.ops.quote_name
     fields = {f.name: f for f in MediaItem._meta.concrete_fields}
-    inserted = [*_INSERTED, *PLEX_FIELDS]
     return {
         "table": q(MediaItem._meta.db_table),
         "staging": "plex_items_page",
-        "columns": [q(fields[name].column) for name in inserted],
-        "types": [_db_type(fields[name]) for name in inserted],
+        "columns": [q(fields[name].column) for name in _INSERTED],
+        "types": [_db_type(fields[name]) for name in _INSERTED],
         "conflict": [q(fields["server"].column), q(fields["plex_id"].column)],
-        "updates": [q(fields[n].column) for n in ("updated_at", "plex_synced_at", *PLEX_FIELDS)],
+        "updates": [q(fields[name].column) for name in _UPDATED],
     }
 
 
@@ -240,11 +261,10 @@ def _sql(vendor: str) -> dict[str, str]:
     fields = {f.name: f for f in MediaItem._meta.concrete_fields}
     col = {name: q(f.column) for name, f in fields.items()}
     table = q(MediaItem._meta.db_table)
-    inserted = [*_INSERTED, *PLEX_FIELDS]
-    updated = [col[name] for name in ("updated_at", "plex_synced_at", *PLEX_FIELDS)]
+    updated = [col[name] for name in _UPDATED]
     where = f"{col['server']} = %s AND {col['plex_id']} {{keys}}"
     upsert = (
-        f"INSERT INTO {table} ({', '.join(col[n] for n in inserted)}) {{rows}} "
+        f"INSERT INTO {table} ({', '.join(col[n] for n in _INSERTED)}) {{rows}} "
         f"ON CONFLICT ({col['server']}, {col['plex_id']}) DO UPDATE SET "
         + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
     )
