@@ -17,7 +17,7 @@ STORAGE_CAPACITY_KEY = "storage_capacity_gb"
 @dataclass(frozen=True)
 class StorageCapacity:
     total_gb: float | None
-    source: str  # "manual" | "disk" | "unset"
+    source: str  # "manual" | "disk" | "arr" (Radarr/Sonarr disk space) | "unset"
     updated_at: datetime | None
     path: str = ""
 
