@@ -23,9 +23,12 @@ class AppendOnlyAdminMixin(ViewOnlyAdminMixin):
 
 @admin.register(DeletionRule)
 class DeletionRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "enabled", "grace_days", "inactivity_days", "max_plays", "min_size_gb"]
-    list_filter = ["enabled"]
-    filter_horizontal = ["sections"]
+    list_display = [
+        "name", "enabled", "grace_days", "inactivity_days", "max_plays", "min_size_gb",
+        "requester_watched",
+    ]  # fmt: skip
+    list_filter = ["enabled", "requester_watched"]
+    filter_horizontal = ["sections", "ignore_users"]
 
 
 @admin.register(Exclusion)

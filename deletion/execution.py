@@ -21,6 +21,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from deletion.config import DeletionSettings, deletion_settings_get
+from deletion.groups import Ref
 from deletion.history import HistoryState, history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
 from deletion.recovery import (
@@ -49,7 +50,14 @@ Status = DeletionRequest.Status
 class CapCheck:
     groups: int
     size_bytes: int
-    exceeded: str  # why the run needs an explicit confirmation ("" when within the caps)
+    exceeded: str  # which caps the run is above ("" when within them)
+    dry_run: bool = False
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Above a cap on a real run: the one rule the queue page and the execution share
+        (a dry run deletes nothing, so it never needs the confirmation)."""
+        return bool(self.exceeded) and not self.dry_run
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class ExecutionResult:
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.run is None and bool(self.cap.exceeded)
+        return self.run is None and self.cap.needs_confirmation
 
     @property
     def summary(self) -> str:
@@ -89,7 +97,7 @@ def execution_preflight(
         why.append(f"{groups} groups is above the cap of {config.max_groups}")
     if size > config.max_gb * GB:
         why.append(f"{human_size(size)} is above the cap of {config.max_gb:g} GB")
-    return CapCheck(groups, size, "; ".join(why))
+    return CapCheck(groups, size, "; ".join(why), dry_run=config.dry_run)
 
 
 class _Context:
@@ -122,7 +130,7 @@ def deletion_execute(
     config = deletion_settings_get()
     _recover(user)
     cap = execution_preflight(requests=requests, config=config)
-    if cap.groups == 0 or (cap.exceeded and not config.dry_run and not confirm_over_cap):
+    if cap.groups == 0 or (cap.needs_confirmation and not confirm_over_cap):
         return ExecutionResult(None, cap)
     pending = list(_pending(requests).select_related("server", "rule"))
     run = DeletionRun.objects.create(dry_run=config.dry_run, started_by=user, total=len(pending))
@@ -186,8 +194,8 @@ def _execute_one(request: DeletionRequest, ctx: _Context) -> None:
 
 
 def _carry_out(request: DeletionRequest, ctx: _Context) -> None:
-    ref = (request.level, request.server_id, request.plex_id)
-    fresh = group_stats_get(refs=[ref], history=ctx.history).get(ref)
+    ref = Ref.of(request)
+    fresh = group_stats_get(refs=[ref], history=ctx.history, rule=request.rule).get(ref)
     if why := _recheck(request, fresh, ctx):
         _finish(request, ctx, Status.SKIPPED, AuditLog.Action.SKIP, why, counter="skipped")
         return
@@ -261,10 +269,6 @@ def _finish(
         user=ctx.user,
         request=request,
         run=ctx.run,
-        server_id=request.server_id,
-        level=request.level,
-        plex_id=request.plex_id,
-        title=request.title,
         size_bytes=request.size_bytes if size is None else size,
         message=message,
     )

@@ -10,7 +10,7 @@ import django_filters
 from django import forms
 
 from deletion.models import DeletionRule, Level
-from deletion.selectors import SORTS, CandidateFilter, default_rule_get
+from deletion.selectors import SORTS, CandidateFilter, rules_enabled_get
 from media.models import LibrarySection, MediaItem
 
 GROUP_BY_CHOICES = [
@@ -42,7 +42,7 @@ def _parse_key(value: str) -> tuple[int, int] | None:
 class CandidateFilterSet(django_filters.FilterSet):
     rule = django_filters.ModelChoiceFilter(
         queryset=DeletionRule.objects.filter(enabled=True),
-        empty_label=None,
+        empty_label="Any enabled rule",
         label="Rule",
         method="keep",
     )
@@ -88,8 +88,13 @@ class CandidateFilterSet(django_filters.FilterSet):
 
     def to_candidate_filter(self) -> CandidateFilter:
         data = self.form.cleaned_data if self.form.is_valid() else {}
+        rule, rules = data.get("rule"), ()
+        if rule is None:  # every enabled rule: one alone keeps the single-rule page
+            enabled = rules_enabled_get()
+            rule, rules = (enabled[0], ()) if len(enabled) == 1 else (None, tuple(enabled))
         return CandidateFilter(
-            rule=data.get("rule") or default_rule_get(),
+            rule=rule,
+            rules=rules,
             group_by=data.get("group_by") or "",
             media=data.get("media") or "",
             section_id=data["section"].pk if data.get("section") else None,

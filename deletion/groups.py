@@ -4,15 +4,18 @@ Plain dataclasses shared by the queries (deletion.queries) and the read API
 (deletion.selectors); no database access here.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.utils import timezone
 
 from deletion.history import HistoryState
 from deletion.models import DeletionRule, Level
-from media.formatting import human_size
+from media.formatting import episode_label, human_size
 
 TV_LEVELS = (Level.SHOW, Level.SEASON, Level.EPISODE)
 GROUP_KEY = {
@@ -34,11 +37,46 @@ SORTS = {
 NEVER_WATCHED_SORT = datetime(1970, 1, 1, tzinfo=UTC)  # "never watched" sorts as the oldest watch
 
 
+class Ref(NamedTuple):
+    """A group's address, the one encoding used everywhere: pages and forms carry it as
+    "level:server_id:plex_id" (`str(ref)`), `Ref.parse` reads it back. It equals the
+    plain (level, server_id, plex_id) tuple, so it keys dicts and sorts like one."""
+
+    level: str
+    server_id: int
+    plex_id: int
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.server_id}:{self.plex_id}"
+
+    @classmethod
+    def of(cls, group) -> Ref:
+        """The ref of anything addressing a group (a Candidate, a request, an exclusion)."""
+        return cls(group.level, group.server_id, group.plex_id)
+
+    @classmethod
+    def parse(cls, value: str) -> Ref | None:
+        """ "show:1:42" → Ref("show", 1, 42); anything malformed → None."""
+        parts = value.split(":")
+        if len(parts) != 3 or parts[0] not in Level.values:
+            return None
+        try:
+            return cls(parts[0], int(parts[1]), int(parts[2]))
+        except ValueError:
+            return None
+
+
+def refs_parse(values: list[str]) -> list[Ref]:
+    """The well-formed refs among `values`, without repeats, in their order."""
+    return list(dict.fromkeys(r for r in map(Ref.parse, values) if r is not None))
+
+
 @dataclass(frozen=True)
 class CandidateFilter:
     """What the candidates page asks for (built by deletion.filters from the query string)."""
 
     rule: DeletionRule | None = None
+    rules: tuple[DeletionRule, ...] = ()  # several rules: a group matches when any does
     group_by: str = ""  # show | season | episode | movie; "" = shows and movies together
     media: str = ""  # "" (movies and TV), "movie" or "tv"
     section_id: int | None = None
@@ -50,9 +88,19 @@ class CandidateFilter:
     sort: str = "size"
 
     @property
+    def active_rules(self) -> list[DeletionRule]:
+        """The rules the page applies, in priority order (none: every group, no thresholds)."""
+        return list(self.rules) or ([self.rule] if self.rule is not None else [])
+
+    @property
     def levels(self) -> list[str]:
         """The group levels on the page: TV at the chosen granularity, and/or movies."""
-        rule = self.rule
+        rules = self.active_rules
+        found = {lv for rule in rules for lv in self.levels_for(rule)}
+        return [lv for lv in self.levels_for(None) if not rules or lv in found]
+
+    def levels_for(self, rule: DeletionRule | None) -> list[str]:
+        """The page's levels that `rule` (None: no rule) can select."""
         if self.group_by in (*TV_LEVELS, Level.MOVIE):
             levels = [self.group_by]
         else:  # the overview: whole shows and movies side by side
@@ -92,14 +140,22 @@ class Candidate:
     last_watched: datetime | None
     assumed_watched: datetime | None
     plays: int
+    rule_id: int | None = None  # the rule that selected it (several rules: the first)
+    rule_name: str = ""
+    requested_by: tuple[str, ...] = ()  # Seerr requesters (Tautulli names when linked)
+    watched_by: tuple[str, ...] = ()  # users with a play past Tautulli's watched threshold
 
     @property
-    def ref(self) -> str:
-        return f"{self.level}:{self.server_id}:{self.plex_id}"
+    def ref(self) -> Ref:
+        return Ref.of(self)
 
     @property
     def human_size(self) -> str:
         return human_size(self.size)
+
+    @property
+    def episode_label(self) -> str:
+        return episode_label(self.season_number, self.episode_number or 0)
 
     @property
     def days_since_added(self) -> int | None:

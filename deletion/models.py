@@ -9,13 +9,14 @@ already approved" is one indexed EXISTS, whatever the level.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from media.formatting import human_size
 from media.models import LibrarySection, PlexServer, TimeStampedModel
+from syncing.models import TautulliUser
 
 
 class Level(models.TextChoices):
@@ -23,6 +24,11 @@ class Level(models.TextChoices):
     SHOW = "show", "Show"
     SEASON = "season", "Season"
     EPISODE = "episode", "Episode"
+
+
+class RequesterWatched(models.TextChoices):
+    OFF = "off", "Off"
+    REQUIRED = "required", "Required"
 
 
 # Bounds a date can hold (now − 100 years is still a datetime) and a play count can reach.
@@ -56,6 +62,29 @@ class DeletionRule(TimeStampedModel):
     min_size_gb = models.DecimalField(
         max_digits=10, decimal_places=2, null=True, blank=True, help_text="Optional"
     )
+    ignore_users = models.ManyToManyField(
+        TautulliUser,
+        blank=True,
+        related_name="+",
+        help_text="Their plays do not count for this rule (plays, last watched, watch time)",
+    )
+    requester_watched = models.CharField(
+        max_length=10,
+        choices=RequesterWatched.choices,
+        default=RequesterWatched.OFF,
+        help_text="Required: a requested group is a candidate only once its requester watched it",
+    )
+    requester_watched_percent = models.PositiveSmallIntegerField(
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Share of a show's or season's episodes the requester watched",
+    )
+    request_expires_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_RULE_DAYS)],
+        help_text="Optional: a request older than this many days no longer protects",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -74,6 +103,10 @@ class DeletionRule(TimeStampedModel):
                 condition=Q(min_size_gb__isnull=True) | Q(min_size_gb__gte=0),
                 name="rule_min_size_non_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(requester_watched_percent__gte=1, requester_watched_percent__lte=100),
+                name="rule_requester_percent_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -82,10 +115,19 @@ class DeletionRule(TimeStampedModel):
     @property
     def summary(self) -> str:
         size = f", ≥ {self.min_size_gb} GB" if self.min_size_gb else ""
-        return (
+        text = (
             f"added {self.grace_days}+ days ago, not watched for {self.inactivity_days}+ days, "
             f"fewer than {self.max_plays} plays{size}"
         )
+        if self.requester_watched == RequesterWatched.REQUIRED:
+            text += f", requester watched {self.requester_watched_percent} %"
+            if self.request_expires_days:
+                text += f" (requests older than {self.request_expires_days} days do not count)"
+        return text
+
+    @property
+    def needs_requester(self) -> bool:
+        return self.requester_watched == RequesterWatched.REQUIRED
 
 
 class GroupRef(models.Model):
@@ -183,6 +225,9 @@ class DeletionRequest(GroupRef, TimeStampedModel):
     rule = models.ForeignKey(
         DeletionRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
     )
+    rule_name = models.CharField(max_length=100, blank=True, help_text="Kept if the rule goes")
+    requested_by = models.CharField(max_length=300, blank=True, help_text="Seerr requester(s)")
+    watched_by = models.CharField(max_length=600, blank=True, help_text="At approval")
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

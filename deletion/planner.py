@@ -17,18 +17,17 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils import timezone
 
-from deletion.groups import Candidate, CandidateFilter
+from deletion.groups import Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRule, Level
 from deletion.queries import _aware, candidate_groups, page_rows, with_labels
-from deletion.services import BulkResult, candidates_approve, ref_parse
+from deletion.services import BulkResult, candidates_approve
 from deletion.storage import StorageSummary, storage_summary_get
 from media.formatting import GB, human_size
 from media.models import MediaItem
 
 PLAN_LEVELS = (Level.SHOW, Level.SEASON, Level.MOVIE)
 POOL_LIMIT = 100_000  # far above any real pool; a plan never pages
-Ref = tuple[str, int, int]
 
 ORDERINGS = {
     "score": "Score (default): size × days nobody watched it, so a big group idle for a "
@@ -151,7 +150,7 @@ def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
         ).values_list("plex_id", "parent_plex_id")
         for key, show_key in rows:
             if show_key is not None:
-                found[(Level.SEASON, sid, key)] = (Level.SHOW, sid, show_key)
+                found[Ref(Level.SEASON, sid, key)] = Ref(Level.SHOW, sid, show_key)
     return found
 
 
@@ -166,7 +165,7 @@ def plan_pool_get(
         for level in PLAN_LEVELS:
             parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
         for row in page_rows(parts, "size", POOL_LIMIT, 0) if parts else []:
-            ref = (row["level"], row["server_id"], row["group_key"])
+            ref = Ref(row["level"], row["server_id"], row["group_key"])
             if ref in pool:
                 pool[ref].rules.append(rule)
                 continue
@@ -312,7 +311,7 @@ def plan_picks_parse(values: list[str]) -> list[tuple[int, Ref]]:
     picks = []
     for value in values:
         rule_id, _, ref_text = value.partition(":")
-        ref = ref_parse(ref_text)
+        ref = Ref.parse(ref_text)
         if rule_id.isdigit() and ref is not None:
             picks.append((int(rule_id), ref))
     return list(dict.fromkeys(picks))

@@ -31,9 +31,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from deletion.groups import GROUP_KEY, NEVER_WATCHED_SORT, SORTS, Candidate, CandidateFilter
+from deletion.groups import GROUP_KEY, NEVER_WATCHED_SORT, SORTS, Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState
-from deletion.models import DeletionRequest, Exclusion, Level
+from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
+from deletion.people import ignore_corrections, ignored_user_ids, requester_filter
 from media.formatting import GB
 from media.models import MediaItem
 
@@ -86,16 +87,18 @@ def _unblocked(level: str, server_ids) -> Q:
     return reduce(operator.or_, per_server, Q(pk__in=[]))
 
 
-def _assumed_watched(history_start: dict[int, datetime]):
+def _assumed_watched(
+    history_start: dict[int, datetime], last: str = "last_watched", first: str = "first_added"
+):
     """Group level: its newest watch; if never watched but holding an item added before
     Tautulli's history starts, the start of that history (possibly watched then)."""
     whens = [
-        When(server_id=sid, first_added__lt=start, then=Value(start))
+        When(server_id=sid, **{f"{first}__lt": start}, then=Value(start))
         for sid, start in history_start.items()
     ]
     if not whens:
-        return F("last_watched")
-    return Coalesce("last_watched", Case(*whens, default=None, output_field=DateTimeField()))
+        return F(last)
+    return Coalesce(last, Case(*whens, default=None, output_field=DateTimeField()))
 
 
 def group_items(
@@ -155,14 +158,35 @@ def _stat_columns(level: str) -> dict:
     }
 
 
-def group_rows(items: QuerySet[MediaItem], level: str, history: HistoryState) -> QuerySet:
+def group_rows(
+    items: QuerySet[MediaItem],
+    level: str,
+    history: HistoryState,
+    rule: DeletionRule | None = None,
+    rank: int = 0,
+) -> QuerySet:
     """One row per group with its numbers only: every column it reads is in the covering
-    indexes on MediaItem (cand_*_idx), so the page query never touches the table rows."""
+    indexes on MediaItem (cand_*_idx), so the page query never touches the table rows.
+    `rule_id` / `rule_rank` say which rule selected the row (several rules: the first).
+    A rule that ignores users gets their plays left out (deletion.people); the numbers of
+    every user stay available as `plays_all` / `last_all` / `assumed_all`."""
+    rows = items.order_by().annotate(group_key=F(GROUP_KEY[level])).values("server_id", "group_key")
+    stats = _stat_columns(level)
+    if ignored := ignored_user_ids(rule):
+        rows = rows.alias(
+            plays_all=stats["plays"], last_all=stats["last_watched"], first_all=stats["first_added"]
+        )
+        rows = rows.alias(
+            assumed_all=_assumed_watched(history.history_start, "last_all", "first_all")
+        )
+        stats.update(ignore_corrections(level, ignored))
     return (
-        items.order_by()
-        .annotate(group_key=F(GROUP_KEY[level]))
-        .values("server_id", "group_key")
-        .annotate(**_stat_columns(level), level=Value(str(level)))
+        rows.annotate(
+            **stats,
+            level=Value(str(level)),
+            rule_id=Value(rule.pk if rule else None, output_field=IntegerField()),
+            rule_rank=Value(rank),
+        )
         .annotate(assumed_watched=_assumed_watched(history.history_start))
         .annotate(watched_sort=Coalesce("assumed_watched", Value(NEVER_WATCHED_SORT)))
     )
@@ -214,17 +238,23 @@ def _labels_get(refs: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], 
     return found
 
 
-def _apply_rule(groups: QuerySet, f: CandidateFilter, now: datetime) -> QuerySet:
+def _apply_rule(
+    groups: QuerySet, f: CandidateFilter, now: datetime, rule: DeletionRule | None
+) -> QuerySet:
     """Rule and form thresholds on the aggregates (SQL HAVING)."""
-    rule = f.rule
     min_gb = [g for g in (f.min_size_gb, rule.min_size_gb if rule else None) if g]
     if rule is not None:
-        watched_cutoff = now - timedelta(days=rule.inactivity_days)
-        groups = groups.filter(
-            Q(assumed_watched__isnull=True) | Q(assumed_watched__lt=watched_cutoff),
-            added__lt=now - timedelta(days=rule.grace_days),
-            plays__lt=rule.max_plays,
+        cutoff = now - timedelta(days=rule.inactivity_days)
+        idle = Q(plays__lt=rule.max_plays) & (
+            Q(assumed_watched__isnull=True) | Q(assumed_watched__lt=cutoff)
         )
+        if "plays_all" in groups.query.annotations:  # ignoring users can only help a group:
+            # groups idle by everyone's numbers never pay for the correction (OR short-cuts)
+            idle = (
+                Q(plays_all__lt=rule.max_plays)
+                & (Q(assumed_all__isnull=True) | Q(assumed_all__lt=cutoff))
+            ) | idle
+        groups = groups.filter(Q(added__lt=now - timedelta(days=rule.grace_days)) & idle)
     if min_gb:
         groups = groups.filter(size__gte=int(max(min_gb) * GB))
     if f.never_watched:
@@ -235,15 +265,21 @@ def _apply_rule(groups: QuerySet, f: CandidateFilter, now: datetime) -> QuerySet
 def candidate_groups(
     *, f: CandidateFilter, history: HistoryState, now: datetime | None = None
 ) -> list[QuerySet]:
-    """One grouped, filtered, unordered queryset per level on the page."""
+    """One grouped, filtered, unordered queryset per rule and level on the page. With
+    several rules a group can come once per matching rule: read the page through
+    page_rows(..., dedupe=True), which keeps the first rule's row."""
     now = now or timezone.now()
-    rule_sections = list(f.rule.sections.values_list("pk", flat=True)) if f.rule else []
+    rules = f.active_rules or [None]
     parts = []
-    for level in f.levels:
-        items = group_items(level, f, history, rule_sections).filter(
-            _unblocked(level, history.eligible_server_ids)
-        )
-        parts.append(_apply_rule(group_rows(items, level, history), f, now))
+    for rank, rule in enumerate(rules):
+        rule_sections = list(rule.sections.values_list("pk", flat=True)) if rule else []
+        for level in f.levels_for(rule):
+            items = group_items(level, f, history, rule_sections).filter(
+                _unblocked(level, history.eligible_server_ids),
+                requester_filter(level, rule, history.eligible_server_ids, now),
+            )
+            rows = group_rows(items, level, history, rule, rank)
+            parts.append(_apply_rule(rows, f, now, rule))
     return parts
 
 
@@ -273,17 +309,18 @@ def _to_candidate(row: dict, label: dict) -> Candidate:
         last_watched=_aware(row["last_watched"]),
         assumed_watched=_aware(row["assumed_watched"]),
         plays=int(row["plays"] or 0),
+        rule_id=row.get("rule_id"),
     )
 
 
 def with_labels(rows: list[dict]) -> list[Candidate]:
-    refs = [(r["level"], r["server_id"], r["group_key"]) for r in rows]
+    refs = [Ref(r["level"], r["server_id"], r["group_key"]) for r in rows]
     labels = _labels_get(refs) if refs else {}
     return [_to_candidate(r, labels.get(ref, {})) for r, ref in zip(rows, refs, strict=True)]
 
 
 def candidate_page_sql(
-    parts: list[QuerySet], sort: str, limit: int, offset: int
+    parts: list[QuerySet], sort: str, limit: int, offset: int, dedupe: bool = False
 ) -> tuple[str, tuple]:
     """One query for a page and the totals of the whole filter: the grouped UNION wrapped
     in a SELECT with COUNT(*) OVER () / SUM(size) OVER () (SQLite ≥ 3.25 and PostgreSQL),
@@ -292,6 +329,12 @@ def candidate_page_sql(
     combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     inner, params = combined.query.sql_with_params()
     qn = connection.ops.quote_name
+    if dedupe:  # one row per group: the first matching rule's
+        keys = ", ".join(qn(c) for c in ("level", "server_id", "group_key"))
+        inner = (
+            f"SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY "
+            f"u.{qn('rule_rank')}) AS rule_pick FROM ({inner}) u) d WHERE d.rule_pick = 1"
+        )
     order = [*SORTS.get(sort, SORTS["size"]), "level", "server_id", "group_key"]
     order_sql = ", ".join(
         f"g.{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
@@ -303,9 +346,11 @@ def candidate_page_sql(
     return sql, (*params, limit, offset)
 
 
-def page_rows(parts: list[QuerySet], sort: str, limit: int, offset: int) -> list[dict]:
+def page_rows(
+    parts: list[QuerySet], sort: str, limit: int, offset: int, dedupe: bool = False
+) -> list[dict]:
     try:
-        sql, params = candidate_page_sql(parts, sort, limit, offset)
+        sql, params = candidate_page_sql(parts, sort, limit, offset, dedupe)
     except EmptyResultSet:  # e.g. no server with a trustworthy history
         return []
     with connection.cursor() as cursor:

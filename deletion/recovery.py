@@ -89,11 +89,6 @@ def _resolve(request: DeletionRequest, *, exists: bool, user) -> int:
             action=AuditLog.Action.APPROVE if exists else AuditLog.Action.EXECUTE,
             user=user,
             request=request,
-            server_id=request.server_id,
-            level=request.level,
-            plex_id=request.plex_id,
-            title=request.title,
-            size_bytes=request.size_bytes,
             message="After an interrupted run: "
             + (
                 "still in Plex, back in the queue."

@@ -7,6 +7,7 @@ are part of this API). Every function only reads.
 from __future__ import annotations
 
 import operator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import reduce
 
@@ -15,9 +16,18 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from deletion.groups import GROUP_KEY, SORTS, TV_LEVELS, Candidate, CandidateFilter, CandidatePage
+from deletion.groups import (
+    GROUP_KEY,
+    SORTS,
+    TV_LEVELS,
+    Candidate,
+    CandidateFilter,
+    CandidatePage,
+    Ref,
+)
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRequest, DeletionRule, Level
+from deletion.people import held_back_refs, people_get
 from deletion.queries import (
     active_exclusions,
     candidate_groups,
@@ -44,6 +54,8 @@ __all__ = [
     "group_open_request",
     "group_stats_get",
     "rule_mismatches",
+    "rules_enabled_get",
+    "with_people",
 ]
 
 
@@ -55,20 +67,44 @@ def candidate_page_get(
     parts = candidate_groups(f=f, history=history)
     if not parts:
         return CandidatePage([], 0, 0, 1, per_page, history)
-    page = max(1, page)
-    rows = page_rows(parts, f.sort, per_page, (page - 1) * per_page)
+    page, dedupe = max(1, page), len(f.active_rules) > 1
+    rows = page_rows(parts, f.sort, per_page, (page - 1) * per_page, dedupe)
     if not rows and page > 1:  # past the end (the filter shrank): show the first page
-        page, rows = 1, page_rows(parts, f.sort, per_page, 0)
+        page, rows = 1, page_rows(parts, f.sort, per_page, 0, dedupe)
     count = int(rows[0]["total_count"]) if rows else 0
     total_bytes = int(rows[0]["total_bytes"] or 0) if rows else 0
-    return CandidatePage(with_labels(rows), count, total_bytes, page, per_page, history)
+    candidates = with_people(with_labels(rows), f.active_rules)
+    return CandidatePage(candidates, count, total_bytes, page, per_page, history)
+
+
+def with_people(candidates: list[Candidate], rules: list[DeletionRule]) -> list[Candidate]:
+    """The page's rows with the name of their rule, their requesters and who watched them."""
+    if not candidates:
+        return candidates
+    names = {r.pk: r.name for r in rules}
+    people = people_get(candidates)
+    return [
+        replace(c, rule_name=names.get(c.rule_id, ""), requested_by=people[c.ref][0],
+                watched_by=people[c.ref][1])
+        for c in candidates
+    ]  # fmt: skip
+
+
+def rules_enabled_get() -> list[DeletionRule]:
+    """Every enabled rule, in the order the page tries them (the first that matches names
+    the group)."""
+    return list(DeletionRule.objects.filter(enabled=True).order_by("pk"))
 
 
 def group_stats_get(
-    *, refs: list[tuple[str, int, int]], history: HistoryState | None = None
+    *,
+    refs: list[tuple[str, int, int]],
+    history: HistoryState | None = None,
+    rule: DeletionRule | None = None,
 ) -> dict[tuple[str, int, int], Candidate]:
     """Fresh aggregates of the given groups (level, server id, key), ignoring rules and
-    protections; gone items are never counted. Two queries per level asked for."""
+    protections (but leaving out the plays of `rule`'s ignored users); gone items are
+    never counted. Two queries per level asked for."""
     history = history or history_state_get()
     everything = HistoryState(
         frozenset({sid for _, sid, _ in refs}), {}, dict(history.history_start)
@@ -81,16 +117,28 @@ def group_stats_get(
         )
         rows += list(
             group_rows(
-                group_items(level, CandidateFilter(), everything).filter(keys), level, everything
+                group_items(level, CandidateFilter(), everything).filter(keys),
+                level,
+                everything,
+                rule,
             )
         )
-    return {(c.level, c.server_id, c.plex_id): c for c in with_labels(rows)}
+    return {Ref.of(c): c for c in with_labels(rows)}
 
 
-def rule_mismatches(*, c: Candidate, rule: DeletionRule, now: datetime | None = None) -> list[str]:
-    """Why a group no longer matches its rule (empty when it still does)."""
+def rule_mismatches(
+    *, c: Candidate, rule: DeletionRule, now: datetime | None = None, held_back: bool | None = None
+) -> list[str]:
+    """Why a group no longer matches its rule (empty when it still does). `c` must carry
+    the rule's statistics (group_stats_get(rule=…)); `held_back` (the requester condition,
+    see deletion.people) is looked up when not given."""
     now = now or timezone.now()
     reasons = []
+    if held_back is None:
+        ref = (c.level, c.server_id, c.plex_id)
+        held_back = ref in held_back_refs([ref], rule, now)
+    if held_back:
+        reasons.append("its requester has not watched it yet (or their history is unknown)")
     if c.added is None or c.added >= now - timedelta(days=rule.grace_days):
         reasons.append(f"content added within {rule.grace_days} days")
     watched = c.assumed_watched

@@ -1,6 +1,6 @@
 """Approving and protecting groups; every change is written to the audit log.
 
-Groups travel as refs "level:server_id:plex_id" (the candidates page's checkbox values).
+Groups travel as refs (deletion.groups.Ref; the candidates page's checkbox values).
 Approval re-reads fresh aggregates and re-checks the rule, protections and history, so a
 stale page can never approve something that stopped being a candidate.
 """
@@ -14,8 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from deletion.groups import GROUP_KEY, Ref
 from deletion.history import history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRule, Exclusion, Level
+from deletion.people import held_back_refs, people_get
 from deletion.selectors import (
     Candidate,
     group_is_protected,
@@ -24,8 +26,6 @@ from deletion.selectors import (
     rule_mismatches,
 )
 from media.models import MediaItem
-
-Ref = tuple[str, int, int]
 
 
 @dataclass
@@ -41,45 +41,48 @@ class BulkResult:
         return text
 
 
-def ref_parse(value: str) -> Ref | None:
-    """ "show:1:42" → ("show", 1, 42); anything malformed → None."""
-    parts = value.split(":")
-    if len(parts) != 3 or parts[0] not in Level.values:
-        return None
-    try:
-        return parts[0], int(parts[1]), int(parts[2])
-    except ValueError:
-        return None
-
-
-def refs_parse(values: list[str]) -> list[Ref]:
-    return list(dict.fromkeys(r for r in map(ref_parse, values) if r is not None))
-
-
 def refs_from_items(items: QuerySet[MediaItem]) -> list[Ref]:
     """The admin's MediaItem rows as groups at their own level."""
-    return [(t, s, p) for t, s, p in items.values_list("type", "server_id", "plex_id")]
+    return [Ref(*row) for row in items.values_list("type", "server_id", "plex_id")]
 
 
-def audit_write(*, action: str, user=None, c: Candidate | None = None, **fields) -> AuditLog:
-    if c is not None:
-        fields = {
-            "server_id": c.server_id,
-            "level": c.level,
-            "plex_id": c.plex_id,
-            "title": _label(c),
-            "size_bytes": c.size,
-            **fields,
-        }
+def audit_write(
+    *,
+    action: str,
+    user=None,
+    c: Candidate | None = None,
+    request: DeletionRequest | None = None,
+    exclusion: Exclusion | None = None,
+    **fields,
+) -> AuditLog:
+    """Write one audit row. The group's columns come from the candidate, else the request,
+    else the exclusion; `fields` add or override (the run, a message, a re-read size)."""
     username = user.get_username() if user is not None else "system"
-    return AuditLog.objects.create(action=action, user=user, username=username, **fields)
+    group = _audit_group(c, request or exclusion)
+    return AuditLog.objects.create(
+        action=action, user=user, username=username, request=request, **{**group, **fields}
+    )
+
+
+def _audit_group(c: Candidate | None, row: DeletionRequest | Exclusion | None) -> dict:
+    """The group's columns of an audit row (an exclusion has no size)."""
+    group = c or row
+    if group is None:
+        return {}
+    return {
+        "server_id": group.server_id,
+        "level": group.level,
+        "plex_id": group.plex_id,
+        "title": _label(c) if c else row.title,
+        "size_bytes": c.size if c else getattr(row, "size_bytes", None),
+    }
 
 
 def _label(c: Candidate) -> str:
     if c.level == Level.SEASON:
         return f"{c.title} – {c.subtitle or f'Season {c.season_number}'}"
     if c.level == Level.EPISODE:
-        return f"{c.subtitle} S{c.season_number or 0:02d}E{c.episode_number or 0:02d} {c.title}"
+        return f"{c.subtitle} {c.episode_label} {c.title}"
     return c.title
 
 
@@ -93,7 +96,7 @@ def _keys(c: Candidate) -> dict:
     return {}
 
 
-def _approval_problem(c: Candidate, rule: DeletionRule | None, eligible) -> str:
+def _approval_problem(c: Candidate, eligible) -> str:
     if c.server_id not in eligible:
         return "watch history unknown (Tautulli not synced)"
     if group_is_protected(c=c):
@@ -101,44 +104,121 @@ def _approval_problem(c: Candidate, rule: DeletionRule | None, eligible) -> str:
     if (other := group_open_request(c=c)) is not None:
         same = other.plex_id == c.plex_id
         return "already approved" if same else f"overlaps the approved {other.level} {other.title}"
-    if rule is not None and (why := rule_mismatches(c=c, rule=rule)):
-        return ", ".join(why)
     return ""
 
 
-def candidates_approve(*, refs: list[Ref], user, rule: DeletionRule | None) -> BulkResult:
-    """Approve groups for deletion (rule=None: a manual approval from the admin)."""
+class _RuleCheck:
+    """One rule's verdict on a batch of groups: its own statistics (ignored users left
+    out), its requester condition and its libraries, each read once for the batch."""
+
+    def __init__(self, rule: DeletionRule, refs: list[Ref], history, shared: dict) -> None:
+        self.rule, now = rule, timezone.now()
+        ignoring = rule.ignore_users.exists()
+        self.stats = group_stats_get(refs=refs, history=history, rule=rule) if ignoring else shared
+        self.held = held_back_refs(refs, rule, now)
+        self.outside = _outside_sections(refs, rule)
+
+    def problem(self, ref: Ref) -> str:
+        level = ref[0]
+        if (level == Level.MOVIE and not self.rule.include_movies) or (
+            level != Level.MOVIE and not self.rule.include_tv
+        ):
+            return "not a type this rule selects"
+        if ref in self.outside:
+            return "not in this rule's libraries"
+        c = self.stats.get(ref)
+        why = rule_mismatches(c=c, rule=self.rule, held_back=ref in self.held) if c else []
+        return ", ".join(why)
+
+
+def _outside_sections(refs: list[Ref], rule: DeletionRule) -> set[Ref]:
+    sections = list(rule.sections.values_list("pk", flat=True))
+    if not sections:
+        return set()
+    inside = set()
+    for level in {r[0] for r in refs}:
+        column = GROUP_KEY[level]
+        keys = [r[2] for r in refs if r[0] == level]
+        rows = MediaItem.objects.filter(section_id__in=sections, **{f"{column}__in": keys})
+        inside |= {(level, s, k) for s, k in rows.values_list("server_id", column)}
+    return set(refs) - inside
+
+
+def _first_match(ref: Ref, checks: list[_RuleCheck]) -> tuple[DeletionRule | None, str]:
+    """The first rule the group still matches, else the first rule's reasons."""
+    reasons = []
+    for check in checks:
+        why = check.problem(ref)
+        if not why:
+            return check.rule, ""
+        reasons.append(f"rule “{check.rule.name}”: {why}" if len(checks) > 1 else why)
+    return None, "; ".join(reasons)
+
+
+def candidates_approve(
+    *,
+    refs: list[Ref],
+    user,
+    rule: DeletionRule | None = None,
+    rules: list[DeletionRule] | None = None,
+) -> BulkResult:
+    """Approve groups for deletion: each must still match one of `rules` (or `rule`); the
+    request records which, who requested it and who watched it. No rule at all: a manual
+    approval from the admin."""
+    rules = list(rules) if rules is not None else ([rule] if rule is not None else [])
     history = history_state_get()
     stats = group_stats_get(refs=refs, history=history)
+    checks = [_RuleCheck(r, refs, history, stats) for r in rules]
+    people = people_get(list(stats.values()))
     result, now = BulkResult(), timezone.now()
     for ref in refs:
         c = stats.get(ref)
         if c is None:
             result.refused.append(f"{ref[0]} {ref[2]}: nothing left in Plex")
             continue
-        if why := _approval_problem(c, rule, history.eligible_server_ids):
+        matched, why = _first_match(ref, checks) if checks else (None, "")
+        why = _approval_problem(c, history.eligible_server_ids) or why
+        if why:
             result.refused.append(f"{_label(c)}: {why}")
             continue
-        try:
-            with transaction.atomic():
-                request = DeletionRequest.objects.create(
-                    server_id=c.server_id,
-                    level=c.level,
-                    plex_id=c.plex_id,
-                    title=_label(c),
-                    item_count=c.items,
-                    size_bytes=c.size,
-                    rule=rule,
-                    approved_by=user,
-                    approved_at=now,
-                    **_keys(c),
-                )
-                audit_write(action=AuditLog.Action.APPROVE, user=user, c=c, request=request)
-        except IntegrityError:
+        if _approve_one(c, matched, user, now, people[c.ref]):
+            result.done.append(_label(c))
+        else:
             result.refused.append(f"{_label(c)}: already approved")
-            continue
-        result.done.append(_label(c))
     return result
+
+
+def _approve_one(c: Candidate, rule, user, now, people: tuple) -> bool:
+    """One DeletionRequest and its audit entry; False when the group is already open."""
+    requested, watched = people
+    try:
+        with transaction.atomic():
+            request = DeletionRequest.objects.create(
+                server_id=c.server_id,
+                level=c.level,
+                plex_id=c.plex_id,
+                title=_label(c),
+                item_count=c.items,
+                size_bytes=c.size,
+                rule=rule,
+                rule_name=rule.name if rule else "",
+                requested_by=", ".join(requested)[:300],
+                watched_by=", ".join(watched)[:600],
+                approved_by=user,
+                approved_at=now,
+                **_keys(c),
+            )
+            message = f"Rule “{rule.name}”" if rule else "Manual approval"
+            if requested:
+                message += f"; requested by {', '.join(requested)}"
+            if watched:
+                message += f"; watched by {', '.join(watched)}"
+            audit_write(
+                action=AuditLog.Action.APPROVE, user=user, c=c, request=request, message=message
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def groups_protect(
@@ -172,14 +252,7 @@ def groups_protect(
 
 def exclusion_remove(*, exclusion: Exclusion, user) -> None:
     with transaction.atomic():
-        audit_write(
-            action=AuditLog.Action.UNPROTECT,
-            user=user,
-            server_id=exclusion.server_id,
-            level=exclusion.level,
-            plex_id=exclusion.plex_id,
-            title=exclusion.title,
-        )
+        audit_write(action=AuditLog.Action.UNPROTECT, user=user, exclusion=exclusion)
         exclusion.delete()
 
 
@@ -197,11 +270,6 @@ def request_retry(*, request: DeletionRequest, user) -> bool:
             action=AuditLog.Action.APPROVE,
             user=user,
             request=request,
-            server_id=request.server_id,
-            level=request.level,
-            plex_id=request.plex_id,
-            title=request.title,
-            size_bytes=request.size_bytes,
             message="Retry after failure",
         )
     return bool(updated)

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_q.tasks import async_task
 
@@ -25,7 +24,9 @@ from deletion.config import deletion_settings_get, smartplex_settings_save
 from deletion.execution import execution_preflight
 from deletion.filters import GROUP_BY_CHOICES, CandidateFilterSet
 from deletion.forms import BulkActionForm, ExecuteForm, PlanForm, SettingsForm
+from deletion.groups import refs_parse
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
+from deletion.people import unknown_requesters
 from deletion.planner import (
     ORDERINGS,
     PlanError,
@@ -37,9 +38,10 @@ from deletion.planner import (
 from deletion.recovery import deletion_run_is_stale
 from deletion.removal import removal_calls_attach
 from deletion.selectors import candidate_page_get
-from deletion.services import candidates_approve, groups_protect, refs_parse, request_retry
+from deletion.services import candidates_approve, groups_protect, request_retry
 from deletion.storage import storage_summary_get
 from media.services import storage_capacity_get
+from smartplex.redirects import redirect_back
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 
@@ -106,15 +108,9 @@ def candidates(request: HttpRequest) -> HttpResponse:
         "per_page_choices": PER_PAGE_CHOICES,
         "action_form": BulkActionForm(),
         "dry_run": deletion_settings_get().dry_run,
+        "unknown_requesters": unknown_requesters(f.active_rules),
     }
     return _render(request, "deletion/candidates.html", context)
-
-
-def _back(request: HttpRequest, fallback: str = "deletion:candidates") -> HttpResponse:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
 
 
 @require_POST
@@ -125,14 +121,14 @@ def candidates_action(request: HttpRequest) -> HttpResponse:
     refs = refs_parse(request.POST.getlist("refs"))
     if not form.is_valid() or not refs:
         messages.warning(request, "Select at least one row and an action.")
-        return _back(request)
+        return redirect_back(request, "deletion:candidates")
     action = form.cleaned_data["action"]
     perm = "deletion.approve_deletion" if action == "approve" else "deletion.protect_media"
     if not request.user.has_perm(perm):
         return HttpResponse("You do not have permission to do that.", status=403)
     if action == "approve":
-        rule = CandidateFilterSet(request.GET or None).to_candidate_filter().rule
-        result = candidates_approve(refs=refs, user=request.user, rule=rule)
+        rules = CandidateFilterSet(request.GET or None).to_candidate_filter().active_rules
+        result = candidates_approve(refs=refs, user=request.user, rules=rules)
     else:
         data = form.cleaned_data
         result = groups_protect(
@@ -140,7 +136,7 @@ def candidates_action(request: HttpRequest) -> HttpResponse:
         )
     level = messages.SUCCESS if result.done else messages.WARNING
     messages.add_message(request, level, f"{action.capitalize()}: {result.message}.")
-    return _back(request)
+    return redirect_back(request, "deletion:candidates")
 
 
 @require_GET
@@ -215,7 +211,7 @@ def execute(request: HttpRequest) -> HttpResponse:
     if cap.groups == 0:
         messages.info(request, "Nothing is approved.")
         return redirect("deletion:queue")
-    if cap.exceeded and not confirmed and not deletion_settings_get().dry_run:
+    if cap.needs_confirmation and not confirmed:
         messages.warning(request, f"Confirmation needed: {cap.exceeded}.")
         return redirect(reverse("deletion:queue") + "?confirm=1")
     user_id = request.user.pk

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib import admin, messages
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from media.forms import PlexServerForm, StorageCapacityForm
+from media.forms import PlexServerForm
 from media.models import LibrarySection, MediaItem, PlexServer, SystemConfig
-from media.services import storage_capacity_get, storage_capacity_set
 
 
 class ViewOnlyAdminMixin:
@@ -192,9 +189,9 @@ class MediaItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="S/E", ordering="grandparent_title")
     def show_season_episode(self, obj: MediaItem) -> str:
         if obj.type == MediaItem.MediaType.EPISODE:
-            return f"{obj.grandparent_title} · S{obj.season_number or 0:02d}E{obj.episode_number or 0:02d}"
+            return f"{obj.grandparent_title} · {obj.episode_label}"
         if obj.type == MediaItem.MediaType.SEASON:
-            return f"{obj.parent_title or ''} · S{obj.season_number or 0:02d}"
+            return f"{obj.parent_title or ''} · {obj.episode_label}"
         return ""
 
     @admin.display(description="Size", ordering="file_size_bytes")
@@ -245,38 +242,11 @@ class MediaItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SystemConfig)
-class SystemConfigAdmin(admin.ModelAdmin):
+class SystemConfigAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: each setting is changed on its own page (storage capacity on the
+    settings page, the webhook secret by its command), never as raw JSON here."""
+
     list_display = ["key", "value", "updated_at"]
-    readonly_fields = ["updated_at"]
-    change_list_template = "admin/media/systemconfig/change_list.html"
 
-    def get_urls(self):
-        return [
-            path(
-                "storage/",
-                self.admin_site.admin_view(self.storage_view),
-                name="media_systemconfig_storage",
-            ),
-            *super().get_urls(),
-        ]
-
-    def storage_view(self, request):
-        """A validated form for the storage capacity (system_config `storage_capacity_gb`)."""
-        if not self.has_change_permission(request):
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied
-        current = storage_capacity_get()
-        form = StorageCapacityForm(request.POST or None, initial={"total_gb": current.total_gb})
-        if request.method == "POST" and form.is_valid():
-            storage_capacity_set(total_gb=float(form.cleaned_data["total_gb"]), source="manual")
-            self.message_user(request, "Storage capacity saved.", messages.SUCCESS)
-            return redirect("admin:media_systemconfig_storage")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Storage capacity",
-            "form": form,
-            "current": current,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/media/systemconfig/storage.html", context)
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

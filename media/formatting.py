@@ -22,3 +22,9 @@ GB = 1024**3
 
 def gb_to_bytes(gb: float) -> int:
     return int(gb * GB)
+
+
+def episode_label(season: int | None, episode: int | None = None) -> str:
+    """Plex's short form of an episode, "S01E02" (a season alone: "S01"; unknown = 00)."""
+    label = f"S{season or 0:02d}"
+    return label if episode is None else f"{label}E{episode or 0:02d}"

@@ -1,4 +1,4 @@
-"""Forms of the library app: connections with masked secrets, storage capacity."""
+"""Forms of the library app: connections with masked secrets."""
 
 from __future__ import annotations
 
@@ -44,13 +44,3 @@ class PlexServerForm(SecretKeepingForm):
     class Meta:
         model = PlexServer
         fields = ["name", "base_url", "token", "enabled"]
-
-
-class StorageCapacityForm(forms.Form):
-    total_gb = forms.DecimalField(
-        label="Storage capacity (GB)",
-        min_value=0.001,
-        max_digits=12,
-        decimal_places=3,
-        help_text="Total size of the disk(s) holding your media, in GB (1 GB = 1024³ bytes).",
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from media.formatting import human_size
+from media.formatting import episode_label, human_size
 
 
 class TimeStampedModel(models.Model):
@@ -169,7 +169,7 @@ class MediaItem(TimeStampedModel):
 
     def __str__(self) -> str:
         if self.type == self.MediaType.EPISODE:
-            return f"{self.grandparent_title} S{self.season_number or 0:02d}E{self.episode_number or 0:02d} {self.title}"
+            return f"{self.grandparent_title} {self.episode_label} {self.title}"
         if self.type == self.MediaType.SEASON:
             return f"{self.parent_title or self.grandparent_title} – {self.title}"
         return f"{self.title} ({self.year})" if self.year else self.title
@@ -177,6 +177,12 @@ class MediaItem(TimeStampedModel):
     @property
     def human_size(self) -> str:
         return human_size(self.file_size_bytes)
+
+    @property
+    def episode_label(self) -> str:
+        """ "S01E02" for an episode, "S01" for a season (media.formatting.episode_label)."""
+        episode = self.episode_number or 0 if self.type == self.MediaType.EPISODE else None
+        return episode_label(self.season_number, episode)
 
     @property
     def is_gone(self) -> bool:

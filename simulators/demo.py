@@ -1,7 +1,8 @@
 """The demo: a generated library served by the Plex simulator, two years of plays served
-by the Tautulli simulator, and a Radarr and a Sonarr holding most of that library (same
-paths as Plex), so `make run` without a Plex server shows a populated app and the whole
-path of a deletion: through Radarr/Sonarr for what they hold, through Plex for the rest."""
+by the Tautulli simulator, requests by the same users served by the Seerr simulator,
+and a Radarr and a Sonarr holding most of that library (same paths as Plex), so
+`make run` without a Plex server shows a populated app and the whole path of a deletion:
+through Radarr/Sonarr for what they hold, through Plex for the rest."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from simulators.library import Library, generate_library
 from simulators.plex import PlexSimulator
 from simulators.radarr import RadarrSimulator, radarr_from_library
+from simulators.seerr import SeerrSimulator, fill_requests
 from simulators.sonarr import SonarrSimulator, sonarr_from_library
 from simulators.tautulli import TautulliSimulator
 from simulators.tautulli_history import generate_history
@@ -25,6 +27,7 @@ class DemoSize:
     users: int = 12
     days: int = 730
     plays: int = 60_000
+    requests: int = 400
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Demo:
     library: Library
     radarr: RadarrSimulator
     sonarr: SonarrSimulator
+    seerr: SeerrSimulator
 
     def env(self) -> dict[str, str]:
         """The variables that point SmartPlex at the simulators."""
@@ -46,10 +50,12 @@ class Demo:
             "RADARR_API_KEY": self.radarr.api_key,
             "SONARR_URL": self.sonarr.url,
             "SONARR_API_KEY": self.sonarr.api_key,
+            "SEERR_URL": self.seerr.url,
+            "SEERR_API_KEY": self.seerr.api_key,
         }
 
     def stop(self) -> None:
-        for sim in (self.plex, self.tautulli, self.radarr, self.sonarr):
+        for sim in (self.plex, self.tautulli, self.radarr, self.sonarr, self.seerr):
             sim.stop()
 
 
@@ -69,12 +75,25 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
     )
     plex = PlexSimulator(library, token=secrets.token_urlsafe(16), record=False).start()
     tautulli = TautulliSimulator(api_key=secrets.token_hex(16), history=history).start()
+    tautulli.set_user("user003", keep_history=0)  # one household member with history off
+    seerr = SeerrSimulator(api_key=secrets.token_hex(16))
+    fill_requests(
+        seerr, movies=library.movies, shows=library.shows, users=size.users,
+        requests=size.requests, seed=seed,
+    )  # fmt: skip
     # Radarr holds nine movies in ten and Sonarr seven shows in eight: the rest goes through Plex.
     movies = [m for i, m in enumerate(library.movies) if i % 10 != 9]
     shows = [s for i, s in enumerate(library.shows) if i % 8 != 7]
     radarr = radarr_from_library(library, movies=movies, api_key=secrets.token_hex(16)).start()
     sonarr = sonarr_from_library(library, shows=shows, api_key=secrets.token_hex(16)).start()
-    return Demo(plex=plex, tautulli=tautulli, library=library, radarr=radarr, sonarr=sonarr)
+    return Demo(
+        plex=plex,
+        tautulli=tautulli,
+        library=library,
+        seerr=seerr.start(),
+        radarr=radarr,
+        sonarr=sonarr,
+    )
 
 
 def _played(library: Library):
@@ -110,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"Demo Plex at {env['PLEX_URL']} ({size.shows} shows, {size.movies} movies); "
         f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users); "
+        f"demo Seerr at {env['SEERR_URL']} ({size.requests} requests); "
         f"demo Radarr at {env['RADARR_URL']}, Sonarr at {env['SONARR_URL']}.",
         flush=True,
     )

@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -43,6 +43,7 @@ _COMMANDS = (
     "get_library_names",
     "get_server_info",
     "get_tautulli_info",
+    "get_users",
     "status",
 )
 
@@ -191,6 +192,14 @@ class TautulliSimulator:
                 reference_id,
             )
 
+    def set_user(self, name: str, **fields: Any) -> None:
+        """Create or change a user: `email`, `friendly_name`, `keep_history` (0/1), `user_id`,
+        `is_active` (as edited in Tautulli's user settings)."""
+        with self._lock:
+            h = self.history
+            idx = h.user_for(name, user_id=fields.get("user_id"))
+            h.users[idx] = replace(h.users[idx], **fields)
+
     def add_activity(self, *, target: Any, user: str = "alice", started: datetime) -> None:
         """A stream in progress: get_history adds it unless include_activity=0."""
         with self._lock:
@@ -325,6 +334,23 @@ class TautulliSimulator:
                 {"query_days": d, "total_time": sum(h.play[i] for i in rows), "total_plays": plays}
             )
         return out
+
+    def _cmd_get_users(self, params: dict[str, str]) -> list[dict]:
+        """Tautulli's users table, with its built-in "Local" user (user_id 0) first."""
+        local = {"user_id": 0, "username": "Local", "friendly_name": "Local", "email": None}
+        with self._lock:
+            users = [
+                {
+                    "user_id": u.user_id,
+                    "username": u.user,
+                    "friendly_name": u.friendly_name,
+                    "email": u.email or None,
+                    "is_active": u.is_active,
+                    "keep_history": u.keep_history,
+                }
+                for u in self.history.users
+            ]
+        return [_user_dict(n, row) for n, row in enumerate([local, *users])]
 
     def _cmd_get_history(self, params: dict[str, str]) -> dict:
         start = _int(params.get("start", "0"))
@@ -591,6 +617,33 @@ def _full_title(target: Any) -> str:
     if target.media_type == "episode" and target.grandparent_title:
         return f"{target.grandparent_title} - {target.title}"
     return target.title
+
+
+def _user_dict(n: int, row: dict[str, Any]) -> dict[str, Any]:
+    """One `get_users` row with every column real Tautulli returns (users.get_users)."""
+    return {
+        "row_id": n + 1,
+        "user_id": row["user_id"],
+        "username": row["username"],
+        "friendly_name": row["friendly_name"],
+        "thumb": "interfaces/default/images/gravatar-default-80x80.png",
+        "email": row["email"],
+        "is_active": row.get("is_active", 1),
+        "is_admin": 1 if n == 1 else 0,
+        "is_home_user": 0,
+        "is_allow_sync": 0,
+        "is_restricted": 0,
+        "do_notify": 1,
+        "keep_history": row.get("keep_history", 1),
+        "allow_guest": 0,
+        "server_token": None,
+        "shared_libraries": ["1", "2"],
+        "filter_all": "",
+        "filter_movies": "",
+        "filter_tv": "",
+        "filter_music": "",
+        "filter_photos": "",
+    }
 
 
 def _envelope(result: str, message: str | None, data: Any) -> dict:

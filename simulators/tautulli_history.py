@@ -44,6 +44,9 @@ class User:
     platform: str
     player: str
     ip_address: str
+    email: str = ""
+    keep_history: int = 1
+    is_active: int = 1
 
 
 def watched_status(percent: int) -> float:
@@ -146,6 +149,7 @@ class History:
                     ("Roku", "Chrome", "Android", "Apple TV")[idx % 4],
                     f"Player {idx}",
                     f"192.168.{idx // 250}.{idx % 250 + 2}",
+                    f"{name}@example.test",
                 )
             )
             self.user_index[name] = idx

@@ -189,6 +189,9 @@ TAUTULLI_RETRIES = env.int("TAUTULLI_RETRIES", default=3)  # per request, on err
 TAUTULLI_BACKOFF = env.float("TAUTULLI_BACKOFF", default=0.5)  # seconds, doubled per retry
 TAUTULLI_PAGE_SIZE = env.int("TAUTULLI_PAGE_SIZE", default=25_000)  # history rows a request
 TAUTULLI_WINDOW_ROWS = env.int("TAUTULLI_WINDOW_ROWS", default=20_000)  # rows a date window aims at
+SEERR_URL = env.str("SEERR_URL", default="")  # Overseerr or Jellyseerr (same API)
+SEERR_API_KEY = env.str("SEERR_API_KEY", default="")
+SEERR_TIMEOUT = env.float("SEERR_TIMEOUT", default=30.0)
 
 # --- django-q2 -------------------------------------------------------------------------
 # The ORM broker keeps everything in the database, so SQLite alone runs the app;

@@ -8,10 +8,20 @@ from django.utils.html import format_html
 from media.admin import PlexServerAdmin, ViewOnlyAdminMixin
 from media.models import PlexServer
 from syncing.clients.arr import ArrError
-from syncing.forms import ArrServerForm, TautulliServerForm
-from syncing.models import ArrItem, ArrServer, SyncRun, TautulliServer
+from syncing.clients.seerr import SeerrError
+from syncing.forms import ArrServerForm, SeerrServerForm, TautulliServerForm
+from syncing.models import (
+    ArrItem,
+    ArrServer,
+    SeerrRequest,
+    SeerrServer,
+    SyncRun,
+    TautulliServer,
+    TautulliUser,
+)
 from syncing.services.arr_sync import arr_connection_test
 from syncing.services.operations import sync_now_request
+from syncing.services.seerr_sync import seerr_connection_test
 from syncing.views import sync_now_message
 
 
@@ -92,6 +102,47 @@ class ArrItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
+@admin.register(SeerrServer)
+class SeerrServerAdmin(SyncActionMixin, admin.ModelAdmin):
+    form = SeerrServerForm
+    list_display = ["name", "base_url", "enabled", "updated_at"]
+    list_filter = ["enabled"]
+    actions = ["sync_now", "test_connection"]
+
+    @admin.action(description="Sync now (Seerr requests)", permissions=["run_sync"])
+    def sync_now(self, request, queryset) -> None:
+        _queue(self, request, SyncRun.Kind.SEERR, queryset)
+
+    @admin.action(description="Test connection", permissions=["run_sync"])
+    def test_connection(self, request, queryset) -> None:
+        for seerr in queryset:
+            try:
+                self.message_user(request, seerr_connection_test(seerr=seerr), messages.SUCCESS)
+            except SeerrError as exc:
+                self.message_user(request, f"{seerr.name}: {exc}", messages.ERROR)
+
+
+@admin.register(SeerrRequest)
+class SeerrRequestAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "request_id", "media_type", "tmdb_id", "tvdb_id", "requester_name", "tautulli_user",
+        "requested_at", "status", "plex_id", "seerr",
+    ]  # fmt: skip
+    list_filter = ["seerr", "media_type", "status"]
+    list_select_related = ["seerr", "tautulli_user"]
+    search_fields = ["requester_plex_username", "requester_email", "=tmdb_id", "=tvdb_id"]
+
+
+@admin.register(TautulliUser)
+class TautulliUserAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "friendly_name", "username", "email", "user_id", "keep_history", "is_active", "tautulli",
+    ]  # fmt: skip
+    list_filter = ["keep_history", "is_active", "tautulli"]
+    list_select_related = ["tautulli"]
+    search_fields = ["username", "friendly_name", "email"]
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -109,8 +160,8 @@ class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "unmatched",
         "short_error",
     ]
-    list_filter = ["kind", "status", "plex_server", "tautulli_server", "arr_server"]
-    list_select_related = ["plex_server", "tautulli_server", "arr_server"]
+    list_filter = ["kind", "status", "plex_server", "tautulli_server", "arr_server", "seerr_server"]
+    list_select_related = ["plex_server", "tautulli_server", "arr_server", "seerr_server"]
     show_full_result_count = False
     date_hierarchy = "started_at"
 

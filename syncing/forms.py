@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from django import forms
 
 from media.forms import SecretKeepingForm
-from syncing.models import ArrServer, TautulliServer
+from syncing.models import ArrServer, SeerrServer, TautulliServer
 
 
 class TautulliServerForm(SecretKeepingForm):
@@ -43,3 +43,11 @@ class ArrServerForm(SecretKeepingForm):
                 'Give a list of [arr prefix, Plex prefix] pairs, e.g. [["/movies", "/data/movies"]].'
             )
         return value
+
+
+class SeerrServerForm(SecretKeepingForm):
+    secret_fields = ("api_key",)
+
+    class Meta:
+        model = SeerrServer
+        fields = ["name", "base_url", "api_key", "enabled"]

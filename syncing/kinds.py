@@ -56,6 +56,12 @@ RUN_KINDS: dict[str, RunKind] = {
         targets="syncing.selectors.arr_servers_for_sync",
         lock="arr",
     ),
+    # After Tautulli, so requests link to the users it just refreshed.
+    "seerr": RunKind(
+        work="syncing.services.seerr_sync.seerr_sync_work",
+        targets="syncing.selectors.seerr_servers_for_sync",
+        lock="seerr",
+    ),
     # Not part of sync_all (no targets): one item's history, queued by the webhook.
     "tautulli_item": RunKind(
         work="syncing.services.tautulli_sync.tautulli_item_sync_work",

@@ -215,6 +215,7 @@ class SyncRun(models.Model):
         TAUTULLI = "tautulli", "Tautulli history"
         TAUTULLI_ITEM = "tautulli_item", "Tautulli item"
         ARR = "arr", "Radarr/Sonarr"
+        SEERR = "seerr", "Seerr requests"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -233,6 +234,9 @@ class SyncRun(models.Model):
     )
     arr_server = models.ForeignKey(
         ArrServer, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
+    )
+    seerr_server = models.ForeignKey(
+        "SeerrServer", on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
     )
     # Lock key: "<lock group>:<target pk>[:<detail>]" (syncing.kinds), so one constraint covers
     # every kind of run and target.
@@ -283,6 +287,7 @@ class SyncRun(models.Model):
         "PlexServer": "plex_server",
         "TautulliServer": "tautulli_server",
         "ArrServer": "arr_server",
+        "SeerrServer": "seerr_server",
     }
 
     @property
@@ -298,3 +303,161 @@ class SyncRun(models.Model):
         if self.finished_at and self.started_at:
             return self.finished_at - self.started_at
         return None
+
+
+class TautulliUser(TimeStampedModel):
+    """A Tautulli user (`get_users`), refreshed by every Tautulli sync.
+
+    `keep_history` off means Tautulli records nothing for this account: whatever a rule asks
+    about this user (did the requester watch it?) is unknown, never "unwatched". A user who
+    left Tautulli's list is kept, marked inactive, so rules that name it keep working.
+    """
+
+    tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="users")
+    user_id = models.BigIntegerField(help_text="Plex account id, as in every play")
+    username = models.CharField(max_length=200, blank=True, help_text="Plex username")
+    friendly_name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=300, blank=True)
+    keep_history = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["friendly_name", "username"]
+        verbose_name = "Tautulli user"
+        constraints = [
+            models.UniqueConstraint(fields=["tautulli", "user_id"], name="uniq_tautulli_user"),
+        ]
+
+    def __str__(self) -> str:
+        name = self.friendly_name or self.username or f"user {self.user_id}"
+        return name if self.keep_history else f"{name} (history off)"
+
+
+class UserItemStats(models.Model):
+    """Per-user rollup of the plays of one item (movie or episode), rebuilt by the Tautulli
+    sync from tautulli_plays, so rules about people read one small row per user and item
+    instead of every play."""
+
+    tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="+")
+    server = models.ForeignKey(PlexServer, on_delete=models.CASCADE, related_name="+")
+    user_id = models.BigIntegerField()
+    plex_id = models.BigIntegerField(help_text="rating key of the movie/episode")
+    parent_plex_id = models.BigIntegerField(null=True, blank=True)
+    grandparent_plex_id = models.BigIntegerField(null=True, blank=True)
+    plays = models.PositiveIntegerField(default=0)
+    watch_seconds = models.BigIntegerField(default=0)
+    last_watched_at = models.DateTimeField(null=True, blank=True)
+    watched = models.BooleanField(default=False, help_text="A play reached Tautulli's threshold")
+
+    class Meta:
+        db_table = "tautulli_user_item_stats"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tautulli", "user_id", "plex_id"], name="uniq_user_item_stats"
+            ),
+        ]
+        # Per group (item, season, show) and user, with the numbers the rules read, so the
+        # candidates page's correlated lookups are index-only; and per user first, for the
+        # "everything this account ever played" lists.
+        indexes = [
+            models.Index(
+                fields=["server", "plex_id", "user_id", "watched", "last_watched_at", "plays"],
+                name="uis_item_idx",
+            ),
+            models.Index(
+                fields=[
+                    "server",
+                    "parent_plex_id",
+                    "user_id",
+                    "watched",
+                    "last_watched_at",
+                    "plays",
+                ],
+                name="uis_season_idx",
+            ),
+            models.Index(
+                fields=[
+                    "server",
+                    "grandparent_plex_id",
+                    "user_id",
+                    "watched",
+                    "last_watched_at",
+                    "plays",
+                ],
+                name="uis_show_idx",
+            ),
+            models.Index(
+                fields=["user_id", "server", "grandparent_plex_id", "parent_plex_id", "plex_id"],
+                name="uis_user_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} · item {self.plex_id}: {self.plays} plays"
+
+
+class SeerrServer(TimeStampedModel):
+    """An Overseerr / Jellyseerr instance (same API): who requested what."""
+
+    name = models.CharField(max_length=100, unique=True)
+    base_url = models.URLField(max_length=300)
+    api_key = models.CharField(max_length=300)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Seerr server"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SeerrRequest(TimeStampedModel):
+    """One Seerr request, linked to the library (by TMDB/TVDB id) and to the Tautulli user
+    who asked (by Plex username, then e-mail); both links are refreshed by every sync."""
+
+    class MediaType(models.TextChoices):
+        MOVIE = "movie", "Movie"
+        TV = "tv", "TV"
+
+    seerr = models.ForeignKey(SeerrServer, on_delete=models.CASCADE, related_name="requests")
+    request_id = models.BigIntegerField()
+    media_type = models.CharField(max_length=10, choices=MediaType.choices)
+    tmdb_id = models.BigIntegerField(null=True, blank=True)
+    tvdb_id = models.BigIntegerField(null=True, blank=True)
+    seasons = models.JSONField(default=list, blank=True, help_text="Season numbers; [] = all")
+    status = models.PositiveSmallIntegerField(help_text="1 pending, 2 approved, 3 declined")
+    requested_at = models.DateTimeField()
+    requester_seerr_id = models.BigIntegerField(null=True, blank=True)
+    requester_plex_username = models.CharField(max_length=200, blank=True)
+    requester_username = models.CharField(max_length=200, blank=True)
+    requester_email = models.CharField(max_length=300, blank=True)
+    server = models.ForeignKey(
+        PlexServer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    plex_id = models.BigIntegerField(null=True, blank=True, help_text="The movie or show")
+    tautulli_user = models.ForeignKey(
+        TautulliUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = "Seerr request"
+        constraints = [
+            models.UniqueConstraint(fields=["seerr", "request_id"], name="uniq_seerr_request"),
+        ]
+        indexes = [
+            models.Index(fields=["server", "plex_id"], name="seerr_req_item_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request #{self.request_id} by {self.requester_name}"
+
+    @property
+    def requester_name(self) -> str:
+        return (
+            self.requester_plex_username
+            or self.requester_username
+            or self.requester_email
+            or "unknown"
+        )

@@ -10,7 +10,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from media.models import PlexServer
-from syncing.models import ArrServer, SyncRun, TautulliServer
+from syncing.models import ArrServer, SeerrServer, SyncRun, TautulliServer
 
 
 def plex_servers_for_sync() -> list[PlexServer]:
@@ -37,6 +37,11 @@ def arr_servers_for_sync() -> list[ArrServer]:
         .select_related("plex_server")
         .order_by("kind", "name")
     )
+
+
+def seerr_servers_for_sync() -> list[SeerrServer]:
+    """Every enabled Seerr server (schedule, "Sync now", the command)."""
+    return list(SeerrServer.objects.filter(enabled=True).order_by("name"))
 
 
 @dataclass(frozen=True)

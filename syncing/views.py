@@ -6,13 +6,12 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from smartplex.redirects import redirect_back
 from syncing.services.operations import sync_now_all
 from syncing.services.webhooks import (
     WebhookPayloadError,
@@ -71,7 +70,4 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     queued, refused = sync_now_all(trigger=f"admin:{request.user.get_username()}")
     for level, text in sync_now_message(queued, refused):
         messages.add_message(request, level, text)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = reverse("admin:index")
-    return redirect(target)
+    return redirect_back(request, "admin:index")

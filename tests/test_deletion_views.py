@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from deletion.config import deletion_settings_get
+from deletion.groups import Ref
 from deletion.models import AuditLog, DeletionRequest, Exclusion, Level
 from media.formatting import GB
 from media.services import storage_capacity_get
@@ -56,7 +57,7 @@ def boss(make_staff):
 
 
 def _ref(level, item) -> str:
-    return f"{level}:{item.server_id}:{item.plex_id}"
+    return str(Ref(level, item.server_id, item.plex_id))
 
 
 def test_candidates_page_lists_groups_with_totals_and_storage(boss, library):

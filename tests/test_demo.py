@@ -9,12 +9,19 @@ from django.db.models import Sum
 
 from media.models import MediaItem
 from simulators.demo import DemoSize, demo_start
-from syncing.models import Play, SyncRun
+from syncing.models import Play, SeerrRequest, SyncRun
 
 pytestmark = pytest.mark.django_db
 
 SMALL = DemoSize(
-    shows=6, seasons_per_show=2, episodes_per_season=4, movies=30, users=4, days=90, plays=400
+    shows=6,
+    seasons_per_show=2,
+    episodes_per_season=4,
+    movies=30,
+    users=4,
+    days=90,
+    plays=400,
+    requests=20,
 )
 
 
@@ -73,3 +80,19 @@ def test_second_sync_all_changes_nothing(demo):
     )
     assert after == before
     assert SyncRun.objects.filter(status="success").count() == 4
+
+
+def test_demo_requests_come_from_several_users_and_link_to_the_library(demo, settings):
+    settings.SEERR_URL, settings.SEERR_API_KEY = (
+        demo.env()["SEERR_URL"],
+        demo.env()["SEERR_API_KEY"],
+    )
+    call_command("sync_all")
+
+    assert SyncRun.objects.get(kind="seerr").status == "success"
+    requests = SeerrRequest.objects.all()
+    assert requests.count() == SMALL.requests
+    assert requests.values("requester_email").distinct().count() > 1
+    assert not requests.filter(plex_id__isnull=True).exists()  # every request is in the library
+    linked = requests.filter(tautulli_user__isnull=False)
+    assert linked.exists() and linked.exclude(requester_plex_username__startswith="user").exists()

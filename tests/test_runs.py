@@ -12,12 +12,15 @@ from django.utils import timezone
 from simulators.radarr import RadarrSimulator
 from simulators.tautulli import TautulliSimulator
 from syncing.kinds import RUN_KINDS
-from syncing.models import SyncRun
+from syncing.models import SeerrServer, SyncRun
 from syncing.runs import SyncAlreadyRunning, run_execute, run_now, run_queue
 from syncing.tasks import sync_runs_task
 from tests import factories
 from tests.conftest_plex import SIM_TOKEN
+from tests.seerr_helpers import seerr_sim
 from tests.tautulli_helpers import target_of, utc
+
+__all__ = ["seerr_sim"]  # fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +35,13 @@ def sims(plex_sim, settings):
         yield plex_sim, tautulli_sim, radarr
 
 
-def _target(kind: str, plex_url: str, tautulli_url: str, *, good: bool, arr_url: str = ""):
+def _target(
+    kind: str, plex_url: str, tautulli_url: str, *, good: bool, seerr=None, arr_url: str = ""
+):
     """A target record for `kind` pointing at the simulators (or at a dead port)."""
+    if kind == "seerr":
+        base_url = seerr.url if good else "http://127.0.0.1:9"
+        return SeerrServer.objects.create(name="S", base_url=base_url, api_key=seerr.api_key), {}
     plex = factories.plex_server(
         base_url=plex_url if good else "http://127.0.0.1:9", token=SIM_TOKEN
     )
@@ -48,10 +56,15 @@ def _target(kind: str, plex_url: str, tautulli_url: str, *, good: bool, arr_url:
 
 
 @pytest.mark.parametrize("kind", list(RUN_KINDS))
-def test_a_failing_run_records_the_reason_and_frees_the_lock(kind, sims):
+def test_a_failing_run_records_the_reason_and_frees_the_lock(kind, sims, seerr_sim):
     plex_sim, tautulli_sim, radarr_sim = sims
     target, inputs = _target(
-        kind, plex_sim.url, tautulli_sim.url, good=False, arr_url=radarr_sim.url
+        kind,
+        plex_sim.url,
+        tautulli_sim.url,
+        good=False,
+        seerr=seerr_sim,
+        arr_url=radarr_sim.url,
     )
 
     run = run_now(kind=kind, target=target, trigger="test", inputs=inputs)
@@ -63,10 +76,15 @@ def test_a_failing_run_records_the_reason_and_frees_the_lock(kind, sims):
 
 
 @pytest.mark.parametrize("kind", list(RUN_KINDS))
-def test_a_succeeding_run_records_its_counts(kind, sims):
+def test_a_succeeding_run_records_its_counts(kind, sims, seerr_sim):
     plex_sim, tautulli_sim, radarr_sim = sims
     target, inputs = _target(
-        kind, plex_sim.url, tautulli_sim.url, good=True, arr_url=radarr_sim.url
+        kind,
+        plex_sim.url,
+        tautulli_sim.url,
+        good=True,
+        seerr=seerr_sim,
+        arr_url=radarr_sim.url,
     )
 
     run = run_now(kind=kind, target=target, trigger="test", inputs=inputs)
@@ -77,10 +95,15 @@ def test_a_succeeding_run_records_its_counts(kind, sims):
 
 
 @pytest.mark.parametrize("kind", list(RUN_KINDS))
-def test_a_second_run_of_the_same_kind_is_refused_clearly(kind, sims):
+def test_a_second_run_of_the_same_kind_is_refused_clearly(kind, sims, seerr_sim):
     plex_sim, tautulli_sim, radarr_sim = sims
     target, inputs = _target(
-        kind, plex_sim.url, tautulli_sim.url, good=True, arr_url=radarr_sim.url
+        kind,
+        plex_sim.url,
+        tautulli_sim.url,
+        good=True,
+        seerr=seerr_sim,
+        arr_url=radarr_sim.url,
     )
     first = run_queue(kind=kind, target=target, trigger="admin", inputs=inputs)
 

@@ -50,6 +50,18 @@ class HistoryRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UserRow:
+    """One `get_users` row: the account, and whether Tautulli keeps its history."""
+
+    user_id: int
+    username: str
+    friendly_name: str
+    email: str
+    keep_history: bool
+    is_active: bool
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryPage:
     rows: list[HistoryRow]
     records_filtered: int
@@ -90,6 +102,19 @@ def history_row(raw: dict[str, Any]) -> HistoryRow | None:
         watched_status=_opt_float(raw.get("watched_status")),
         guid=str(raw.get("guid") or ""),
         title=str(raw.get("full_title") or raw.get("title") or ""),
+    )
+
+
+def user_row(raw: dict[str, Any]) -> UserRow:
+    """Convert one `get_users` row; flags are 0/1 ints (or strings on old versions)."""
+    username = str(raw.get("username") or "")
+    return UserRow(
+        user_id=int(raw["user_id"]),
+        username=username,
+        friendly_name=str(raw.get("friendly_name") or username),
+        email=str(raw.get("email") or ""),
+        keep_history=str(raw.get("keep_history", 1)) not in ("0", "False", "false"),
+        is_active=str(raw.get("is_active", 1)) not in ("0", "False", "false"),
     )
 
 
@@ -224,3 +249,14 @@ class TautulliClient:
             raise TautulliError(
                 f"Tautulli sent get_history data of an unexpected shape ({type(exc).__name__}: {self._mask(str(exc))})"
             ) from None
+
+    def users(self) -> list[UserRow]:
+        """Every user Tautulli knows (`get_users`), its built-in "Local" user (id 0) left out."""
+        data = self.call("get_users")
+        try:
+            rows = [user_row(raw) for raw in data]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TautulliError(
+                f"Tautulli sent get_users data of an unexpected shape ({type(exc).__name__})"
+            ) from None
+        return [row for row in rows if row.user_id != 0]

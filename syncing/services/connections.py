@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from media.models import PlexServer
-from syncing.models import ArrServer, TautulliServer
+from syncing.models import ArrServer, SeerrServer, TautulliServer
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ ENV_ARR_NAMES = {
     ArrServer.Kind.RADARR: "Radarr (from environment)",
     ArrServer.Kind.SONARR: "Sonarr (from environment)",
 }
+ENV_SEERR_NAME = "Seerr (from environment)"
 
 
 @transaction.atomic
@@ -43,6 +44,7 @@ def connections_sync_from_env() -> tuple[PlexServer | None, TautulliServer | Non
                 },
             )
     arr_connections_sync_from_env(plex=plex)
+    seerr_connection_from_env()
     return plex, tautulli
 
 
@@ -66,6 +68,17 @@ def arr_connections_sync_from_env(*, plex: PlexServer | None = None) -> list[Arr
             )  # fmt: skip
             servers.append(server)
     return servers
+
+
+def seerr_connection_from_env() -> SeerrServer | None:
+    """SEERR_URL + SEERR_API_KEY, when both are set, create or update one SeerrServer."""
+    if not (settings.SEERR_URL and settings.SEERR_API_KEY):
+        return None
+    seerr, _ = SeerrServer.objects.update_or_create(
+        name=ENV_SEERR_NAME,
+        defaults={"base_url": settings.SEERR_URL.rstrip("/"), "api_key": settings.SEERR_API_KEY},
+    )
+    return seerr
 
 
 def connections_none_reason(*, system: str, url_var: str, key_var: str, model) -> str:

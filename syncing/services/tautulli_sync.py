@@ -21,15 +21,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from media.models import MediaItem
-from syncing.clients.tautulli import HistoryRow, TautulliClient
+from syncing.clients.tautulli import HistoryRow, TautulliClient, UserRow
 from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import ProgressCallback, RunContext, run_now
+from syncing.services.requests_link import requests_link
 from syncing.services.tautulli_plays import plays_upsert
 from syncing.services.tautulli_stats import (
     item_stats_recompute,
     item_stats_scope,
     play_tables_analyze,
 )
+from syncing.services.tautulli_users import tautulli_users_store, user_item_stats_rebuild
 from syncing.services.tautulli_windows import (
     history_batches,
     history_oldest_day,
@@ -172,10 +174,11 @@ def tautulli_sync_work(ctx: RunContext) -> None:
     with tautulli_client_for(tautulli) as client:
         try:
             since = _history_read(client, job, since)
+            users = client.users()
         finally:
             ctx.progress(requests_made=client.requests_made, unmatched=job.unmatched)
     read_seconds, clock = time.monotonic() - clock, time.monotonic()
-    items_updated = _stats_apply(job, rebuild=full or previous_newest is None)
+    items_updated = _stats_apply(job, rebuild=full or previous_newest is None, users=users)
     ctx.run.details = {
         "since": since.isoformat() if since else None,
         "seconds": {"read": round(read_seconds, 2), "stats": round(time.monotonic() - clock, 2)},
@@ -186,8 +189,9 @@ def tautulli_sync_work(ctx: RunContext) -> None:
 
 
 @transaction.atomic
-def _stats_apply(job: _Import, *, rebuild: bool) -> int:
-    """Recompute statistics (all items, or the touched ones) and stamp the whole server."""
+def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
+    """Recompute statistics (all items, or the touched ones), the users and their per-item
+    rollup, and stamp the whole server."""
     tautulli = job.tautulli
     if job.rows_fetched >= ANALYZE_AFTER_ROWS:
         play_tables_analyze()
@@ -200,6 +204,9 @@ def _stats_apply(job: _Import, *, rebuild: bool) -> int:
     MediaItem.objects.filter(server_id=tautulli.plex_server_id).update(
         tautulli_synced_at=timezone.now()
     )
+    tautulli_users_store(tautulli=tautulli, rows=users)
+    user_item_stats_rebuild(tautulli=tautulli, rating_keys=None if rebuild else job.rating_keys)
+    requests_link()
     return updated
 
 
@@ -233,6 +240,7 @@ def tautulli_item_sync_work(ctx: RunContext) -> None:
             server_id=tautulli.plex_server_id,
             scope=Q(plex_id=rating_key) | Q(guid__in=sorted(job.orphan_guids)),
         )
+        user_item_stats_rebuild(tautulli=tautulli, rating_keys=[rating_key])
     ctx.progress(
         rows_fetched=job.rows_fetched,
         pages_fetched=job.pages,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deletion', '0003_run_heartbeat_needs_check_rule_bounds'),
+        ('deletion', '0004_rules_people'),
     ]
 
     operations = [

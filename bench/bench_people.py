@@ -1,0 +1,215 @@
+"""Benchmark: the candidates page under rules that know people.
+
+Builds, in a throwaway database (SQLite file, or a test database next to DATABASE_URL's),
+the library of bench_candidates (2,000 shows x 5 seasons x 10 episodes + 10,000 movies),
+then 1,000,000 plays by 50 Tautulli users written through the sync's own upsert, item
+statistics and the per-user rollup recomputed from them by the sync's own SQL, and 5,000 Seerr requests by 40 of
+those users (linked by the sync's own linking). Two enabled rules: "Requester watched"
+(requester must have watched, N = 100 %) and "Ignore guest" (the busiest account's plays do
+not count). Times through Django's test client, p50 / p95 over N requests:
+
+- the default page (any enabled rule, shows and movies), by show / season / episode / movie;
+- each rule alone on the default page.
+
+    .venv/bin/python bench/bench_people.py [--requests 50] [--plays 1000000]
+
+Budget (issue 15): the page with both rules p95 <= 150 ms on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_candidates import build_library, pct, timed
+from common import peak_rss_mb, results_save
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+USERS, REQUESTERS = 50, 40
+BATCH = 50_000
+
+
+def _users(tautulli) -> list:
+    from syncing.clients.tautulli import UserRow
+    from syncing.services.tautulli_users import tautulli_users_store
+
+    rows = [
+        UserRow(100 + n, f"user{n:03d}", f"User {n}", f"user{n:03d}@example.test", n != 7, True)
+        for n in range(USERS)
+    ]  # user007 keeps no history in Tautulli: requests by them stay protected
+    tautulli_users_store(tautulli=tautulli, rows=rows)
+    return rows
+
+
+def _plays(tautulli, server, total: int, rng: random.Random) -> float:
+    """`total` plays through plays_upsert: half the titles are the household's (49 users),
+    a third only ever played by user049, the "guest" account playing in the background
+    (a tenth of the plays), the rest never played."""
+    from media.models import MediaItem
+    from syncing.clients.tautulli import HistoryRow
+    from syncing.services.tautulli_plays import plays_upsert
+
+    leaves = list(
+        MediaItem.objects.filter(server=server, type__in=["movie", "episode"]).values_list(
+            "plex_id", "parent_plex_id", "grandparent_plex_id", "type"
+        )
+    )
+    share = {}  # whole shows and movies: 0-2 household, 3-4 guest only, 5 never played
+    for leaf in leaves:
+        share.setdefault(leaf[2] or leaf[0], rng.randrange(6))
+    household = [leaf for leaf in leaves if share[leaf[2] or leaf[0]] <= 2]
+    guest = [leaf for leaf in leaves if share[leaf[2] or leaf[0]] in (3, 4)]
+    now, start, row_id = int(time.time()), time.perf_counter(), 0
+    while row_id < total:
+        batch = []
+        for _ in range(min(BATCH, total - row_id)):
+            row_id += 1
+            is_guest = rng.random() < 0.1
+            pool = guest if is_guest else household
+            key, parent, grand, kind = pool[int(len(pool) * rng.random() ** 1.5)]
+            user = USERS - 1 if is_guest else rng.randrange(USERS - 1)
+            pct_done = rng.choice((100, 100, 95, 60, 30))
+            started = now - rng.randrange(730 * 86_400)
+            batch.append(
+                HistoryRow(
+                    row_id, row_id, key, parent, grand, kind, 100 + user, f"user{user:03d}",
+                    started, started + 1800, 1800, 0, pct_done, 1.0 if pct_done >= 85 else 0.5,
+                    "", "",
+                )
+            )  # fmt: skip
+        plays_upsert(tautulli_id=tautulli.pk, rows=batch)
+    return time.perf_counter() - start
+
+
+def _requests(server, count: int, rng: random.Random) -> float:
+    """`count` Seerr requests (70 % movies) by 40 users, linked by requests_link."""
+    from media.models import MediaItem
+    from syncing.models import SeerrRequest, SeerrServer
+    from syncing.services.requests_link import requests_link
+
+    with connection.cursor() as cursor:  # external ids, as a Plex sync would have stored
+        cursor.execute(
+            "UPDATE media_items SET tmdb_id = CAST(plex_id AS VARCHAR(32)) WHERE type = 'movie'"
+        )
+        cursor.execute(
+            "UPDATE media_items SET tvdb_id = CAST(plex_id AS VARCHAR(32)) WHERE type = 'show'"
+        )
+    movies = list(MediaItem.objects.filter(type="movie").values_list("plex_id", flat=True))
+    shows = list(MediaItem.objects.filter(type="show").values_list("plex_id", flat=True))
+    seerr = SeerrServer.objects.create(name="bench", base_url="http://127.0.0.1:9", api_key="k")
+    picks = [("movie", k) for k in rng.sample(movies, int(count * 0.7))]
+    picks += [("tv", k) for k in rng.sample(shows, min(len(shows), count - len(picks)))]
+    now = datetime.now(UTC)
+    SeerrRequest.objects.bulk_create(
+        [
+            SeerrRequest(
+                seerr=seerr, request_id=n, media_type=kind, status=2,
+                tmdb_id=key if kind == "movie" else None, tvdb_id=key if kind == "tv" else None,
+                requested_at=now - timedelta(days=rng.randrange(700)),
+                requester_plex_username=f"user{rng.randrange(REQUESTERS):03d}",
+            )
+            for n, (kind, key) in enumerate(picks, 1)
+        ],
+        batch_size=1000,
+    )  # fmt: skip
+    start = time.perf_counter()
+    requests_link()
+    return time.perf_counter() - start
+
+
+def _rules():
+    from deletion.models import DeletionRule
+    from syncing.models import TautulliUser
+
+    DeletionRule.objects.update(enabled=False)
+    requester = DeletionRule.objects.create(name="Requester watched", requester_watched="required")
+    ignoring = DeletionRule.objects.create(name="Ignore guest")
+    ignoring.ignore_users.add(TautulliUser.objects.get(username=f"user{USERS - 1:03d}"))
+    return requester, ignoring
+
+
+def build(args) -> dict:
+    from syncing.models import TautulliServer
+    from syncing.services.tautulli_stats import item_stats_recompute
+    from syncing.services.tautulli_users import user_item_stats_rebuild
+
+    rng = random.Random(11)
+    start = time.perf_counter()
+    built = build_library(shows=args.shows, seasons=5, episodes=10, movies=args.movies)
+    tautulli = TautulliServer.objects.get()
+    _users(tautulli)
+    figures = {"plays_write_s": round(_plays(tautulli, built["server"], args.plays, rng), 1)}
+    clock = time.perf_counter()  # item statistics from those plays, as the sync computes them
+    item_stats_recompute(tautulli_id=tautulli.pk, server_id=built["server"].pk)
+    figures["item_stats_s"] = round(time.perf_counter() - clock, 1)
+    clock = time.perf_counter()
+    user_item_stats_rebuild(tautulli=tautulli)
+    figures["rollup_rebuild_s"] = round(time.perf_counter() - clock, 1)
+    figures["requests_link_s"] = round(_requests(built["server"], args.seerr_requests, rng), 2)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+        cursor.execute("SELECT COUNT(*) FROM tautulli_user_item_stats")
+        figures["rollup_rows"] = cursor.fetchone()[0]
+    figures["build_s"] = round(time.perf_counter() - start, 1)
+    return figures
+
+
+def measure(args, figures: dict) -> list[dict]:
+    from django.contrib.auth import get_user_model
+
+    requester, ignoring = _rules()
+    user = get_user_model().objects.create_superuser("bench", "b@example.org", "pw-bench-1")
+    client = Client()
+    client.force_login(user)
+    scenarios = [(f"both rules, group_by={g or 'overview'}", {"group_by": g} if g else {})
+                 for g in ("", "show", "season", "episode", "movie")]  # fmt: skip
+    scenarios += [
+        ("requester rule alone, overview", {"rule": requester.pk}),
+        ("ignore-users rule alone, overview", {"rule": ignoring.pk}),
+    ]
+    results = []
+    print(f"{'scenario':40} {'p50 ms':>8} {'p95 ms':>8} {'queries':>7} {'rows':>6}")
+    for name, params in scenarios:
+        response = client.get("/deletion/", params)
+        rows = response.context["page"].total_count if response.context else None
+        times, queries = timed(lambda p=params: client.get("/deletion/", p), args.requests)
+        row = {"scenario": name, "p50_ms": round(pct(times, 50), 1),
+               "p95_ms": round(pct(times, 95), 1), "queries": queries, "groups": rows}  # fmt: skip
+        results.append(row)
+        print(f"{name:40} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {queries:7} {rows!s:>6}")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=50, help="page loads per scenario")
+    parser.add_argument("--shows", type=int, default=2000)
+    parser.add_argument("--movies", type=int, default=10_000)
+    parser.add_argument("--plays", type=int, default=1_000_000)
+    parser.add_argument("--seerr-requests", type=int, default=5000)
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(Path(settings.DATA_DIR) / "bench-people.sqlite3")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        figures = build(args)
+        print(f"{connection.vendor}: {figures}")
+        figures["results"] = measure(args, figures)
+        figures["peak_rss_mb"] = round(peak_rss_mb())
+        results_save("people", connection.vendor, figures)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""Rule conditions about people, in SQL over the stored plays' per-user rollup.
+
+- *ignore users*: a rule's ignored accounts are left out of plays and last watched. Per item,
+  only items those accounts ever played (an uncorrelated IN list) look at the rollup; every
+  other item keeps its stored statistics, so the page stays an index scan of media_items.
+- *requester watched*: a requested group is held back until whoever requested it (Seerr,
+  linked to a Tautulli user) watched it: a play reaching Tautulli's watched threshold for a
+  movie or an episode, >= N % of the episodes of a show or season. A requester with no
+  Tautulli user, or whose history is off in Tautulli, is *unknown*: never "unwatched", so the
+  group is held back. Requests older than the rule's `request_expires_days` no longer count.
+  The held-back keys are an uncorrelated `NOT IN (SELECT …)` per server and level.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import datetime, timedelta
+from functools import reduce
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from deletion.groups import Ref
+from deletion.models import DeletionRule, Level
+from media.models import MediaItem
+from syncing.models import SeerrRequest, TautulliUser, UserItemStats
+
+_ITEMS = MediaItem._meta.db_table
+_STATS = UserItemStats._meta.db_table
+_REQS = SeerrRequest._meta.db_table
+_USERS = TautulliUser._meta.db_table
+
+
+def ignored_user_ids(rule: DeletionRule | None) -> list[int]:
+    if rule is None or rule.pk is None:
+        return []
+    return sorted(set(rule.ignore_users.values_list("user_id", flat=True)))
+
+
+def _aggregate(qs, column: str, function: str):
+    """A correlated one-value aggregate without GROUP BY (`SELECT SUM(x) FROM … WHERE …`)."""
+    return Subquery(qs.order_by().annotate(v=Func(F(column), function=function)).values("v")[:1])
+
+
+def ignore_corrections(level: str, ignored: list[int]) -> dict:
+    """A group's plays and last watched without the plays of `ignored` user ids.
+
+    Reads the aliases `plays_all` / `last_all` (every user's numbers, index-only) and
+    corrects them only for groups those users ever played (an uncorrelated IN list, built
+    once): their plays are subtracted, and when one of them watched last, the newest watch
+    by anyone else is looked up. Correlated subqueries run per group, never per episode.
+    """
+    col = GROUP_COLUMN[level]
+    touched = UserItemStats.objects.filter(user_id__in=ignored).values(col)
+    same = UserItemStats.objects.filter(
+        server_id=OuterRef("server_id"), **{col: OuterRef("group_key")}
+    )
+    theirs = same.filter(user_id__in=ignored)
+    their_plays = Coalesce(_aggregate(theirs, "plays", "SUM"), 0)
+    their_last = _aggregate(theirs, "last_watched_at", "MAX")
+    others_last = _aggregate(same.exclude(user_id__in=ignored), "last_watched_at", "MAX")
+    untouched = Q(last_all__isnull=True) | ~Q(group_key__in=touched)
+    return {
+        "last_watched": Case(
+            When(untouched, then=F("last_all")),
+            When(last_all__gt=their_last, then=F("last_all")),
+            default=others_last,
+            output_field=DateTimeField(),
+        ),
+        "plays": Case(
+            When(~Q(group_key__in=touched), then=F("plays_all")),
+            default=F("plays_all") - their_plays,
+            output_field=IntegerField(),
+        ),
+    }
+
+
+# Held-back group keys per level. %(live)s is the live-requests predicate on r.
+_UNKNOWN = "(u.id IS NULL OR u.keep_history = %s)"
+_WATCHED_ONE = (
+    f"EXISTS (SELECT 1 FROM {_STATS} s WHERE s.server_id = {{t}}.server_id "
+    f"AND s.plex_id = {{t}}.plex_id AND s.user_id = u.user_id AND s.watched = %s)"
+)
+_EPISODES = (
+    f"FROM {_ITEMS} e WHERE e.server_id = r.server_id AND e.{{col}} = {{key}} "
+    "AND e.type = 'episode' AND e.removed_at IS NULL"
+)
+_WATCHED_EPISODES = (
+    f"SELECT COUNT(*) FROM {_ITEMS} e JOIN {_STATS} s ON s.server_id = e.server_id "
+    "AND s.plex_id = e.plex_id AND s.user_id = u.user_id AND s.watched = %s "
+    "WHERE e.server_id = r.server_id AND e.{col} = {key} AND e.type = 'episode' "
+    "AND e.removed_at IS NULL"
+)
+_FROM = f"FROM {_REQS} r LEFT JOIN {_USERS} u ON u.id = r.tautulli_user_id"
+
+
+def _live(server_id: int, media_type: str, since: datetime | None) -> tuple[str, list]:
+    sql = "r.server_id = %s AND r.plex_id IS NOT NULL AND r.media_type = %s AND r.status <> 3"
+    params: list = [server_id, media_type]
+    if since is not None:
+        sql += " AND r.requested_at >= %s"
+        params.append(connection.ops.adapt_datetimefield_value(since))
+    return sql, params
+
+
+def _share_below(col: str, key: str) -> str:
+    """Requester's watched episodes under `key` below N % of the live ones (2 params)."""
+    return (
+        f"100 * ({_WATCHED_EPISODES.format(col=col, key=key)}) "
+        f"< %s * (SELECT COUNT(*) {_EPISODES.format(col=col, key=key)})"
+    )
+
+
+def _held_back_sql(level: str, server_id: int, rule: DeletionRule, since) -> tuple[str, list]:
+    n = rule.requester_watched_percent
+    if level == Level.MOVIE:
+        live, params = _live(server_id, "movie", since)
+        sql = (
+            f"SELECT r.plex_id {_FROM} WHERE {live} AND ({_UNKNOWN} "
+            f"OR NOT {_WATCHED_ONE.format(t='r')})"
+        )
+        return sql, [*params, False, True]
+    live, params = _live(server_id, "tv", since)
+    if level == Level.SHOW:
+        sql = f"SELECT r.plex_id {_FROM} WHERE {live} AND ({_UNKNOWN} OR {_share_below('grandparent_plex_id', 'r.plex_id')})"
+        return sql, [*params, False, True, n]
+    if level == Level.SEASON:
+        sql = (
+            f"SELECT se.plex_id {_FROM} JOIN {_ITEMS} se ON se.server_id = r.server_id "
+            f"AND se.parent_plex_id = r.plex_id AND se.type = 'season' WHERE {live} "
+            f"AND ({_UNKNOWN} OR {_share_below('parent_plex_id', 'se.plex_id')})"
+        )
+        return sql, [*params, False, True, n]
+    sql = (
+        f"SELECT e.plex_id {_FROM} JOIN {_ITEMS} e ON e.server_id = r.server_id "
+        f"AND e.grandparent_plex_id = r.plex_id AND e.type = 'episode' WHERE {live} "
+        f"AND ({_UNKNOWN} OR NOT {_WATCHED_ONE.format(t='e')})"
+    )
+    return sql, [*params, False, True]
+
+
+GROUP_COLUMN = {
+    Level.SHOW: "grandparent_plex_id",
+    Level.SEASON: "parent_plex_id",
+    Level.EPISODE: "plex_id",
+    Level.MOVIE: "plex_id",
+}
+
+
+def requester_filter(level: str, rule: DeletionRule | None, server_ids, now: datetime) -> Q:
+    """Items whose group no requester holds back under `rule` (Q() when the rule does not ask)."""
+    if rule is None or not rule.needs_requester:
+        return Q()
+    since = now - timedelta(days=rule.request_expires_days) if rule.request_expires_days else None
+    per_server = []
+    for sid in sorted(server_ids):
+        sql, params = _held_back_sql(level, sid, rule, since)
+        per_server.append(
+            Q(server_id=sid) & ~Q(**{f"{GROUP_COLUMN[level]}__in": RawSQL(sql, params)})
+        )
+    return reduce(operator.or_, per_server, Q(pk__in=[]))
+
+
+def held_back_refs(refs: list[Ref], rule: DeletionRule | None, now: datetime) -> set[Ref]:
+    """Which of these groups the requester condition of `rule` holds back (bulk, per level)."""
+    if rule is None or not rule.needs_requester or not refs:
+        return set()
+    since = now - timedelta(days=rule.request_expires_days) if rule.request_expires_days else None
+    found = set()
+    with connection.cursor() as cursor:
+        for level, sid in sorted({(lv, s) for lv, s, _ in refs}):
+            sql, params = _held_back_sql(level, sid, rule, since)
+            cursor.execute(sql, params)
+            keys = {key for (key,) in cursor.fetchall()}
+            found |= {r for r in refs if r[0] == level and r[1] == sid and r[2] in keys}
+    return found
+
+
+def unknown_requesters(rules: list[DeletionRule]) -> list[str]:
+    """Why some requested groups are never candidates: requesters whose watching is unknown."""
+    if not any(r.needs_requester for r in rules):
+        return []
+    reqs = SeerrRequest.objects.filter(plex_id__isnull=False).exclude(status=3)
+    off = reqs.filter(tautulli_user__keep_history=False).select_related("tautulli_user")
+    lines = {
+        f"{r.tautulli_user}: history is switched off in Tautulli, so whether they watched "
+        "what they requested is unknown; their requests stay protected"
+        for r in off
+    }
+    lines |= {
+        f"{r.requester_name}: no matching Tautulli user (by Plex username or e-mail), so "
+        "whether they watched what they requested is unknown; their requests stay protected"
+        for r in reqs.filter(tautulli_user__isnull=True)
+    }
+    return sorted(lines)
+
+
+def _names(user_ids: set[int]) -> dict[int, str]:
+    users = TautulliUser.objects.filter(user_id__in=sorted(user_ids)).order_by("-is_active", "pk")
+    found: dict[int, str] = {}
+    for user in users:
+        found.setdefault(user.user_id, user.friendly_name or user.username)
+    return found
+
+
+def people_get(candidates: list) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per candidate ref: (who requested it, who watched it). One query for the requests,
+    one per level for the watchers, one for the names."""
+    show_of = {
+        c.ref: (c.server_id, c.plex_id if c.level in (Level.SHOW, Level.MOVIE) else c.show_key)
+        for c in candidates
+    }
+    wanted = {k for k in show_of.values() if k[1] is not None}
+    requests: dict[tuple[int, int], list[SeerrRequest]] = {}
+    if wanted:
+        q = reduce(operator.or_, (Q(server_id=s, plex_id=k) for s, k in wanted))
+        for r in (
+            SeerrRequest.objects.filter(q).select_related("tautulli_user").order_by("requested_at")
+        ):
+            requests.setdefault((r.server_id, r.plex_id), []).append(r)
+    watchers: dict[str, set[int]] = {}
+    for level in {c.level for c in candidates}:
+        mine = [c for c in candidates if c.level == level]
+        col = GROUP_COLUMN[level]
+        q = reduce(operator.or_, (Q(server_id=c.server_id, **{col: c.plex_id}) for c in mine))
+        rows = (
+            UserItemStats.objects.filter(q, watched=True)
+            .values_list("server_id", col, "user_id")
+            .distinct()
+        )
+        for sid, key, user_id in rows:
+            watchers.setdefault(f"{level}:{sid}:{key}", set()).add(user_id)
+    names = _names({u for ids in watchers.values() for u in ids})
+    out = {}
+    for c in candidates:
+        asked = requests.get(show_of[c.ref], [])
+        who = tuple(
+            dict.fromkeys(
+                str(r.tautulli_user) if r.tautulli_user else r.requester_name for r in asked
+            )
+        )
+        seen = tuple(sorted(names.get(u, f"user {u}") for u in watchers.get(c.ref, ())))
+        out[c.ref] = (who, seen)
+    return out
