@@ -215,7 +215,7 @@ def _names(user_ids: set[int]) -> dict[int, str]:
     return found
 
 
-def people_get(candidates: list) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Per candidate ref: (who requested it, who watched it). One query for the requests,
     one per level for the watchers, one for the names."""
     show_of = {
@@ -230,7 +230,7 @@ def people_get(candidates: list) -> dict[str, tuple[tuple[str, ...], tuple[str, 
             SeerrRequest.objects.filter(q).select_related("tautulli_user").order_by("requested_at")
         ):
             requests.setdefault((r.server_id, r.plex_id), []).append(r)
-    watchers: dict[str, set[int]] = {}
+    watchers: dict[Ref, set[int]] = {}
     for level in {c.level for c in candidates}:
         mine = [c for c in candidates if c.level == level]
         col = GROUP_COLUMN[level]
@@ -241,7 +241,7 @@ def people_get(candidates: list) -> dict[str, tuple[tuple[str, ...], tuple[str, 
             .distinct()
         )
         for sid, key, user_id in rows:
-            watchers.setdefault(f"{level}:{sid}:{key}", set()).add(user_id)
+            watchers.setdefault(Ref(level, sid, key), set()).add(user_id)
     names = _names({u for ids in watchers.values() for u in ids})
     out = {}
     for c in candidates:
