@@ -16,6 +16,7 @@ from dashboard.models import PlayWeek, StorageSnapshot
 from deletion.history import history_state_get
 from deletion.planner import reclaimable_get, top_candidates_get
 from deletion.storage import USED_CACHE_KEY, storage_summary_get
+from media.models import MediaItem
 from syncing.models import Play, TautulliServer
 
 logger = logging.getLogger(__name__)
@@ -102,3 +103,32 @@ def dashboard_refresh(*, now: datetime | None = None) -> StorageSnapshot:
     """Everything the dashboard pre-aggregates; called after each successful sync."""
     play_weeks_refresh(now=now)
     return storage_snapshot_take(now=now)
+
+
+def snapshots_backfill(*, days: int = 180, now: datetime | None = None) -> int:
+    """Estimate the storage history of the last `days` from when the present items arrived
+    (used on day D = sizes of live items added by D), one snapshot per day that has none,
+    so the chart and the fill date mean something on a first start. Returns how many."""
+    now = now or timezone.now()
+    capacity = storage_summary_get().capacity_bytes
+    leaves = MediaItem.objects.filter(
+        type__in=[MediaItem.MediaType.MOVIE, MediaItem.MediaType.EPISODE],
+        removed_at__isnull=True,
+        added_at__isnull=False,
+    )
+    arrivals = sorted(leaves.values_list("added_at", "file_size_bytes"), key=lambda r: r[0])
+    taken = {
+        at.astimezone(UTC).date()
+        for at in StorageSnapshot.objects.filter(
+            taken_at__gte=now - timedelta(days=days + 1)
+        ).values_list("taken_at", flat=True)
+    }
+    rows, used, n = [], 0, 0
+    for back in range(days, 0, -1):
+        at = now - timedelta(days=back)
+        while n < len(arrivals) and arrivals[n][0] <= at:
+            used, n = used + (arrivals[n][1] or 0), n + 1
+        if at.astimezone(UTC).date() not in taken:
+            rows.append(StorageSnapshot(taken_at=at, used_bytes=used, capacity_bytes=capacity))
+    StorageSnapshot.objects.bulk_create(rows, batch_size=500)
+    return len(rows)

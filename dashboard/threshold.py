@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from dashboard.models import StorageSnapshot
 from deletion.planner import Plan, PlanTarget, plan_get
@@ -41,6 +43,14 @@ class ThresholdState:
     crossed_at: str = ""
     used_percent: float | None = None
     plan: dict = field(default_factory=dict)  # {"groups", "freed", "shortfall", "top": [...]}
+
+    @property
+    def crossed(self) -> datetime | None:
+        return parse_datetime(self.crossed_at) if self.crossed_at else None
+
+    @property
+    def checked(self) -> datetime | None:
+        return parse_datetime(self.checked_at) if self.checked_at else None
 
 
 def threshold_settings_get() -> ThresholdSettings:
@@ -114,3 +124,8 @@ def threshold_check(*, snapshot: StorageSnapshot) -> ThresholdState:
     if state.over and not previous.over:
         storage_threshold_announce(state=state)
     return state
+
+
+def threshold_configured() -> bool:
+    """Has anyone saved the threshold yet (the demo must not overwrite a choice)?"""
+    return config_get(SETTINGS_KEY) is not None

@@ -1,6 +1,6 @@
 """Admin for rules, protections, requests and the (read-only) audit log, plus "Protect" and
 "Approve for deletion" actions on the library list (media must not import deletion, so the
-MediaItem admin is subclassed and re-registered here)."""
+MediaItem admin registered here extends media.admin's base; it is registered only here)."""
 
 from __future__ import annotations
 
@@ -100,10 +100,13 @@ class AuditLogAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
         return obj.human_size
 
 
+@admin.register(MediaItem)
 class DeletionMediaItemAdmin(MediaItemAdmin):
     """The library list with "Protect" and "Approve for deletion" (confirmation first)."""
 
     actions = ["protect_items", "approve_items"]
+    # Like ModelAdmin.delete_selected_confirmation_template: None = the lookup chain below.
+    action_confirmation_template: str | None = None
 
     def has_protect_permission(self, request) -> bool:
         return request.user.has_perm("deletion.protect_media")
@@ -112,6 +115,10 @@ class DeletionMediaItemAdmin(MediaItemAdmin):
         return request.user.has_perm("deletion.approve_deletion")
 
     def _confirm(self, request, queryset, action: str, title: str) -> TemplateResponse:
+        """The confirmation page, found the way Django's own delete confirmation is: the
+        model's template, then the app's, then the project-wide one."""
+        opts = self.model._meta
+        request.current_app = self.admin_site.name
         context = {
             **self.admin_site.each_context(request),
             "title": title,
@@ -120,9 +127,15 @@ class DeletionMediaItemAdmin(MediaItemAdmin):
             "action": action,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "opts": self.model._meta,
+            "opts": opts,
+            "app_label": opts.app_label,
         }
-        return TemplateResponse(request, "admin/deletion/confirm_action.html", context)
+        templates = self.action_confirmation_template or [
+            f"admin/{opts.app_label}/{opts.model_name}/action_confirmation.html",
+            f"admin/{opts.app_label}/action_confirmation.html",
+            "admin/action_confirmation.html",
+        ]
+        return TemplateResponse(request, templates, context)
 
     @admin.action(description="Protect from deletion", permissions=["protect"])
     def protect_items(self, request, queryset):
@@ -139,7 +152,3 @@ class DeletionMediaItemAdmin(MediaItemAdmin):
         result = candidates_approve(refs=refs_from_items(queryset), user=request.user, rule=None)
         level = messages.SUCCESS if result.done else messages.WARNING
         self.message_user(request, f"Approved: {result.message}.", level)
-
-
-admin.site.unregister(MediaItem)
-admin.site.register(MediaItem, DeletionMediaItemAdmin)

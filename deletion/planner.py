@@ -20,14 +20,13 @@ from django.utils import timezone
 from deletion.groups import Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRule, Level
-from deletion.queries import _aware, candidate_groups, page_rows, with_labels
+from deletion.queries import candidate_groups, with_labels
 from deletion.services import BulkResult, candidates_approve
 from deletion.storage import StorageSummary, storage_summary_get
 from media.formatting import GB, human_size
 from media.models import MediaItem
 
 PLAN_LEVELS = (Level.SHOW, Level.SEASON, Level.MOVIE)
-POOL_LIMIT = 100_000  # far above any real pool; a plan never pages
 
 ORDERINGS = {
     "score": "Score (default): size × days nobody watched it, so a big group idle for a "
@@ -134,8 +133,18 @@ def plan_need_bytes(*, target: PlanTarget, storage: StorageSummary) -> int:
 
 def _idle_days(row: dict, now: datetime) -> int:
     """Days since anyone watched it, or since it arrived when nobody ever did."""
-    since = _aware(row["assumed_watched"]) or _aware(row["first_added"]) or now
+    since = row["assumed_watched"] or row["first_added"] or now
     return max(0, (now - since).days)
+
+
+def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[dict]:
+    """The rule's shows, seasons and movies: one UNION query, unordered (a plan sorts)."""
+    parts = []
+    for level in PLAN_LEVELS:
+        parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
+    if not parts:
+        return []
+    return list(parts[0].union(*parts[1:], all=True))
 
 
 def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
@@ -161,10 +170,7 @@ def plan_pool_get(
     now = now or timezone.now()
     pool: dict[Ref, Option] = {}
     for rule in rules:
-        parts = []
-        for level in PLAN_LEVELS:
-            parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
-        for row in page_rows(parts, "size", POOL_LIMIT, 0) if parts else []:
+        for row in _pool_rows(rule, history):
             ref = Ref(row["level"], row["server_id"], row["group_key"])
             if ref in pool:
                 pool[ref].rules.append(rule)

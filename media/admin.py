@@ -1,4 +1,10 @@
-"""Admin for the library mirror: read-only items, usable on 100k+ rows."""
+"""Admin for the library mirror: read-only items, usable on 100k+ rows.
+
+`PlexServerAdmin` and `MediaItemAdmin` are the bases of the admins registered where their
+actions live (media imports neither syncing nor deletion): syncing.admin registers Plex
+servers with "Sync now", deletion.admin registers media items with "Protect" and "Approve".
+Each model is registered exactly once; nothing is unregistered.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from media.forms import PlexServerForm
-from media.models import LibrarySection, MediaItem, PlexServer, SystemConfig
+from media.models import LibrarySection, MediaItem, SystemConfig
 
 
 class ViewOnlyAdminMixin:
@@ -34,8 +40,9 @@ class LibrarySectionInline(admin.TabularInline):
         return False
 
 
-@admin.register(PlexServer)
 class PlexServerAdmin(admin.ModelAdmin):
+    """Registered by syncing.admin, with its "Sync now" action."""
+
     form = PlexServerForm
     list_display = ["name", "base_url", "enabled", "machine_identifier", "updated_at"]
     list_filter = ["enabled"]
@@ -129,8 +136,9 @@ class PresenceFilter(admin.SimpleListFilter):
         return queryset.filter(removed_at__isnull=True)
 
 
-@admin.register(MediaItem)
 class MediaItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Registered by deletion.admin, with its "Protect" and "Approve" actions."""
+
     list_display = [
         "title",
         "type",

@@ -42,11 +42,13 @@ fi
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput >/dev/null
 $PY manage.py ensure_admin
-if [ "${DEMO:-0}" = 1 ]; then
-  $PY manage.py storage_capacity 30000 --if-unset
-fi
 if [ "${DEMO:-0}" = 1 ] || [ "${SYNC_ON_START:-0}" = 1 ]; then
   $PY manage.py sync_all --trigger startup || echo "First sync failed; see the Sync runs page." >&2
+fi
+if [ "${DEMO:-0}" = 1 ]; then
+  # A nearly full disk over its threshold, with months of storage history (never overrides
+  # a capacity or threshold you have set).
+  $PY manage.py demo_setup
 fi
 
 # The worker runs in its own session: django-q2 stops cleanly on one TERM to its main
@@ -57,5 +59,5 @@ pids+=($!)
   --threads 4 --access-logfile - --log-level warning &
 pids+=($!)
 echo
-echo "SmartPlex is running at http://$HOST:$PORT/admin/  (Ctrl-C stops it)"
+echo "SmartPlex is running at http://$HOST:$PORT/  (Ctrl-C stops it)"
 wait -n "${pids[@]}"

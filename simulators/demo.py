@@ -1,21 +1,25 @@
-"""The demo: a generated library served by the Plex simulator, two years of plays served
-by the Tautulli simulator, requests by the same users served by the Seerr simulator,
-and a Radarr and a Sonarr holding most of that library (same paths as Plex), so
-`make run` without a Plex server shows a populated app and the whole path of a deletion:
-through Radarr/Sonarr for what they hold, through Plex for the rest."""
+"""The demo: a generated library served by the Plex simulator, its watch history served by
+the Tautulli simulator and requests by the same users served by the Seerr simulator, so
+`make run` without a Plex server shows a populated app that tells a real server's story
+(simulators.demo_story): three years of arrivals, abandoned shows, seasons in progress,
+a Tautulli installed a little after the first items; and a Radarr and a Sonarr
+holding most of the library (same paths as Plex): the whole path of a deletion, through
+Radarr/Sonarr for what they hold and through Plex for the rest."""
 
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from dataclasses import dataclass
 
+from simulators.demo_story import Story, story_history, story_retime
 from simulators.library import Library, generate_library
 from simulators.plex import PlexSimulator
 from simulators.radarr import RadarrSimulator, radarr_from_library
 from simulators.seerr import SeerrSimulator, fill_requests
 from simulators.sonarr import SonarrSimulator, sonarr_from_library
 from simulators.tautulli import TautulliSimulator
-from simulators.tautulli_history import generate_history
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,8 @@ class DemoSize:
     episodes_per_season: int = 8
     movies: int = 3000
     users: int = 12
-    days: int = 730
-    plays: int = 60_000
+    days: int = 1000  # of Tautulli history; the library is a tenth older
+    plays: int = 60_000  # at most
     requests: int = 400
 
 
@@ -69,10 +73,14 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
         movies=size.movies,
         seed=seed,
     )
-    watched = list(_played(library))
-    history = generate_history(
-        watched, users=size.users, rows=size.plays, days=size.days, seed=seed
+    story = Story(
+        now=int(time.time()),
+        life_days=size.days * 11 // 10,
+        history_days=size.days,
+        users=size.users,
     )
+    fates = story_retime(library, story, random.Random(seed))
+    history = story_history(library, fates, story, seed, size.plays)
     plex = PlexSimulator(library, token=secrets.token_urlsafe(16), record=False).start()
     tautulli = TautulliSimulator(api_key=secrets.token_hex(16), history=history).start()
     tautulli.set_user("user003", keep_history=0)  # one household member with history off
@@ -94,15 +102,6 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
         radarr=radarr,
         sonarr=sonarr,
     )
-
-
-def _played(library: Library):
-    """What the demo's users watch: two movies in three and three shows in four, so the
-    deletion page has real candidates at every level (never-watched shows included)."""
-    yield from (movie for i, movie in enumerate(library.movies) if i % 3)
-    for i, show in enumerate(library.shows):
-        if i % 4:
-            yield from show.episodes()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,8 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     env = demo.env()
     print(
         f"Demo Plex at {env['PLEX_URL']} ({size.shows} shows, {size.movies} movies); "
-        f"demo Tautulli at {env['TAUTULLI_URL']} ({size.plays} plays by {size.users} users); "
-        f"demo Seerr at {env['SEERR_URL']} ({size.requests} requests); "
+        f"demo Tautulli at {env['TAUTULLI_URL']} ({len(demo.tautulli.history)} plays by "
+        f"{size.users} users); demo Seerr at {env['SEERR_URL']} ({size.requests} requests); "
         f"demo Radarr at {env['RADARR_URL']}, Sonarr at {env['SONARR_URL']}.",
         flush=True,
     )

@@ -40,11 +40,10 @@ class SyncActionMixin:
         return request.user.has_perm("syncing.run_sync")
 
 
-admin.site.unregister(PlexServer)
-
-
 @admin.register(PlexServer)
 class SyncablePlexServerAdmin(SyncActionMixin, PlexServerAdmin):
+    """The Plex server admin (media.admin's), registered here where its action lives."""
+
     actions = ["sync_now"]
 
     @admin.action(description="Sync now (Plex library)", permissions=["run_sync"])

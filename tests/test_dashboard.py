@@ -14,6 +14,7 @@ from dashboard.projection import fill_projection
 from dashboard.services import (
     dashboard_refresh,
     play_weeks_refresh,
+    snapshots_backfill,
     snapshots_thin,
     storage_snapshot_take,
 )
@@ -177,3 +178,17 @@ def test_a_sync_takes_a_snapshot_and_a_failed_one_does_not(sim_server, plex_sim)
     plex_sim.fail_on("/library/sections")
     assert run_now(kind="plex", target=sim_server, trigger="test").status == "failed"
     assert StorageSnapshot.objects.get().taken_at == snapshot.taken_at  # no new snapshot
+
+
+@pytest.mark.django_db
+def test_backfill_estimates_past_usage_from_arrival_dates(plex_server):
+    now = timezone.now()
+    for age in (100, 50, 10):
+        factories.item(server=plex_server, added_at=now - timedelta(days=age), file_size_bytes=GB)
+    StorageSnapshot.objects.create(taken_at=now - timedelta(days=20), used_bytes=7 * GB)
+    assert snapshots_backfill(days=120, now=now) == 119  # every day but the one it had
+    used = dict(
+        (round((now - at).total_seconds() / 86400), b)
+        for at, b in StorageSnapshot.objects.values_list("taken_at", "used_bytes")
+    )
+    assert (used[101], used[99], used[30], used[20], used[5]) == (0, GB, 2 * GB, 7 * GB, 3 * GB)

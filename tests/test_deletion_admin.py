@@ -36,6 +36,19 @@ def test_approve_action_asks_for_confirmation_first(make_staff, items):
     assert not DeletionRequest.objects.exists()
 
 
+def test_confirmation_page_is_found_through_the_admin_lookup_chain(make_staff, items):
+    client = make_staff("media.view_mediaitem", "deletion.protect_media")
+    response = _post_action(client, "protect_items", items)
+    assert response.templates[0].name == "admin/action_confirmation.html"
+    assert response.template_name == [
+        "admin/media/mediaitem/action_confirmation.html",
+        "admin/media/action_confirmation.html",
+        "admin/action_confirmation.html",
+    ]
+    assert response.context["site_header"]  # each_context: the admin's header and sidebar
+    assert reverse(CHANGELIST) in response.content.decode()  # breadcrumbs back to the list
+
+
 def test_approve_action_after_confirmation(make_staff, items):
     show, movie = items
     client = make_staff("media.view_mediaitem", "deletion.approve_deletion")
