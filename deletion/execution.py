@@ -7,7 +7,9 @@ approval, protected since, no longer matching its rule, history unknown), then a
 Tautulli's fresh history and what Plex is playing right now (deletion.safety); anything
 doubtful is skipped and logged. Dry run records "would delete" and sends nothing to Plex.
 Runs left behind by a dead worker are recovered first (deletion.recovery); an exception
-in one group is that group's failure, never the whole run's.
+in one group is that group's failure, never the whole run's. Only due groups (past their
+leave date, see deletion.lifecycle) are executed unless the caller asks for
+`due_only=False`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
+from deletion.announce import execution_announce
 from deletion.config import DeletionSettings, deletion_settings_get
 from deletion.groups import Ref
 from deletion.history import HistoryState, history_state_get
@@ -80,17 +83,24 @@ class ExecutionResult:
         return f"{verb}, {r.skipped} skipped, {r.failed} failed."
 
 
-def _pending(requests: QuerySet[DeletionRequest] | None) -> QuerySet[DeletionRequest]:
+def _pending(
+    requests: QuerySet[DeletionRequest] | None, due_only: bool = True
+) -> QuerySet[DeletionRequest]:
     qs = requests if requests is not None else DeletionRequest.objects.all()
+    if due_only:
+        qs = qs.filter(leave_at__lte=timezone.now())
     return qs.filter(status=Status.APPROVED).order_by("approved_at", "pk")
 
 
 def execution_preflight(
-    *, requests: QuerySet[DeletionRequest] | None = None, config: DeletionSettings | None = None
+    *,
+    requests: QuerySet[DeletionRequest] | None = None,
+    config: DeletionSettings | None = None,
+    due_only: bool = True,
 ) -> CapCheck:
     """How much the next run would delete, and whether that is above the per-run caps."""
     config = config or deletion_settings_get()
-    agg = _pending(requests).aggregate(n=Count("pk"), size=Sum("size_bytes"))
+    agg = _pending(requests, due_only).aggregate(n=Count("pk"), size=Sum("size_bytes"))
     groups, size = agg["n"] or 0, agg["size"] or 0
     why = []
     if groups > config.max_groups:
@@ -125,14 +135,15 @@ def deletion_execute(
     requests: QuerySet[DeletionRequest] | None = None,
     user=None,
     confirm_over_cap: bool = False,
+    due_only: bool = True,
 ) -> ExecutionResult:
-    """Execute approved requests (all of them by default); see the module docstring."""
+    """Execute approved due requests (all of them by default); see the module docstring."""
     config = deletion_settings_get()
     _recover(user)
-    cap = execution_preflight(requests=requests, config=config)
+    cap = execution_preflight(requests=requests, config=config, due_only=due_only)
     if cap.groups == 0 or (cap.needs_confirmation and not confirm_over_cap):
         return ExecutionResult(None, cap)
-    pending = list(_pending(requests).select_related("server", "rule"))
+    pending = list(_pending(requests, due_only).select_related("server", "rule"))
     run = DeletionRun.objects.create(dry_run=config.dry_run, started_by=user, total=len(pending))
     ctx = _Context(run, user, config)
     try:
@@ -145,6 +156,7 @@ def deletion_execute(
         ctx.close()
         cache.delete(USED_CACHE_KEY)  # items went away: the storage card recounts
     _run_finish(run, status=DeletionRun.Status.DONE)
+    execution_announce(run=run)  # one message for the run; the collection loses what went
     return ExecutionResult(run, cap)
 
 

@@ -65,6 +65,29 @@ class SettingsForm(forms.Form):
         required=False,
         help_text="Groups Radarr or Sonarr hold are always deleted through them.",
     )
+    leaving_soon_days = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=365,
+        label="Days in “Leaving soon”",
+        help_text="Between approval and deletion; 0 = due at once.",
+    )
+    execute_daily = forms.BooleanField(
+        required=False,
+        label="Execute due deletions daily",
+        help_text="Within the caps; dry run is honoured.",
+    )
+    collection_title = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Plex collection title",
+        help_text="One per library section.",
+    )
+    collection_visible = forms.BooleanField(
+        required=False,
+        label="Show the collection on Home",
+        help_text="Home, friends' Home and Recommended in Plex.",
+    )
 
     def clean(self):
         data = super().clean()
@@ -97,6 +120,30 @@ class SettingsForm(forms.Form):
             "max_groups": settings.max_groups,
             "max_gb": settings.max_gb,
             "when_not_in_arr": settings.when_not_in_arr,
+            "leaving_soon_days": settings.leaving_soon_days,
+            "execute_daily": settings.execute_daily,
+            "collection_title": settings.collection_title,
+            "collection_visible": settings.collection_visible,
+        }
+
+    def settings_values(self) -> dict:
+        """The cleaned data as smartplex_settings_save() takes it (blank keeps a value)."""
+        data = self.cleaned_data
+        kept = {
+            name: value
+            for name in ("leaving_soon_days", "collection_title")
+            if (value := data[name]) not in (None, "")
+        }
+        return kept | {
+            "capacity_source": data["capacity_source"],
+            "total_gb": float(data["total_gb"]),
+            "disk_path": data["disk_path"],
+            "dry_run": data["dry_run"],
+            "max_groups": data["max_groups"],
+            "max_gb": float(data["max_gb"]),
+            "execute_daily": data["execute_daily"],
+            "collection_visible": data["collection_visible"],
+            "when_not_in_arr": data["when_not_in_arr"],
         }
 
 

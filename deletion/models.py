@@ -216,6 +216,7 @@ class DeletionRequest(GroupRef, TimeStampedModel):
         DELETED = "deleted", "Deleted"
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Taken out"
 
     OPEN = (Status.APPROVED, Status.RUNNING, Status.NEEDS_CHECK)
 
@@ -232,6 +233,9 @@ class DeletionRequest(GroupRef, TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_at = models.DateTimeField()
+    # approved_at + leaving_soon_days; until then the group is "leaving soon", then due.
+    # The default (due at once) is for rows made outside the approval service.
+    leave_at = models.DateTimeField(default=timezone.now)
     executed_at = models.DateTimeField(null=True, blank=True)
     run = models.ForeignKey(
         DeletionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
@@ -259,12 +263,17 @@ class DeletionRequest(GroupRef, TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["status", "approved_at"], name="request_status_idx"),
+            models.Index(fields=["status", "leave_at"], name="request_leave_idx"),
             models.Index(fields=["server", "show_plex_id"], name="request_show_idx"),
             models.Index(fields=["server", "season_plex_id"], name="request_season_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.title or self.plex_id} ({self.status})"
+
+    @property
+    def is_due(self) -> bool:
+        return self.leave_at <= timezone.now()
 
     @property
     def human_size(self) -> str:
@@ -282,6 +291,7 @@ class AuditLog(models.Model):
         WOULD_DELETE = "would_delete", "Would delete (dry run)"
         SKIP = "skip", "Skipped"
         FAIL = "fail", "Failed"
+        CANCEL = "cancel", "Taken out of the queue"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=20, choices=Action.choices)

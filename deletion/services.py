@@ -8,12 +8,14 @@ stale page can never approve something that stopped being a candidate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from deletion.announce import leaving_announce, leaving_changed
+from deletion.config import deletion_settings_get
 from deletion.groups import GROUP_KEY, Ref
 from deletion.history import history_state_get
 from deletion.models import AuditLog, DeletionRequest, DeletionRule, Exclusion, Level
@@ -164,13 +166,15 @@ def candidates_approve(
 ) -> BulkResult:
     """Approve groups for deletion: each must still match one of `rules` (or `rule`); the
     request records which, who requested it and who watched it. No rule at all: a manual
-    approval from the admin."""
+    approval from the admin. Each leaves `leaving_soon_days` later, announced once (one
+    message for the batch) and shown in Plex's "Leaving soon" collection."""
     rules = list(rules) if rules is not None else ([rule] if rule is not None else [])
     history = history_state_get()
     stats = group_stats_get(refs=refs, history=history)
     checks = [_RuleCheck(r, refs, history, stats) for r in rules]
     people = people_get(list(stats.values()))
-    result, now = BulkResult(), timezone.now()
+    result, now, created = BulkResult(), timezone.now(), []
+    leave_at = now + timedelta(days=deletion_settings_get().leaving_soon_days)
     for ref in refs:
         c = stats.get(ref)
         if c is None:
@@ -181,16 +185,20 @@ def candidates_approve(
         if why:
             result.refused.append(f"{_label(c)}: {why}")
             continue
-        if _approve_one(c, matched, user, now, people[c.ref]):
+        if request := _approve_one(c, matched, user, (now, leave_at), people[c.ref]):
             result.done.append(_label(c))
+            created.append(request)
         else:
             result.refused.append(f"{_label(c)}: already approved")
+    if created:
+        leaving_announce(requests=created)
+        leaving_changed()
     return result
 
 
-def _approve_one(c: Candidate, rule, user, now, people: tuple) -> bool:
-    """One DeletionRequest and its audit entry; False when the group is already open."""
-    requested, watched = people
+def _approve_one(c: Candidate, rule, user, when: tuple, people: tuple) -> DeletionRequest | None:
+    """One DeletionRequest and its audit entry; None when the group is already open."""
+    (now, leave_at), (requested, watched) = when, people
     try:
         with transaction.atomic():
             request = DeletionRequest.objects.create(
@@ -206,6 +214,7 @@ def _approve_one(c: Candidate, rule, user, now, people: tuple) -> bool:
                 watched_by=", ".join(watched)[:600],
                 approved_by=user,
                 approved_at=now,
+                leave_at=leave_at,
                 **_keys(c),
             )
             message = f"Rule “{rule.name}”" if rule else "Manual approval"
@@ -217,14 +226,17 @@ def _approve_one(c: Candidate, rule, user, now, people: tuple) -> bool:
                 action=AuditLog.Action.APPROVE, user=user, c=c, request=request, message=message
             )
     except IntegrityError:
-        return False
-    return True
+        return None
+    return request
 
 
 def groups_protect(
     *, refs: list[Ref], user, reason: str = "", until: date | None = None
 ) -> BulkResult:
-    """Protect groups (forever, or until a date); protecting again updates the reason."""
+    """Protect groups (forever, or until a date); protecting again updates the reason.
+    Approved groups the protection covers leave the queue."""
+    from deletion.lifecycle import requests_take_out_changed  # it writes through audit_write
+
     stats = group_stats_get(refs=refs)
     result = BulkResult()
     for ref in refs:
@@ -247,6 +259,8 @@ def groups_protect(
             )
             audit_write(action=AuditLog.Action.PROTECT, user=user, c=c, message=reason)
         result.done.append(_label(c))
+    if result.done:
+        requests_take_out_changed(user=user)
     return result
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("queue/execute/", views.execute, name="execute"),
     path("queue/<int:pk>/retry/", views.retry, name="retry"),
+    path("queue/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("history/", views.history, name="history"),
     path("settings/", views.settings_page, name="settings"),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
@@ -25,6 +26,7 @@ from deletion.execution import execution_preflight
 from deletion.filters import GROUP_BY_CHOICES, CandidateFilterSet
 from deletion.forms import BulkActionForm, ExecuteForm, PlanForm, SettingsForm
 from deletion.groups import refs_parse
+from deletion.lifecycle import request_cancel, requests_due, requests_leaving_soon
 from deletion.models import AuditLog, DeletionRequest, DeletionRun
 from deletion.people import unknown_requesters
 from deletion.planner import (
@@ -41,6 +43,8 @@ from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, request_retry
 from deletion.storage import storage_summary_get
 from media.services import storage_capacity_get
+from notifications.forms import NotifyUrlsForm
+from notifications.targets import target_states_get
 from smartplex.redirects import redirect_back
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
@@ -180,15 +184,24 @@ def plan_approve_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @guarded("deletion.view_deletionrequest")
 def queue(request: HttpRequest) -> HttpResponse:
-    open_requests = DeletionRequest.objects.filter(
-        status__in=[*DeletionRequest.OPEN, DeletionRequest.Status.FAILED]
-    ).select_related("server", "approved_by", "rule")
+    """Due groups, leaving-soon groups (with their dates) and the running or failed ones."""
+    related = ("server", "approved_by", "rule")
+    others = DeletionRequest.objects.filter(
+        status__in=[DeletionRequest.Status.RUNNING, DeletionRequest.Status.FAILED]
+    )
     latest_run = DeletionRun.objects.first()
-    shown = list(open_requests.order_by("status", "approved_at", "pk")[:500])
-    removal_calls_attach(entries=shown)
     stale = latest_run is not None and deletion_run_is_stale(latest_run)
+    tables = {
+        "due": requests_due().select_related(*related).order_by("leave_at", "pk")[:500],
+        "leaving": requests_leaving_soon()
+        .select_related(*related)
+        .order_by("leave_at", "pk")[:500],
+        "others": others.select_related(*related).order_by("status", "-approved_at")[:500],
+    }
+    tables = {name: list(rows) for name, rows in tables.items()}
+    removal_calls_attach(entries=[r for rows in tables.values() for r in rows])
     context = {
-        "requests": shown,
+        **tables,
         "latest_run": latest_run,
         "running": latest_run is not None
         and latest_run.status == DeletionRun.Status.RUNNING
@@ -197,6 +210,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "cap": execution_preflight(),
         "settings": deletion_settings_get(),
         "confirm": request.GET.get("confirm") == "1",
+        "confirm_early": _int(request.GET.get("confirm_early"), 0),
         "execute_form": ExecuteForm(),
     }
     return _render(request, "deletion/queue.html", context)
@@ -205,22 +219,54 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @guarded("deletion.execute_deletion")
 def execute(request: HttpRequest) -> HttpResponse:
-    """Queue an execution run (django-q2, after commit); over the caps, ask first."""
+    """Queue an execution run of the due groups (django-q2, after commit); over the caps,
+    ask first. With `request_id`, that one group ("execute now": confirmed if not due)."""
+    if request.POST.get("request_id"):
+        return _execute_one_now(request)
     confirmed = request.POST.get("confirm_over_cap") == "on"
     cap = execution_preflight()
     if cap.groups == 0:
-        messages.info(request, "Nothing is approved.")
+        messages.info(request, "Nothing is due.")
         return redirect("deletion:queue")
     if cap.needs_confirmation and not confirmed:
         messages.warning(request, f"Confirmation needed: {cap.exceeded}.")
         return redirect(reverse("deletion:queue") + "?confirm=1")
+    _enqueue_execution(request, confirm_over_cap=confirmed)
+    messages.success(request, "Execution started.")
+    return redirect("deletion:queue")
+
+
+def _execute_one_now(request: HttpRequest) -> HttpResponse:
+    target = get_object_or_404(
+        DeletionRequest, pk=_int(request.POST.get("request_id"), 0), status="approved"
+    )
+    if not target.is_due and request.POST.get("confirm_early") != "on":
+        messages.warning(
+            request,
+            f"{target.title} leaves on {target.leave_at:%Y-%m-%d}: confirm to delete it now.",
+        )
+        return redirect(reverse("deletion:queue") + f"?confirm_early={target.pk}")
+    _enqueue_execution(request, confirm_over_cap=True, request_ids=[target.pk])
+    messages.success(request, f"Execution of {target.title} started.")
+    return redirect("deletion:queue")
+
+
+def _enqueue_execution(request: HttpRequest, **kwargs) -> None:
     user_id = request.user.pk
     transaction.on_commit(
-        lambda: async_task(
-            "deletion.tasks.deletion_execute_task", user_id=user_id, confirm_over_cap=confirmed
-        )
+        lambda: async_task("deletion.tasks.deletion_execute_task", user_id=user_id, **kwargs)
     )
-    messages.success(request, "Execution started.")
+
+
+@require_POST
+@guarded("deletion.approve_deletion")
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    deletion_request = get_object_or_404(DeletionRequest, pk=pk)
+    reason = request.POST.get("reason", "")[:300]
+    if request_cancel(request=deletion_request, user=request.user, reason=reason):
+        messages.success(request, f"{deletion_request.title} is out of the queue.")
+    else:
+        messages.warning(request, f"{deletion_request.title} is no longer waiting.")
     return redirect("deletion:queue")
 
 
@@ -259,16 +305,14 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     initial = SettingsForm.initial_from(storage_capacity_get(), deletion_settings_get())
     form = SettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        smartplex_settings_save(
-            capacity_source=data["capacity_source"],
-            total_gb=float(data["total_gb"]),
-            disk_path=data["disk_path"],
-            dry_run=data["dry_run"],
-            max_groups=data["max_groups"],
-            max_gb=float(data["max_gb"]),
-            when_not_in_arr=data["when_not_in_arr"],
-        )
+        smartplex_settings_save(**form.settings_values())
         messages.success(request, "Settings saved.")
         return redirect("deletion:settings")
-    return _render(request, "deletion/settings.html", {"form": form})
+    context = {"form": form}
+    if request.user.has_perm("notifications.manage_notifications"):
+        context |= {
+            "notify_form": NotifyUrlsForm(),
+            "notify_targets": target_states_get(),
+            "demo_inbox": bool(django_settings.DEMO_INBOX_URL),
+        }
+    return _render(request, "deletion/settings.html", context)

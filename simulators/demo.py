@@ -4,7 +4,8 @@ the Tautulli simulator and requests by the same users served by the Seerr simula
 (simulators.demo_story): three years of arrivals, abandoned shows, seasons in progress,
 a Tautulli installed a little after the first items; and a Radarr and a Sonarr
 holding most of the library (same paths as Plex): the whole path of a deletion, through
-Radarr/Sonarr for what they hold and through Plex for the rest."""
+Radarr/Sonarr for what they hold and through Plex for the rest. Notifications go to a local
+receiver whose messages the admin lists ("Demo inbox") and the log shows."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from simulators.demo_story import Story, story_history, story_retime
 from simulators.library import Library, generate_library
+from simulators.notify_target import NotifyReceiver
 from simulators.plex import PlexSimulator
 from simulators.radarr import RadarrSimulator, radarr_from_library
 from simulators.seerr import SeerrSimulator, fill_requests
@@ -42,6 +44,7 @@ class Demo:
     radarr: RadarrSimulator
     sonarr: SonarrSimulator
     seerr: SeerrSimulator
+    inbox: NotifyReceiver
 
     def env(self) -> dict[str, str]:
         """The variables that point SmartPlex at the simulators."""
@@ -56,10 +59,12 @@ class Demo:
             "SONARR_API_KEY": self.sonarr.api_key,
             "SEERR_URL": self.seerr.url,
             "SEERR_API_KEY": self.seerr.api_key,
+            "NOTIFY_URLS": self.inbox.apprise_url,
+            "DEMO_INBOX_URL": self.inbox.inbox_url,
         }
 
     def stop(self) -> None:
-        for sim in (self.plex, self.tautulli, self.radarr, self.sonarr, self.seerr):
+        for sim in (self.plex, self.tautulli, self.radarr, self.sonarr, self.seerr, self.inbox):
             sim.stop()
 
 
@@ -101,6 +106,7 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
         seerr=seerr.start(),
         radarr=radarr,
         sonarr=sonarr,
+        inbox=NotifyReceiver(echo=True).start(),
     )
 
 

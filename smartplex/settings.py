@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "media",
     "syncing",
     "deletion",
+    "notifications",
     "dashboard",  # "/" : storage history, plays per week, sync health, threshold
     "smartplex",  # project-level commands (ensure_admin) and static files
 ]
@@ -170,6 +171,18 @@ if SYNC_INTERVAL_HOURS < 1:
     raise ImproperlyConfigured("SYNC_INTERVAL_HOURS must be a whole number of hours >= 1")
 # A running SyncRun whose heartbeat is older than this is considered dead (worker killed).
 SYNC_STALE_MINUTES = env.int("SYNC_STALE_MINUTES", default=30)
+# Days between approval and deletion ("leaving soon"); the settings page overrides it.
+LEAVING_SOON_DAYS = env.int("LEAVING_SOON_DAYS", default=7)
+if LEAVING_SOON_DAYS < 0:
+    raise ImproperlyConfigured("LEAVING_SOON_DAYS must be 0 (due at once) or more days")
+
+# Apprise URLs (spaces or commas between them), added to those on the settings page.
+NOTIFY_URLS = env.str("NOTIFY_URLS", default="")
+NOTIFY_ATTEMPTS = env.int("NOTIFY_ATTEMPTS", default=3)  # per target and message
+NOTIFY_RETRY_SECONDS = env.float("NOTIFY_RETRY_SECONDS", default=10.0)  # x attempt number
+# The demo's notification receiver (`make run` without Plex): its messages are listed in
+# the admin ("Demo inbox").
+DEMO_INBOX_URL = env.str("DEMO_INBOX_URL", default="")
 
 PLEX_URL = env.str("PLEX_URL", default="")
 PLEX_TOKEN = env.str("PLEX_TOKEN", default="")

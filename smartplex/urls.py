@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("deletion/", include("deletion.urls")),
     path("syncing/", include("syncing.urls")),
+    path("notifications/", include("notifications.urls")),
     path("settings/", include("dashboard.urls")),
 ]

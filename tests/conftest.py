@@ -4,6 +4,9 @@
 - `make_staff(*perms)`: a logged-in client for a staff user holding exactly `perms`
   ("app_label.codename").
 - `plex_server`: a PlexServer row (points nowhere; sync tests use the simulators).
+- `notify_target`: a running notification receiver (simulators.notify_target) stored as
+  the only notification URL (reached through Apprise's `json://`); its `.messages` list
+  what it received.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from notifications.targets import notify_urls_set
+from simulators.notify_target import NotifyReceiver
 from tests import factories
 
 pytest_plugins = ["tests.conftest_plex", "tests.conftest_arr"]
@@ -52,3 +57,10 @@ def make_staff(django_user_model):
 @pytest.fixture
 def plex_server(db):
     return factories.plex_server()
+
+
+@pytest.fixture
+def notify_target(db):
+    with NotifyReceiver() as receiver:
+        notify_urls_set(urls=[receiver.apprise_url])
+        yield receiver

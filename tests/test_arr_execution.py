@@ -27,7 +27,7 @@ def arrs(fresh_history, radarr_server, sonarr_server, radarr_sim, sonarr_sim):
     plex_synced = fresh_history
     arr_server_sync(server=radarr_server)
     arr_server_sync(server=sonarr_server)
-    deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000)
+    deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000, leaving_soon_days=0)
     radarr_sim.calls.clear()
     sonarr_sim.calls.clear()
     return plex_synced
@@ -152,7 +152,7 @@ def test_a_movie_in_no_radarr_goes_through_plex(
     held = next(m for m in radarr_sim.movies.values() if m["title"] == movie.title)
     radarr_sim.movies.pop(held["id"])
     arr_server_sync(server=radarr_server)
-    deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000)
+    deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000, leaving_soon_days=0)
     radarr_sim.calls.clear()
     request = _approve(plex_synced, admin_user, Level.MOVIE, movie.rating_key)
     deletion_execute(user=admin_user)
@@ -165,7 +165,9 @@ def test_a_movie_in_no_radarr_goes_through_plex(
 
 def test_when_not_in_arr_skip_leaves_it(fresh_history, admin_user, plex_sim, plex_library):
     plex_synced = fresh_history
-    deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000, when_not_in_arr="skip")
+    deletion_settings_set(
+        dry_run=False, max_groups=50, max_gb=100_000, leaving_soon_days=0, when_not_in_arr="skip"
+    )
     request = _approve(plex_synced, admin_user, Level.MOVIE, _movie(plex_library).rating_key)
     deletion_execute(user=admin_user)
     request.refresh_from_db()

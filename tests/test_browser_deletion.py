@@ -83,7 +83,7 @@ def test_filter_group_approve_and_see_the_queue(live_server, library, monkeypatc
 
             page.locator("nav.nav").get_by_role("link", name="Approved queue").click()
             page.wait_for_url("**/deletion/queue/")
-            queued = page.locator("table[data-testid=queue] tbody tr[data-status=approved]")
+            queued = page.locator("table[data-testid=queue-due] tbody tr[data-status=approved]")
             assert queued.count() == 2
             assert "Dry run is ON" in page.content()
             page.screenshot(path=str(ARTIFACTS / "deletion.png"), full_page=True)

@@ -105,6 +105,6 @@ def test_dashboard_then_plan_a_target_and_approve_it(live_server, library, monke
         page.click("form[data-testid=plan-approve] button[type=submit]")
         page.wait_for_url("**/deletion/queue/")
         assert page.locator(".message--success").count() == 1
-        queued = page.locator("table[data-testid=queue] tbody tr[data-status=approved]")
+        queued = page.locator("table[data-testid^=queue] tbody tr[data-status=approved]")
         assert queued.count() == planned + 1  # plus the movie approved by the fixture
     assert DeletionRequest.objects.filter(status="approved").count() == planned + 1

@@ -156,15 +156,16 @@ def test_watched_since_approval_is_skipped(sim, server, admin, live):
     assert AuditLog.objects.filter(action="skip", request=request).exists()
 
 
-def test_protected_since_approval_is_skipped(sim, server, admin, live):
+def test_protecting_part_of_an_approved_show_takes_it_out_of_the_queue(sim, server, admin, live):
     show = sim.library.shows[0]
     episode = show.seasons[0].episodes[0]
     request = _approve(server, admin, Level.SHOW, show.rating_key)
     groups_protect(refs=[(Level.EPISODE, server.pk, episode.rating_key)], user=admin)
     assert Exclusion.objects.count() == 1
-    deletion_execute(user=admin)
     request.refresh_from_db()
-    assert request.status == Status.SKIPPED and "Protected" in request.error
+    assert request.status == Status.CANCELLED and "Protected" in request.error
+    assert AuditLog.objects.get(action="cancel", request=request).message == request.error
+    assert deletion_execute(user=admin).run is None
     assert sim.deleted == []
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deletion', '0004_rules_people'),
+        ('deletion', '0005_leave_at'),
     ]
 
     operations = [

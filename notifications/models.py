@@ -1,0 +1,67 @@
+"""Outgoing notifications (one row per message) and the delivery state of each target.
+
+Targets are Apprise URLs; they hold secrets (webhook tokens), so only their hash and
+Apprise's privacy form (tokens masked) are stored here and shown anywhere.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Notification(models.Model):
+    """One message about one event of one run (never one per item)."""
+
+    class Event(models.TextChoices):
+        SYNC_FAILED = "sync_failed", "Sync failed"
+        NEW_CANDIDATES = "new_candidates", "New candidates"
+        LEAVING_SOON = "leaving_soon", "Leaving soon"
+        EXECUTED = "executed", "Deletions executed"
+        STORAGE = "storage", "Storage over the threshold"
+        TEST = "test", "Test message"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        PARTIAL = "partial", "Sent to some targets"
+        FAILED = "failed", "Failed"
+        NO_TARGET = "no_target", "No target configured"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    event = models.CharField(max_length=20, choices=Event.choices)
+    # "one message per event per run": a second notify() with the same key adds nothing.
+    key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    title = models.CharField(max_length=250)
+    body = models.TextField(help_text="Markdown")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Last error of each failing target")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("manage_notifications", "Can change notification targets and test them")]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()}: {self.title}"
+
+
+class TargetState(models.Model):
+    """How the last deliveries to one target went (shown on the settings page)."""
+
+    url_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=500, help_text="The URL with its secrets masked")
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0, help_text="In a row")
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def ok(self) -> bool:
+        return self.failures == 0
