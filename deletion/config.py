@@ -7,13 +7,19 @@ otherwise); the daily execution schedule is off until an admin turns it on.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import logging
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from django.conf import settings as django_settings
 
-from media.services import config_get, config_set, storage_capacity_set
+from media.inputs import int_in_range
+from media.services import capacity_gb_clean, config_get, config_set, storage_capacity_set
+
+logger = logging.getLogger(__name__)
 
 DELETION_SETTINGS_KEY = "deletion_settings"
+MAX_GROUPS = 1_000_000
+MAX_LEAVE_DAYS = 36_500
 DEFAULT_COLLECTION_TITLE = "Leaving soon"
 
 
@@ -34,22 +40,48 @@ class DeletionSettings:
     collection_visible: bool = False  # promote it on Home / shared Home / Recommended
 
 
-def deletion_settings_get() -> DeletionSettings:
-    value = config_get(DELETION_SETTINGS_KEY) or {}
-    default = DeletionSettings()
-    return DeletionSettings(
-        dry_run=bool(value.get("dry_run", default.dry_run)),
-        max_groups=int(value.get("max_groups", default.max_groups)),
-        max_gb=float(value.get("max_gb", default.max_gb)),
-        leaving_soon_days=int(value.get("leaving_soon_days", default.leaving_soon_days)),
-        execute_daily=bool(value.get("execute_daily", default.execute_daily)),
-        collection_title=str(value.get("collection_title") or default.collection_title),
-        collection_visible=bool(value.get("collection_visible", default.collection_visible)),
-        when_not_in_arr=str(value.get("when_not_in_arr", default.when_not_in_arr)),
-    )
+def _bool(value) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _title(value) -> str | None:
+    return value.strip()[:200] or None if isinstance(value, str) else None
 
 
 WHEN_NOT_IN_ARR = ("plex", "skip")
+
+# How each stored value is read: the clean value, or None when it is unusable.
+_READERS = {
+    "dry_run": _bool,
+    "max_groups": lambda v: int_in_range(v, minimum=1, maximum=MAX_GROUPS),
+    "max_gb": capacity_gb_clean,
+    "leaving_soon_days": lambda v: int_in_range(v, maximum=MAX_LEAVE_DAYS) if v != 0 else 0,
+    "execute_daily": _bool,
+    "collection_title": _title,
+    "collection_visible": _bool,
+    "when_not_in_arr": lambda v: v if v in WHEN_NOT_IN_ARR else None,
+}
+
+
+def deletion_settings_get() -> DeletionSettings:
+    """The stored knobs. A value of the wrong type or out of range (a hand-edited row)
+    falls back to its default, dry run on, with a warning: no page ever breaks on it."""
+    value = config_get(DELETION_SETTINGS_KEY) or {}
+    if not isinstance(value, dict):
+        logger.warning("system_config %s is not an object: defaults used", DELETION_SETTINGS_KEY)
+        value = {}
+    default, clean = DeletionSettings(), {}
+    for f in fields(DeletionSettings):
+        if f.name not in value:
+            continue
+        read = _READERS[f.name](value[f.name])
+        if read is None:
+            logger.warning(
+                "system_config %s.%s is unusable: default used", DELETION_SETTINGS_KEY, f.name
+            )
+            continue
+        clean[f.name] = read
+    return replace(default, **clean)
 
 
 def deletion_settings_set(**changes) -> DeletionSettings:

@@ -11,6 +11,7 @@ from django import forms
 
 from deletion.models import DeletionRule, Level
 from deletion.selectors import SORTS, CandidateFilter, rules_enabled_get
+from media.inputs import int_in_range
 from media.models import LibrarySection, MediaItem
 
 GROUP_BY_CHOICES = [
@@ -36,7 +37,8 @@ assert {c for c, _ in SORT_CHOICES} == set(SORTS)
 def _parse_key(value: str) -> tuple[int, int] | None:
     """ "<server id>-<plex key>" → (server id, key)."""
     server, _, key = (value or "").partition("-")
-    return (int(server), int(key)) if server.isdigit() and key.isdigit() else None
+    server_id, plex_id = int_in_range(server), int_in_range(key)
+    return None if server_id is None or plex_id is None else (server_id, plex_id)
 
 
 class CandidateFilterSet(django_filters.FilterSet):

@@ -6,7 +6,7 @@ import shutil
 
 from django import forms
 
-from deletion.config import DeletionSettings
+from deletion.config import MAX_GROUPS, DeletionSettings
 from syncing.services.arr_disks import arr_capacity_get
 
 
@@ -48,6 +48,7 @@ class SettingsForm(forms.Form):
     )
     max_groups = forms.IntegerField(
         min_value=1,
+        max_value=MAX_GROUPS,
         label="Max groups per execution",
         help_text="Above this, execution asks for an explicit confirmation.",
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from deletion.history import HistoryState
 from deletion.models import DeletionRule, Level
 from media.formatting import episode_label, human_size
+from media.inputs import int_in_range
 
 TV_LEVELS = (Level.SHOW, Level.SEASON, Level.EPISODE)
 GROUP_KEY = {
@@ -56,14 +57,14 @@ class Ref(NamedTuple):
 
     @classmethod
     def parse(cls, value: str) -> Ref | None:
-        """ "show:1:42" → Ref("show", 1, 42); anything malformed → None."""
+        """ "show:1:42" → Ref("show", 1, 42); anything malformed or past 64 bits → None."""
         parts = value.split(":")
         if len(parts) != 3 or parts[0] not in Level.values:
             return None
-        try:
-            return cls(parts[0], int(parts[1]), int(parts[2]))
-        except ValueError:
+        server_id, plex_id = int_in_range(parts[1]), int_in_range(parts[2])
+        if server_id is None or plex_id is None:
             return None
+        return cls(parts[0], server_id, plex_id)
 
 
 def refs_parse(values: list[str]) -> list[Ref]:

@@ -8,6 +8,7 @@ is hidden when anything inside or above it is protected or already approved.
 """
 
 import operator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 
@@ -218,11 +219,7 @@ def _label_columns(level: str) -> dict:
 def _labels_get(refs: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], dict]:
     """Titles and keys of a page's groups, from their live items: one query per level."""
     found: dict[tuple[str, int, int], dict] = {}
-    for level in sorted({lv for lv, _, _ in refs}):
-        keys = reduce(
-            operator.or_,
-            (Q(server_id=sid, **{GROUP_KEY[lv]: key}) for lv, sid, key in refs if lv == level),
-        )
+    for level, keys in ref_batches(refs):
         item_type = (
             MediaItem.MediaType.MOVIE if level == Level.MOVIE else MediaItem.MediaType.EPISODE
         )
@@ -311,6 +308,22 @@ def _to_candidate(row: dict, label: dict) -> Candidate:
         plays=int(row["plays"] or 0),
         rule_id=row.get("rule_id"),
     )
+
+
+REF_BATCH = 500  # keys per IN list: far below every database's parameter limit
+
+
+def ref_batches(refs: list[tuple[str, int, int]]) -> Iterator[tuple[str, Q]]:
+    """(level, filter) pairs selecting the groups of `refs`: one `key IN (…)` per level,
+    server and batch. One OR term per ref would, past about a thousand refs (an admin
+    action across a whole list), build an expression deeper than SQLite allows."""
+    keys: dict[tuple[str, int], list[int]] = {}
+    for level, sid, key in dict.fromkeys(refs):
+        keys.setdefault((level, sid), []).append(key)
+    for (level, sid), plex_ids in sorted(keys.items()):
+        for start in range(0, len(plex_ids), REF_BATCH):
+            batch = plex_ids[start : start + REF_BATCH]
+            yield level, Q(server_id=sid, **{f"{GROUP_KEY[level]}__in": batch})
 
 
 def with_labels(rows: list[dict]) -> list[Candidate]:

@@ -6,10 +6,8 @@ are part of this API). Every function only reads.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import reduce
 
 from django.db.models import (
     Q,
@@ -35,6 +33,7 @@ from deletion.queries import (
     group_items,
     group_rows,
     page_rows,
+    ref_batches,
     with_labels,
 )
 from media.formatting import GB
@@ -104,25 +103,16 @@ def group_stats_get(
 ) -> dict[tuple[str, int, int], Candidate]:
     """Fresh aggregates of the given groups (level, server id, key), ignoring rules and
     protections (but leaving out the plays of `rule`'s ignored users); gone items are
-    never counted. Two queries per level asked for."""
+    never counted. Two queries per level and server (and per batch of keys: see
+    deletion.queries.ref_batches)."""
     history = history or history_state_get()
     everything = HistoryState(
         frozenset({sid for _, sid, _ in refs}), {}, dict(history.history_start)
     )
     rows = []
-    for level in sorted({lv for lv, _, _ in refs}):
-        keys = reduce(
-            operator.or_,
-            (Q(server_id=sid, **{GROUP_KEY[lv]: key}) for lv, sid, key in refs if lv == level),
-        )
-        rows += list(
-            group_rows(
-                group_items(level, CandidateFilter(), everything).filter(keys),
-                level,
-                everything,
-                rule,
-            )
-        )
+    for level, keys in ref_batches(refs):
+        items = group_items(level, CandidateFilter(), everything).filter(keys)
+        rows += list(group_rows(items, level, everything, rule))
     return {Ref.of(c): c for c in with_labels(rows)}
 
 

@@ -80,6 +80,14 @@ def _audit_group(c: Candidate | None, row: DeletionRequest | Exclusion | None) -
     }
 
 
+def audit_row(*, action: str, user=None, c: Candidate | None = None, **fields) -> AuditLog:
+    """An unsaved audit entry for a candidate (bulk writers create many at once)."""
+    username = user.get_username() if user is not None else "system"
+    return AuditLog(
+        action=action, user=user, username=username, **{**_audit_group(c, None), **fields}
+    )
+
+
 def _label(c: Candidate) -> str:
     if c.level == Level.SEASON:
         return f"{c.title} – {c.subtitle or f'Season {c.season_number}'}"
@@ -234,34 +242,51 @@ def groups_protect(
     *, refs: list[Ref], user, reason: str = "", until: date | None = None
 ) -> BulkResult:
     """Protect groups (forever, or until a date); protecting again updates the reason.
-    Approved groups the protection covers leave the queue."""
+
+    One bulk upsert and one bulk audit insert, so "Protect" across thousands of rows of
+    the admin list stays a handful of queries. Approved groups it covers leave the queue."""
     from deletion.lifecycle import requests_take_out_changed  # it writes through audit_write
 
     stats = group_stats_get(refs=refs)
-    result = BulkResult()
+    result, found = BulkResult(), []
     for ref in refs:
         c = stats.get(ref)
         if c is None:
             result.refused.append(f"{ref[0]} {ref[2]}: nothing left in Plex")
             continue
-        with transaction.atomic():
-            Exclusion.objects.update_or_create(
-                server_id=c.server_id,
-                plex_id=c.plex_id,
-                defaults={
-                    "level": c.level,
-                    "title": _label(c),
-                    "until": until,
-                    "reason": reason,
-                    "created_by": user,
-                    **_keys(c),
-                },
-            )
-            audit_write(action=AuditLog.Action.PROTECT, user=user, c=c, message=reason)
+        found.append(c)
         result.done.append(_label(c))
+    rows = [
+        Exclusion(server_id=c.server_id, plex_id=c.plex_id, level=c.level, title=_label(c),
+                  until=until, reason=reason, created_by=user, **_keys(c))
+        for c in found
+    ]  # fmt: skip
+    audits = [
+        audit_row(action=AuditLog.Action.PROTECT, user=user, c=c, message=reason) for c in found
+    ]
+    with transaction.atomic():
+        Exclusion.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["server", "plex_id"],
+            update_fields=[*PROTECT_FIELDS, "updated_at"],
+        )
+        AuditLog.objects.bulk_create(audits, batch_size=500)
     if result.done:
         requests_take_out_changed(user=user)
     return result
+
+
+PROTECT_FIELDS = [
+    "level",
+    "title",
+    "until",
+    "reason",
+    "created_by",
+    "show_plex_id",
+    "season_plex_id",
+]
 
 
 def exclusion_remove(*, exclusion: Exclusion, user) -> None:

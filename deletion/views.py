@@ -42,6 +42,7 @@ from deletion.removal import removal_calls_attach
 from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, request_retry
 from deletion.storage import storage_summary_get
+from media.inputs import int_in_range, page_number
 from media.services import storage_capacity_get
 from notifications.forms import NotifyUrlsForm
 from notifications.targets import target_states_get
@@ -70,10 +71,6 @@ def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, {"storage": storage_summary_get(), **context})
 
 
-def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() else default
-
-
 def _query_with(request: HttpRequest, **changes: str) -> str:
     """The current query string without paging or drill-down, with `changes` applied."""
     query = request.GET.copy()
@@ -97,9 +94,9 @@ def _group_tabs(request: HttpRequest) -> list[dict]:
 def candidates(request: HttpRequest) -> HttpResponse:
     filterset = CandidateFilterSet(request.GET or None)
     f = filterset.to_candidate_filter()
-    per_page = _int(request.GET.get("per_page"), 50)
+    per_page = page_number(request.GET.get("per_page"), 50)
     per_page = per_page if per_page in PER_PAGE_CHOICES else 50
-    page = candidate_page_get(f=f, page=_int(request.GET.get("page"), 1), per_page=per_page)
+    page = candidate_page_get(f=f, page=page_number(request.GET.get("page")), per_page=per_page)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -210,7 +207,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "cap": execution_preflight(),
         "settings": deletion_settings_get(),
         "confirm": request.GET.get("confirm") == "1",
-        "confirm_early": _int(request.GET.get("confirm_early"), 0),
+        "confirm_early": int_in_range(request.GET.get("confirm_early")) or 0,
         "execute_form": ExecuteForm(),
     }
     return _render(request, "deletion/queue.html", context)
@@ -238,7 +235,7 @@ def execute(request: HttpRequest) -> HttpResponse:
 
 def _execute_one_now(request: HttpRequest) -> HttpResponse:
     target = get_object_or_404(
-        DeletionRequest, pk=_int(request.POST.get("request_id"), 0), status="approved"
+        DeletionRequest, pk=int_in_range(request.POST.get("request_id")) or 0, status="approved"
     )
     if not target.is_due and request.POST.get("confirm_early") != "on":
         messages.warning(

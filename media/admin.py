@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from media.forms import PlexServerForm
+from media.inputs import int_in_range
 from media.models import LibrarySection, MediaItem, SystemConfig
 
 
@@ -186,9 +187,8 @@ class MediaItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term.isdigit():  # a Plex ratingKey
-            queryset |= self.model.objects.filter(plex_id=int(term))
+        if (plex_id := int_in_range(search_term)) is not None:  # a Plex ratingKey
+            queryset |= self.model.objects.filter(plex_id=plex_id)
         return queryset, may_have_duplicates
 
     def get_readonly_fields(self, request, obj=None):

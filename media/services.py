@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +13,10 @@ from django.utils.dateparse import parse_datetime
 
 from media.models import SystemConfig
 
+logger = logging.getLogger(__name__)
+
 STORAGE_CAPACITY_KEY = "storage_capacity_gb"
+MAX_CAPACITY_GB = 1e9  # about an exabyte: any real disk, and its bytes stay below 2**63
 
 
 @dataclass(frozen=True)
@@ -33,28 +38,54 @@ def config_set(key: str, value) -> SystemConfig:
 
 
 def storage_capacity_get() -> StorageCapacity:
-    """The configured disk capacity (`{"total_gb": …, "source": …, "updated_at": …}`)."""
-    value = config_get(STORAGE_CAPACITY_KEY) or {}
-    total = value.get("total_gb")
-    updated = value.get("updated_at")
+    """The configured disk capacity (`{"total_gb": …, "source": …, "updated_at": …}`).
+
+    A stored value of the wrong shape (edited by hand) reads as "not set", with a warning,
+    so every page still loads and the settings page can fix it.
+    """
+    value = config_get(STORAGE_CAPACITY_KEY)
+    if value is None:
+        return StorageCapacity(None, "unset", None)
+    if not isinstance(value, dict) or capacity_gb_clean(value.get("total_gb")) is None:
+        logger.warning("system_config %s is unusable; treated as not set", STORAGE_CAPACITY_KEY)
+        return StorageCapacity(None, "unset", None)
+    source, path = value.get("source"), value.get("path")
     return StorageCapacity(
-        total_gb=float(total) if total is not None else None,
-        source=value.get("source", "unset") if total is not None else "unset",
-        updated_at=parse_datetime(updated) if updated else None,
-        path=value.get("path", ""),
+        total_gb=capacity_gb_clean(value["total_gb"]),
+        source=source if source in ("manual", "disk", "arr") else "manual",
+        updated_at=_datetime_or_none(value.get("updated_at")),
+        path=path if isinstance(path, str) else "",
     )
+
+
+def _datetime_or_none(value) -> datetime | None:
+    try:
+        return parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def capacity_gb_clean(value) -> float | None:
+    """A capacity in GB when it is a finite number in (0, MAX_CAPACITY_GB], else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        total = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return total if math.isfinite(total) and 0 < total <= MAX_CAPACITY_GB else None
 
 
 def storage_capacity_set(
     *, total_gb: float, source: str = "manual", path: str = ""
 ) -> StorageCapacity:
-    """Store the capacity; rejects non-positive values so pages never divide by zero."""
-    try:
-        total = float(total_gb)
-    except (TypeError, ValueError):
-        raise ValidationError("Capacity must be a number of GB.") from None
-    if not total > 0:
-        raise ValidationError("Capacity must be greater than 0 GB.")
+    """Store the capacity; rejects non-positive, infinite or absurd values (pages divide by
+    it, multiply it into bytes, and system_config holds JSON, which has no Infinity)."""
+    total = capacity_gb_clean(total_gb)
+    if total is None:
+        raise ValidationError(
+            f"Capacity must be a number of GB greater than 0 and at most {MAX_CAPACITY_GB:,.0f}."
+        )
     value = {"total_gb": total, "source": source, "updated_at": timezone.now().isoformat()}
     if path:
         value["path"] = path

@@ -24,8 +24,8 @@ from syncing.services.webhooks import (
 @csrf_exempt  # machine-to-machine; authenticated by the per-install secret instead
 @require_POST
 def tautulli_webhook(request: HttpRequest) -> HttpResponse:
-    secret = request.headers.get("X-SmartPlex-Secret") or request.GET.get("secret")
-    if not webhook_secret_matches(secret):
+    # Only the header: a secret in the query string would be written to access logs.
+    if not webhook_secret_matches(request.headers.get("X-SmartPlex-Secret")):
         return JsonResponse({"error": "forbidden"}, status=403)
     try:
         rating_key = webhook_payload_parse(request.body)

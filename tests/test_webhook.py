@@ -41,12 +41,21 @@ def test_get_is_not_allowed(client):
     assert client.get(URL, {"secret": webhook_secret_get()}).status_code == 405
 
 
-def test_secret_is_stable_and_accepted_in_query_string(client):
+def test_secret_is_stable_and_refused_in_the_query_string(client):
+    """Only the header counts: a query string reaches access logs."""
     assert webhook_secret_get() == webhook_secret_get()
     response = client.post(
         f"{URL}?secret={webhook_secret_get()}", data="{}", content_type="application/json"
     )
-    assert response.status_code == 400  # authenticated, then the body is checked
+    assert response.status_code == 403
+    assert _post(client, "{}", webhook_secret_get()).status_code == 400  # header: body checked
+
+
+def test_unfilled_placeholder_says_the_rating_key_must_be_a_number(client):
+    """Tautulli's "Test Notifications" sends the data box as typed, placeholders unfilled."""
+    response = _post(client, '{"rating_key": "{rating_key}"}', webhook_secret_get())
+    assert response.status_code == 400
+    assert "rating_key must be a number" in response.json()["error"]
 
 
 def test_right_secret_updates_the_items_statistics(client, django_capture_on_commit_callbacks):

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import secrets
 
+from media.inputs import int_in_range
 from media.services import config_get, config_set
 from syncing.models import SyncRun
 from syncing.runs import SyncAlreadyRunning, run_queue, runs_enqueue
 from syncing.selectors import tautulli_servers_for_sync
 
+logger = logging.getLogger(__name__)
+
 WEBHOOK_SECRET_KEY = "tautulli_webhook_secret"
+MIN_SECRET_LENGTH = 16
 
 
 class WebhookPayloadError(ValueError):
@@ -19,12 +24,17 @@ class WebhookPayloadError(ValueError):
 
 
 def webhook_secret_get() -> str:
-    """The per-install secret, generated on first use."""
-    value = config_get(WEBHOOK_SECRET_KEY) or {}
-    if not value.get("secret"):
-        value = {"secret": secrets.token_urlsafe(32)}
-        config_set(WEBHOOK_SECRET_KEY, value)
-    return value["secret"]
+    """The per-install secret, generated on first use (and when the stored one is unusable)."""
+    value = config_get(WEBHOOK_SECRET_KEY)
+    secret = value.get("secret") if isinstance(value, dict) else None
+    if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
+        if value is not None:
+            logger.warning(
+                "system_config %s is unusable; a new secret is generated", WEBHOOK_SECRET_KEY
+            )
+        secret = secrets.token_urlsafe(32)
+        config_set(WEBHOOK_SECRET_KEY, {"secret": secret})
+    return secret
 
 
 def webhook_secret_rotate() -> str:
@@ -33,20 +43,26 @@ def webhook_secret_rotate() -> str:
 
 
 def webhook_secret_matches(candidate: str | None) -> bool:
-    return bool(candidate) and secrets.compare_digest(candidate, webhook_secret_get())
+    """Constant-time comparison of bytes (a header may hold any character)."""
+    if not candidate:
+        return False
+    expected = webhook_secret_get().encode()
+    return secrets.compare_digest(candidate.encode("utf-8", "surrogateescape"), expected)
 
 
 def webhook_payload_parse(body: bytes) -> int:
     """The rating key of the item Tautulli notified about."""
+    expected = 'Expected a JSON body like {"rating_key": "{rating_key}"} with a numeric rating key.'
     try:
         data = json.loads(body.decode("utf-8"))
-        rating_key = int(str(data["rating_key"]).strip())
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raw = data["rating_key"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
+        raise WebhookPayloadError(expected) from None
+    rating_key = int_in_range(raw, minimum=1) if isinstance(raw, str | int) else None
+    if rating_key is None:
         raise WebhookPayloadError(
-            'Expected a JSON body like {"rating_key": "{rating_key}"}.'
-        ) from exc
-    if rating_key <= 0:
-        raise WebhookPayloadError("rating_key must be a positive integer.")
+            f"rating_key must be a number (Plex's ratingKey), not {str(raw)[:40]!r}."
+        )
     return rating_key
 
 
