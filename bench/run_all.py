@@ -4,7 +4,7 @@
     .venv/bin/python bench/run_all.py --small          # a quick check of the machinery
     .venv/bin/python bench/run_all.py --db postgres    # one database only
 
-Each script (bench_plex, bench_tautulli, bench_candidates) runs as its own process, so
+Each script (bench_plex, bench_tautulli, bench_candidates, bench_planner) runs as its own process, so
 one's memory and caches never count for another, and writes its figures to
 bench/results/<name>-<db>.json (git-ignored); this script reads them back. For
 PostgreSQL it starts a throwaway PostgreSQL 15 cluster like scripts/pg.sh (as root,
@@ -34,7 +34,9 @@ VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
 
 # Budgets from issue 7.
 PLEX_RATIO, TAUTULLI_RATIO, RSS_MB, INCREMENTAL_S = 2.0, 2.0, 400, 5.0
-PAGE_P95_MS, PAGE_X_SQL, ADMIN_MS = 250, 3.0, 300
+PAGE_P95_MS, PAGE_X_SQL, ADMIN_MS = 120, 3.0, 300  # page p95 tightened from 250 ms by issue 14
+# Budgets from issue 14.
+PLANNER_MS, DASHBOARD_MS, PLANNER_POOL = 300, 150, 5000
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,7 +44,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--small", action="store_true", help="small libraries: checks the machinery")
     p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     p.add_argument(
-        "--only", choices=("plex", "tautulli", "candidates"), action="append", help="repeatable"
+        "--only",
+        choices=("plex", "tautulli", "candidates", "planner"),
+        action="append",
+        help="repeatable",
     )
     p.add_argument("--report", action="store_true", help="only print the table of saved results")
     return p.parse_args()
@@ -256,11 +261,32 @@ def candidates_rows(res: dict[str, dict | None]) -> list:
     return out
 
 
+def planner_rows(res: dict[str, dict | None]) -> list:
+    """Planner pages (with how many candidate groups they chose from) and the dashboard."""
+    out = []
+    names = [s["scenario"] for r in res.values() if r for s in r["results"]]
+    for name in dict.fromkeys(names):
+        budget = DASHBOARD_MS if name == "dashboard" else PLANNER_MS
+        cells = {}
+        for db, r in res.items():
+            s = next((s for s in (r or {}).get("results", []) if s["scenario"] == name), None)
+            if s is None:
+                cells[db] = ("—", None)
+                continue
+            pool = "" if name == "dashboard" else f", {r['pool']:,} groups"
+            ok = s["p95_ms"] <= budget and (name == "dashboard" or r["pool"] >= PLANNER_POOL)
+            cells[db] = (f"p95 {s['p95_ms']:.0f} ms{pool}, {s['queries']} q", ok)
+        out.append(_row(name, f"p95 ≤ {budget} ms", cells))
+    refresh = {db: (f"{r['refresh_s']:.2f} s", None) if r else ("—", None) for db, r in res.items()}
+    return [*out, _row("dashboard refresh after a sync", "(measured)", refresh)]
+
+
 def table_print(dbs: list[str]) -> None:
     rows = (
         plex_rows({db: load("plex", db) for db in dbs})
         + tautulli_rows({db: load("tautulli", db) for db in dbs})
         + candidates_rows({db: load("candidates", db) for db in dbs})
+        + planner_rows({db: load("planner", db) for db in dbs})
     )
     mark = {True: "pass", False: "MISS", None: "n/a", "3x": "MISS 3x"}
     header = ["measurement", *(f"{'SQLite' if db == 'sqlite' else 'PostgreSQL'}" for db in dbs)]
@@ -284,7 +310,7 @@ def table_print(dbs: list[str]) -> None:
 def main() -> None:
     args = parse_args()
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    names = args.only or ["plex", "tautulli", "candidates"]
+    names = args.only or ["plex", "tautulli", "candidates", "planner"]
     RESULTS.mkdir(exist_ok=True)
     if not args.report:
         for db in dbs:

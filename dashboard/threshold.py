@@ -7,7 +7,6 @@ without announcing again; dropping below re-arms it. It never approves anything.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -19,8 +18,8 @@ from dashboard.models import StorageSnapshot
 from deletion.planner import Plan, PlanTarget, plan_get
 from media.formatting import human_size
 from media.services import config_get, config_set
-
-logger = logging.getLogger(__name__)
+from notifications.models import Notification
+from notifications.services import notify
 
 SETTINGS_KEY = "storage_threshold"
 STATE_KEY = "storage_threshold_state"
@@ -89,23 +88,29 @@ def _plan_summary(plan: Plan) -> dict:
         "freed": plan.freed_bytes,
         "shortfall": plan.shortfall_bytes,
         "top": [
-            {"title": e.candidate.title, "level": e.candidate.level, "size": e.candidate.size}
-            for e in plan.entries[:TOP_GROUPS]
+            {"title": e.candidate.title, "level": e.ref.level, "size": e.size}
+            for e in plan.shown[:TOP_GROUPS]
         ],
     }
 
 
 def storage_threshold_announce(*, state: ThresholdState) -> None:
-    """The one place a crossing is announced (wired to the notifications when they land)."""
+    """One message per crossing (keyed by its time): the plan's total and its top groups."""
     plan = state.plan
-    top = ", ".join(f"{t['title']} ({human_size(t['size'])})" for t in plan.get("top", []))
-    logger.warning(
-        "Storage at %.0f %% is over the threshold: a plan of %s groups frees %s%s. Top: %s",
-        state.used_percent or 0,
-        plan.get("groups", 0),
-        human_size(plan.get("freed", 0)),
-        f" ({human_size(plan['shortfall'])} short)" if plan.get("shortfall") else "",
-        top or "none",
+    lines = [f"- **{t['title']}** ({t['level']}, {human_size(t['size'])})" for t in plan["top"]]
+    short = f", {human_size(plan['shortfall'])} short" if plan["shortfall"] else ""
+    body = [
+        f"A plan down to {plan['target_percent']:g} %: {plan['groups']} "
+        f"group{'s' * (plan['groups'] != 1)} {'free' if plan['groups'] != 1 else 'frees'} "
+        f"{human_size(plan['freed'])}{short}. Nothing is approved until you do it on the "
+        f"planner page (/deletion/plan/?target_used_percent={plan['target_percent']:g}).",
+        *(["Biggest wins:", *lines] if lines else []),
+    ]
+    notify(
+        event=Notification.Event.STORAGE,
+        title=f"Storage at {state.used_percent:.0f} %: over the threshold",
+        body="\n".join(body),
+        key=f"storage:{state.crossed_at}",
     )
 
 

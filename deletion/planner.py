@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -20,13 +20,14 @@ from django.utils import timezone
 from deletion.groups import Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRule, Level
-from deletion.queries import candidate_groups, with_labels
+from deletion.queries import candidate_groups
 from deletion.services import BulkResult, candidates_approve
 from deletion.storage import StorageSummary, storage_summary_get
 from media.formatting import GB, human_size
 from media.models import MediaItem
 
 PLAN_LEVELS = (Level.SHOW, Level.SEASON, Level.MOVIE)
+ROWS_SHOWN = 300  # a plan for a far target can hold thousands of groups; all are approved
 
 ORDERINGS = {
     "score": "Score (default): size × days nobody watched it, so a big group idle for a "
@@ -72,14 +73,16 @@ class Option:
 
 @dataclass(frozen=True)
 class PlanEntry:
-    candidate: Candidate
+    ref: Ref
+    size: int
     rules: list[DeletionRule]
     cumulative_bytes: int
+    candidate: Candidate | None = None  # titles and dates: only for the rows shown
 
     @property
     def pick(self) -> str:
         """The approve form's value: the rule that approves it and the group's ref."""
-        return f"{self.rules[0].pk}:{self.candidate.ref}"
+        return f"{self.rules[0].pk}:{self.ref}"
 
     @property
     def cumulative_human(self) -> str:
@@ -104,6 +107,18 @@ class Plan:
     @property
     def shortfall_bytes(self) -> int:
         return max(0, self.need_bytes - self.freed_bytes)
+
+    @property
+    def shown(self) -> list[PlanEntry]:
+        return self.entries[:ROWS_SHOWN]
+
+    @property
+    def picks(self) -> list[str]:
+        return [e.pick for e in self.entries]
+
+    @property
+    def not_shown(self) -> int:
+        return max(0, len(self.entries) - ROWS_SHOWN)
 
     @property
     def reached(self) -> bool:
@@ -131,20 +146,39 @@ def plan_need_bytes(*, target: PlanTarget, storage: StorageSummary) -> int:
     return max(0, storage.used_bytes - storage.approved_bytes - goal)
 
 
+def _when(value) -> datetime | None:
+    """A raw-cursor datetime: PostgreSQL gives aware datetimes, SQLite text for computed
+    columns (read with fromisoformat, a C parser: thousands of rows per plan)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _idle_days(row: dict, now: datetime) -> int:
     """Days since anyone watched it, or since it arrived when nobody ever did."""
-    since = row["assumed_watched"] or row["first_added"] or now
+    since = _when(row["assumed_watched"]) or _when(row["first_added"]) or now
     return max(0, (now - since).days)
 
 
 def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[dict]:
-    """The rule's shows, seasons and movies: one UNION query, unordered (a plan sorts)."""
+    """The rule's shows, seasons and movies: one UNION query through the cursor, unordered
+    (a plan sorts); dates stay raw until a group is chosen."""
     parts = []
     for level in PLAN_LEVELS:
         parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
-    if not parts:
+    try:
+        combined = parts[0].union(*parts[1:], all=True) if parts else None
+        sql, params = combined.query.sql_with_params() if combined is not None else ("", ())
+    except EmptyResultSet:  # no server with a trustworthy history
         return []
-    return list(parts[0].union(*parts[1:], all=True))
+    if not sql:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col[0] for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
@@ -161,6 +195,53 @@ def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
             if show_key is not None:
                 found[Ref(Level.SEASON, sid, key)] = Ref(Level.SHOW, sid, show_key)
     return found
+
+
+def _labels(options: list[Option]) -> dict[Ref, dict]:
+    """Titles of the chosen groups from their own show, season and movie rows: indexed
+    lookups by key, where aggregating each group's episodes again would cost more than
+    the whole plan (hundreds of groups for a large target)."""
+    keys: dict[tuple[str, int], list[int]] = {}
+    for o in options:
+        keys.setdefault((o.ref.level, o.ref.server_id), []).append(o.ref.plex_id)
+    found = {}
+    for (level, sid), plex_ids in keys.items():
+        rows = MediaItem.objects.filter(server_id=sid, type=level, plex_id__in=plex_ids).values(
+            "plex_id", "title", "parent_title", "parent_plex_id", "season_number"
+        )
+        for row in rows:
+            found[Ref(level, sid, row["plex_id"])] = row
+    return found
+
+
+def _candidate(o: Option, label: dict) -> Candidate:
+    season = o.ref.level == Level.SEASON
+    row = o.row
+    return Candidate(
+        level=o.ref.level,
+        server_id=o.ref.server_id,
+        plex_id=o.ref.plex_id,
+        title=(label.get("parent_title") if season else label.get("title")) or "",
+        subtitle=(label.get("title") if season else "") or "",
+        season_number=label.get("season_number") if season else None,
+        episode_number=None,
+        show_key=o.show.plex_id if o.show else (o.ref.plex_id if o.ref.level == "show" else None),
+        season_key=o.ref.plex_id if season else None,
+        items=row["items"],
+        size=o.size,
+        added=_when(row["added"]),
+        last_watched=_when(row["last_watched"]),
+        assumed_watched=_when(row["assumed_watched"]),
+        plays=int(row["plays"] or 0),
+        rule_id=o.rules[0].pk,
+        rule_name=o.rules[0].name,
+    )
+
+
+def plan_candidates(options: list[Option]) -> list[Candidate]:
+    """The options as labelled candidate rows, in the same order."""
+    labels = _labels(options)
+    return [_candidate(o, labels.get(o.ref, {})) for o in options]
 
 
 def plan_pool_get(
@@ -216,6 +297,7 @@ class _Chosen:
 
     def __init__(self) -> None:
         self.items: dict[Ref, Option] = {}
+        self.seasons: dict[Ref, dict[Ref, Option]] = {}  # show → its seasons taken
         self.freed = 0
 
     def gain(self, o: Option) -> int | None:
@@ -223,20 +305,21 @@ class _Chosen:
         if o.ref in self.items or (o.show is not None and o.show in self.items):
             return None
         if o.ref[0] == Level.SHOW:
-            return o.size - sum(s.size for s in self._seasons_of(o.ref))
+            return o.size - sum(s.size for s in self.seasons.get(o.ref, {}).values())
         return o.size
-
-    def _seasons_of(self, show: Ref) -> list[Option]:
-        return [s for s in self.items.values() if s.show == show]
 
     def add(self, o: Option) -> None:
         self.freed += self.gain(o) or 0
-        for season in self._seasons_of(o.ref) if o.ref[0] == Level.SHOW else []:
-            del self.items[season.ref]
+        if o.ref[0] == Level.SHOW:
+            for season in self.seasons.pop(o.ref, {}):
+                del self.items[season]
+        elif o.show is not None:
+            self.seasons.setdefault(o.show, {})[o.ref] = o
         self.items[o.ref] = o
 
     def drop(self, o: Option) -> None:
         del self.items[o.ref]
+        self.seasons.get(o.show, {}).pop(o.ref, None)
         self.freed -= o.size
 
 
@@ -304,11 +387,12 @@ def plan_get(*, target: PlanTarget, ordering: str = "score") -> Plan:
     rules = list(DeletionRule.objects.filter(enabled=True).order_by("pk"))
     pool = plan_pool_get(rules=rules, history=history)
     picked = plan_choose(pool=pool, need=need, ordering=ordering)
-    candidates = with_labels([o.row for o in picked])
+    candidates = plan_candidates(picked[:ROWS_SHOWN])
     entries, total = [], 0
-    for option, candidate in zip(picked, candidates, strict=True):
+    for n, option in enumerate(picked):
         total += option.size
-        entries.append(PlanEntry(candidate, option.rules, total))
+        shown = candidates[n] if n < ROWS_SHOWN else None
+        entries.append(PlanEntry(option.ref, option.size, option.rules, total, shown))
     return Plan(target, ordering, need, entries, len(pool), storage, history, rules)
 
 
@@ -357,5 +441,5 @@ def top_candidates_get(*, history: HistoryState | None = None, limit: int = 8) -
             "idle_days": o.idle_days,
             "rules": [r.name for r in o.rules],
         }
-        for o, c in zip(best, with_labels([o.row for o in best]), strict=True)
+        for o, c in zip(best, plan_candidates(best), strict=True)
     ]

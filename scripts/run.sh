@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs SmartPlex: web server (gunicorn + WhiteNoise) and the django-q2 worker together,
+# Runs SmartPlex: web server (gunicorn + WhiteNoise), the django-q2 worker and the Plex
+# notification listener (plex_events) together,
 # on SQLite by default. Without PLEX_URL it first starts the bundled Plex and Tautulli
 # simulators with a generated demo library and points the connections at them.
 # Ctrl-C stops everything.
@@ -55,6 +56,11 @@ fi
 # process, but hangs when Ctrl-C's SIGINT reaches all of its processes at once.
 setsid $PY manage.py qcluster &
 pids+=($!)
+# Plex's own notifications refresh changed items within seconds (TERM stops it cleanly).
+if [ -n "${PLEX_URL:-}" ]; then
+  $PY manage.py plex_events &
+  pids+=($!)
+fi
 .venv/bin/gunicorn smartplex.wsgi --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
   --threads 4 --access-logfile - --log-level warning &
 pids+=($!)

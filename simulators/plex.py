@@ -2,9 +2,13 @@
 
 Used by the tests, the benchmarks and the demo instead of a real server. It serves the
 endpoints the sync and the deletion use (server root, identity, library sections, section
-listings by type with header/query paging and `includeGuids`, item details, children,
-allLeaves, DELETE), checks the token, records every request, and can inject faults
-(HTTP errors, malformed XML, delays) or change the library while it runs.
+listings by type with header/query paging, `includeGuids`, `addedAt`/`updatedAt` filters
+and sorts, item details (one key or several, comma-separated), children, allLeaves,
+DELETE), checks the token, records every request, and can inject faults (HTTP errors,
+malformed XML, delays) or change the library while it runs: `add_movie`, `add_episodes`,
+`update_item`, `remove_item`. Each change is announced on `/:/websockets/notifications`
+(a websocket, as PMS does) in Plex's JSON shape; `restart()` drops those connections and
+comes back on the same port.
 
     with PlexSimulator(generate_library(...), token="t") as sim:
         PlexServer(sim.url, "t")
@@ -12,14 +16,19 @@ allLeaves, DELETE), checks the token, records every request, and can inject faul
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from simulators import plex_xml
-from simulators.library import Episode, Library, Movie, Season, Section, Show
+from simulators import plex_notifications, plex_xml
+from simulators.library import Episode, Library, MediaVersion, Movie, Part, Season, Section, Show
+from simulators.plex_query import QueryError, apply_filters, apply_sort
+from simulators.websocket import WebSocketPeer, accept_key
+
+NOTIFICATIONS_PATH = "/:/websockets/notifications"
 
 TYPE_NUMBERS = {"movie": 1, "show": 2, "season": 3, "episode": 4}
 _HTML_ERRORS = {
@@ -95,21 +104,29 @@ class PlexSimulator:
         self.delay = delay
         self.record = record
         self.omit_total_size = False  # some servers/proxies leave totalSize out of pages
+        self.ignore_date_filters = False  # an old server answering as if there were none
         self.requests: list[RecordedRequest] = []
         self.request_count = 0
         self.deleted: list[int] = []
         self.playing: list[int] = []  # rating keys "being played" (served at /status/sessions)
         self.refreshed: list[tuple[str, str]] = []  # (section key, path) of partial scans asked
         self.faults: list[Fault] = []
+        self.items_served = 0  # items sent in listings and details (what a sync transferred)
+        self.notifications_sent: list[str] = []
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port = 0
+        self._peers: list[WebSocketPeer] = []
+        self._ids = itertools.count(1)
         self._reindex()
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> PlexSimulator:
+        """Listen on a free port, or on the same port again after a stop (a restart)."""
         handler = type("PlexHandler", (_Handler,), {"sim": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
+        self._port = self._httpd.server_address[1]
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -121,10 +138,19 @@ class PlexSimulator:
         return self
 
     def stop(self) -> None:
+        """Stop listening and cut every websocket (clients see the server go away)."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        with self._lock:
+            peers, self._peers = self._peers, []
+        for peer in peers:
+            peer.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
 
     def __enter__(self) -> PlexSimulator:
         return self.start()
@@ -196,7 +222,7 @@ class PlexSimulator:
             self.requests.clear()
             self.request_count = 0
 
-    # --- library changes at runtime ------------------------------------------------------
+    # --- library changes at runtime (each one announced on the websocket) ----------------
     def item(self, rating_key: int):
         return self._by_key[int(rating_key)]
 
@@ -205,6 +231,69 @@ class PlexSimulator:
             obj = self._by_key[int(rating_key)]
             obj.title = title
             obj.updated_at += 1
+            self._announce([obj], "processed")
+
+    def update_item(
+        self, rating_key: int, *, title: str | None = None, size: int | None = None
+    ) -> None:
+        """Change an item now (new title and/or first file size); `updatedAt` becomes now."""
+        with self._lock:
+            obj = self._by_key[int(rating_key)]
+            if title is not None:
+                obj.title = title
+            if size is not None and obj.media:
+                obj.media[0].parts[0].size = size
+            elif size is not None:  # an item without media gets its first file
+                obj.media = self._new_media(f"/data/new/{obj.rating_key}.mkv", size)
+            obj.updated_at = self._now()
+            self._announce([obj], "processed")
+
+    def add_movie(self, title: str, *, size: int = 2_000_000_000, section_key: str = "1") -> Movie:
+        """A new movie, added now, announced as created then processed (as a scan does)."""
+        with self._lock:
+            now, key = self._now(), self._next_key()
+            movie = Movie(
+                rating_key=key,
+                title=title,
+                year=2024,
+                guid=f"plex://movie/sim{key:021d}",
+                guid_tags=(f"imdb://tt{key:07d}", f"tmdb://{key}"),
+                added_at=now,
+                updated_at=now,
+                duration_ms=6_000_000,
+                media=self._new_media(f"/data/movies/{title}/{title}.mkv", size),
+                section_key=section_key,
+            )
+            self.library.section(section_key).items.append(movie)
+            self._added([movie])
+            return movie
+
+    def add_episodes(self, season_key: int, count: int, *, size: int = 1_000_000_000) -> list:
+        """`count` new episodes at the end of a season, added now (one scan's worth)."""
+        with self._lock:
+            season = self._by_key[int(season_key)]
+            now, first = self._now(), len(season.episodes) + 1
+            added = []
+            for index in range(first, first + count):
+                key = self._next_key()
+                path = f"/data/tv/{season.show.title}/{season.title}/e{index:03d}.mkv"
+                episode = Episode(
+                    rating_key=key,
+                    season=season,
+                    index=index,
+                    title=f"Episode {index}",
+                    year=season.show.year,
+                    guid=f"plex://episode/sim{key:019d}",
+                    guid_tags=(f"tvdb://{key}",),
+                    added_at=now,
+                    updated_at=now,
+                    duration_ms=2_400_000,
+                    media=self._new_media(path, size),
+                )
+                season.episodes.append(episode)
+                added.append(episode)
+            self._added(added)
+            return added
 
     def remove_item(self, rating_key: int) -> list[int]:
         """Remove an item and everything below it (as PMS does); returns the removed keys."""
@@ -216,16 +305,96 @@ class PlexSimulator:
                 obj.show.seasons.remove(obj)
             else:
                 self.library.section(obj.section_key).items.remove(obj)
-            removed = [obj.rating_key]
+            removed = [obj]
             if isinstance(obj, Show):
-                removed += [se.rating_key for se in obj.seasons]
-                removed += [e.rating_key for e in obj.episodes()]
+                removed += list(obj.seasons) + list(obj.episodes())
             elif isinstance(obj, Season):
-                removed += [e.rating_key for e in obj.episodes]
-            for key in removed:
-                del self._by_key[key]
+                removed += list(obj.episodes)
+            for gone in removed:
+                del self._by_key[gone.rating_key]
             self._flat.clear()  # listings are rebuilt lazily (cheap next to a full reindex)
-            return removed
+            self._announce(removed, "deleted")
+            return [gone.rating_key for gone in removed]
+
+    def _added(self, objs: list) -> None:
+        for obj in objs:
+            self._by_key[obj.rating_key] = obj
+        self._flat.clear()
+        self._announce(objs, "created")
+        self._announce(objs, "processed")
+
+    def _new_media(self, path: str, size: int) -> list[MediaVersion]:
+        n = next(self._ids)
+        return [MediaVersion(9_000_000 + n, [Part(9_000_000 + n, path, size)])]
+
+    def _next_key(self) -> int:
+        self._max_key += 1
+        return self._max_key
+
+    @staticmethod
+    def _now() -> int:
+        return int(time.time())
+
+    # --- notifications (/:/websockets/notifications) -----------------------------------
+    @property
+    def listeners(self) -> int:
+        """How many websocket clients are connected now."""
+        with self._lock:
+            return sum(1 for peer in self._peers if peer.open)
+
+    def notify(self, text: str) -> None:
+        """Send one raw notification message to every connected client."""
+        with self._lock:
+            self.notifications_sent.append(text)
+            peers = list(self._peers)
+        for peer in peers:
+            if not peer.send_text(text):
+                with self._lock:
+                    if peer in self._peers:
+                        self._peers.remove(peer)
+
+    def emit_playing(self, rating_key: int, state: str = "stopped") -> None:
+        self.notify(plex_notifications.playing(rating_key, state))
+
+    def emit_activity(self, section_key: str, event: str = "ended") -> None:
+        section = self.library.section(section_key)
+        self.notify(plex_notifications.activity(section.key, section.title, event=event))
+
+    def _announce(self, objs: list, state: str) -> None:
+        stamp = self._now()
+        for obj in objs:
+            entry = plex_notifications.timeline_entry(obj, state, updated_at=stamp)
+            self.notify(plex_notifications.timeline([entry]))
+
+    def serve_websocket(self, handler: BaseHTTPRequestHandler) -> None:
+        """Upgrade the handler's connection and keep it until either side closes."""
+        query = dict(parse_qsl(urlsplit(handler.path).query))
+        with self._lock:
+            self.request_count += 1
+            if self.record:
+                headers = dict(handler.headers.items())
+                self.requests.append(RecordedRequest("GET", NOTIFICATIONS_PATH, query, headers))
+        token = handler.headers.get("X-Plex-Token") or query.get("X-Plex-Token")
+        key = handler.headers.get("Sec-WebSocket-Key")
+        if token != self.token or not key:
+            handler.send_error(401 if key else 400)
+            return
+        handler.send_response(101, "Switching Protocols")
+        handler.send_header("Upgrade", "websocket")
+        handler.send_header("Connection", "Upgrade")
+        handler.send_header("Sec-WebSocket-Accept", accept_key(key))
+        handler.end_headers()
+        handler.wfile.flush()
+        peer = WebSocketPeer(handler.connection, handler.wfile)
+        with self._lock:
+            self._peers.append(peer)
+        try:
+            peer.serve(handler.rfile)
+        finally:
+            with self._lock:
+                if peer in self._peers:
+                    self._peers.remove(peer)
+            handler.close_connection = True
 
     def remove_section(self, key: str) -> None:
         with self._lock:
@@ -244,6 +413,7 @@ class PlexSimulator:
 
     def _reindex(self) -> None:
         self._by_key = {obj.rating_key: obj for obj in self.library.iter_items()}
+        self._max_key = max(self._by_key, default=getattr(self, "_max_key", 0))
         self._flat: dict[tuple[str, int], list] = {}
 
     def _section_items(self, section: Section, type_number: int) -> list:
@@ -313,10 +483,10 @@ class PlexSimulator:
             return self._section_all(segments[2], query, headers)
         if segments[:2] == ["library", "sections"] and segments[3:] == ["refresh"]:
             return self._refresh(segments[2], query.get("path", ""))
-        if len(segments) in (3, 4) and segments[:2] == ["library", "metadata"]:
-            return self._metadata(
-                segments[2], segments[3] if len(segments) == 4 else "", query, headers
-            )
+        if len(segments) == 3 and segments[:2] == ["library", "metadata"]:
+            return self._details(segments[2])
+        if len(segments) == 4 and segments[:2] == ["library", "metadata"]:
+            return self._metadata(segments[2], segments[3], query, headers)
         raise _Response(404, _html_error(404))
 
     def _section_all(self, key: str, query: dict, headers: dict) -> str:
@@ -331,8 +501,42 @@ class PlexSimulator:
             raise _Response(400, _html_error(400)) from None
         allowed = {1} if section.type == "movie" else {2, 3, 4}
         items = self._section_items(section, type_number) if type_number in allowed else []
+        try:
+            if not self.ignore_date_filters:
+                items = apply_filters(items, query, time.time())
+            items = apply_sort(items, query.get("sort"))
+        except QueryError:
+            raise _Response(400, _html_error(400)) from None
         view_group = plex_xml.VIEW_GROUPS.get(type_number, section.type)
         return self._paged(items, section, query, headers, view_group=view_group)
+
+    def _details(self, keys: str) -> str:
+        """`/library/metadata/1,2,3`: the items that exist (404 when none does), as PMS."""
+        try:
+            objs = [self._by_key[int(k)] for k in keys.split(",") if int(k) in self._by_key]
+        except ValueError:
+            raise _Response(404, _html_error(404)) from None
+        if not objs:
+            raise _Response(404, _html_error(404))
+        self.items_served += len(objs)
+        section = self.library.section(objs[0].section_key)
+        body = "".join(
+            plex_xml.item(
+                obj, self.library.section(obj.section_key), include_guids=True, details=True
+            )
+            for obj in objs
+        )
+        return plex_xml.container(
+            body,
+            size=str(len(objs)),
+            allowSync="1",
+            identifier="com.plexapp.plugins.library",
+            librarySectionID=section.key,
+            librarySectionTitle=section.title,
+            librarySectionUUID=section.uuid,
+            mediaTagPrefix="/system/bundle/media/flags/",
+            mediaTagVersion=plex_xml.MEDIA_TAG_VERSION,
+        )
 
     def _metadata(self, key: str, sub: str, query: dict, headers: dict) -> str:
         try:
@@ -340,19 +544,6 @@ class PlexSimulator:
         except (KeyError, ValueError):
             raise _Response(404, _html_error(404)) from None
         section = self.library.section(obj.section_key)
-        if sub == "":
-            body = plex_xml.item(obj, section, include_guids=True)
-            return plex_xml.container(
-                body,
-                size="1",
-                allowSync="1",
-                identifier="com.plexapp.plugins.library",
-                librarySectionID=section.key,
-                librarySectionTitle=section.title,
-                librarySectionUUID=section.uuid,
-                mediaTagPrefix="/system/bundle/media/flags/",
-                mediaTagVersion=plex_xml.MEDIA_TAG_VERSION,
-            )
         if sub == "children":
             if isinstance(obj, Show):
                 return self._paged(obj.seasons, section, query, headers, view_group="season")
@@ -374,6 +565,7 @@ class PlexSimulator:
         size_raw = headers.get("X-Plex-Container-Size") or query.get("X-Plex-Container-Size")
         include_guids = query.get("includeGuids") == "1"
         if start_raw is None and size_raw is None:
+            self.items_served += len(items)
             return plex_xml.listing(items, section, include_guids=include_guids, **kw)
         try:
             start = max(int(start_raw or 0), 0)
@@ -381,6 +573,7 @@ class PlexSimulator:
         except ValueError:
             raise _Response(400, _html_error(400)) from None
         page = items[start : start + max(size, 0)]
+        self.items_served += len(page)
         total = None if self.omit_total_size else len(items)
         return plex_xml.listing(
             page, section, include_guids=include_guids, total=total, offset=start, **kw
@@ -434,6 +627,11 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
 
     def _answer(self) -> None:
+        if self.headers.get("Upgrade", "").lower() == "websocket" and self.path.startswith(
+            NOTIFICATIONS_PATH
+        ):
+            self.sim.serve_websocket(self)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)

@@ -138,7 +138,7 @@ def _guids(tags: tuple[str, ...]) -> str:
     return "".join(f'<Guid id="{escape(tag, _ATTR_ESCAPES)}" />\n' for tag in tags)
 
 
-def movie(m: Movie, section: Section, *, include_guids: bool) -> str:
+def movie(m: Movie, section: Section, *, include_guids: bool, details: bool = False) -> str:
     head = attrs(
         ratingKey=m.rating_key,
         key=f"/library/metadata/{m.rating_key}",
@@ -158,7 +158,8 @@ def movie(m: Movie, section: Section, *, include_guids: bool) -> str:
     return f"<Video{head}>\n{_media(m.media, m.duration_ms, m.updated_at)}{guids}</Video>\n"
 
 
-def show(s: Show, section: Section, *, include_guids: bool) -> str:
+def show(s: Show, section: Section, *, include_guids: bool, details: bool = False) -> str:
+    """A show; its details (`/library/metadata/ID`) also name its section, as PMS does."""
     leaves = sum(len(season.episodes) for season in s.seasons)
     head = attrs(
         ratingKey=s.rating_key,
@@ -166,6 +167,7 @@ def show(s: Show, section: Section, *, include_guids: bool) -> str:
         guid=s.guid,
         type="show",
         title=s.title,
+        **(_section_attrs(section) if details else {}),
         contentRating="TV-14",
         summary="",
         index="1",
@@ -181,7 +183,7 @@ def show(s: Show, section: Section, *, include_guids: bool) -> str:
     return f"<Directory{head}>\n{guids}</Directory>\n"
 
 
-def season(se: Season, section: Section, *, include_guids: bool) -> str:
+def season(se: Season, section: Section, *, include_guids: bool, details: bool = False) -> str:
     sh = se.show
     head = attrs(
         ratingKey=se.rating_key,
@@ -191,6 +193,7 @@ def season(se: Season, section: Section, *, include_guids: bool) -> str:
         parentGuid=sh.guid,
         type="season",
         title=se.title,
+        **(_section_attrs(section) if details else {}),
         parentKey=f"/library/metadata/{sh.rating_key}",
         parentTitle=sh.title,
         summary="",
@@ -206,7 +209,7 @@ def season(se: Season, section: Section, *, include_guids: bool) -> str:
     return f"<Directory{head}>\n</Directory>\n"
 
 
-def episode(e: Episode, section: Section, *, include_guids: bool) -> str:
+def episode(e: Episode, section: Section, *, include_guids: bool, details: bool = False) -> str:
     se = e.season
     sh = se.show
     head = attrs(
@@ -242,8 +245,8 @@ RENDERERS = {Movie: movie, Show: show, Season: season, Episode: episode}
 VIEW_GROUPS = {1: "movie", 2: "show", 3: "season", 4: "episode"}
 
 
-def item(obj, section: Section, *, include_guids: bool) -> str:
-    return RENDERERS[type(obj)](obj, section, include_guids=include_guids)
+def item(obj, section: Section, *, include_guids: bool, details: bool = False) -> str:
+    return RENDERERS[type(obj)](obj, section, include_guids=include_guids, details=details)
 
 
 def listing(

@@ -190,6 +190,13 @@ TAUTULLI_URL = env.str("TAUTULLI_URL", default="")
 TAUTULLI_API_KEY = env.str("TAUTULLI_API_KEY", default="")
 PLEX_TIMEOUT = env.float("PLEX_TIMEOUT", default=30.0)
 PLEX_PAGE_SIZE = env.int("PLEX_PAGE_SIZE", default=1000)
+# The light Plex sync (only what changed) runs this often; 0 turns its schedule off.
+PLEX_CHANGES_MINUTES = env.int("PLEX_CHANGES_MINUTES", default=15)
+if PLEX_CHANGES_MINUTES < 0:
+    raise ImproperlyConfigured("PLEX_CHANGES_MINUTES must be a whole number of minutes >= 0")
+# Each light sync re-reads this much before the previous one started (clock skew, items
+# Plex was still processing).
+PLEX_CHANGES_OVERLAP_SECONDS = env.int("PLEX_CHANGES_OVERLAP_SECONDS", default=300)
 TAUTULLI_TIMEOUT = env.float("TAUTULLI_TIMEOUT", default=60.0)
 RADARR_URL = env.str("RADARR_URL", default="")
 RADARR_API_KEY = env.str("RADARR_API_KEY", default="")

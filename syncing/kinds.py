@@ -62,6 +62,11 @@ RUN_KINDS: dict[str, RunKind] = {
         targets="syncing.selectors.seerr_servers_for_sync",
         lock="seerr",
     ),
+    # Not part of sync_all (no targets): the light Plex sync (its own schedule, `sync_plex
+    # --changed`) and a batch of Plex's notifications (`plex_events`). Both share the full
+    # sync's lock, so none of the three ever runs alongside another on a server.
+    "plex_changes": RunKind(work="syncing.services.plex_changes.plex_changes_work", lock="plex"),
+    "plex_events": RunKind(work="syncing.services.plex_refresh.plex_events_work", lock="plex"),
     # Not part of sync_all (no targets): one item's history, queued by the webhook.
     "tautulli_item": RunKind(
         work="syncing.services.tautulli_sync.tautulli_item_sync_work",

@@ -215,6 +215,8 @@ class SyncRun(models.Model):
         TAUTULLI = "tautulli", "Tautulli history"
         TAUTULLI_ITEM = "tautulli_item", "Tautulli item"
         ARR = "arr", "Radarr/Sonarr"
+        PLEX_CHANGES = "plex_changes", "Plex changes"
+        PLEX_EVENTS = "plex_events", "Plex events"
         SEERR = "seerr", "Seerr requests"
 
     class Status(models.TextChoices):

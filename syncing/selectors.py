@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -54,6 +54,7 @@ class BadgePart:
     last_success_at: datetime | None
     error: str
     running: SyncRun | None
+    live: bool = False  # Plex: the listener is connected and the last light sync is recent
 
     @property
     def css(self) -> str:
@@ -68,9 +69,14 @@ class BadgePart:
 
 
 def _badge_part(
-    kind: str, label: str, now: datetime, times: dict, running: SyncRun | None
+    kind: str,
+    label: str,
+    now: datetime,
+    times: dict,
+    running: SyncRun | None,
+    interval: timedelta | None = None,
 ) -> BadgePart:
-    interval = timedelta(hours=settings.SYNC_INTERVAL_HOURS)
+    interval = interval or timedelta(hours=settings.SYNC_INTERVAL_HOURS)
     last_success, last_finished = times.get("last_success"), times.get("last_finished")
     error = ""
     if last_finished is not None and last_finished != last_success:
@@ -110,7 +116,38 @@ def sync_badge_get(*, now: datetime | None = None) -> list[BadgePart]:
     running: dict[str, SyncRun] = {}
     for run in SyncRun.objects.filter(status__in=SyncRun.ACTIVE_STATUSES).order_by("started_at"):
         running[run.kind] = run  # the newest one of each kind wins
+    tautulli = SyncRun.Kind.TAUTULLI
     return [
-        _badge_part(kind, label, now, times.get(kind, {}), running.get(kind))
-        for kind, label in ((SyncRun.Kind.PLEX, "Plex"), (SyncRun.Kind.TAUTULLI, "Tautulli"))
+        _plex_badge_part(now, times, running.get(SyncRun.Kind.PLEX)),
+        _badge_part(tautulli, "Tautulli", now, times.get(tautulli, {}), running.get(tautulli)),
     ]
+
+
+_STATE_ORDER = ("fresh", "stale", "old", "failed")
+
+
+def _plex_badge_part(now: datetime, times: dict, running: SyncRun | None) -> BadgePart:
+    """Plex freshness: the full sync's age against SYNC_INTERVAL_HOURS and, once light syncs
+    run, the light sync's against 2x PLEX_CHANGES_MINUTES (amber past 4x); the worse one
+    wins. The time shown is the newest of the full, light and event runs; "live" while
+    the listener is connected and the light sync is fresh. One query more: the listener."""
+    from syncing.services.plex_events import listener_states
+
+    full = _badge_part(SyncRun.Kind.PLEX, "Plex", now, times.get(SyncRun.Kind.PLEX, {}), running)
+    light_times = times.get(SyncRun.Kind.PLEX_CHANGES, {})
+    newest = [
+        t
+        for kind in (SyncRun.Kind.PLEX, SyncRun.Kind.PLEX_CHANGES, SyncRun.Kind.PLEX_EVENTS)
+        if (t := times.get(kind, {}).get("last_success"))
+    ]
+    if not settings.PLEX_CHANGES_MINUTES or not light_times.get("last_finished"):
+        return replace(full, last_success_at=max(newest, default=None))
+    every = timedelta(minutes=2 * settings.PLEX_CHANGES_MINUTES)
+    light = _badge_part(SyncRun.Kind.PLEX_CHANGES, "Plex", now, light_times, None, every)
+    if full.state == "never":  # light syncs imported everything; nothing reconciled yet
+        full = replace(full, state="stale")
+    worse = max(full, light, key=lambda part: _STATE_ORDER.index(part.state))
+    live = light.state == "fresh" and any(s.connected for s in listener_states(now=now).values())
+    return replace(
+        worse, kind="plex", running=running, last_success_at=max(newest, default=None), live=live
+    )

@@ -7,12 +7,18 @@ import logging
 from syncing.models import SyncRun
 from syncing.runs import SyncAlreadyRunning, run_execute
 from syncing.services.operations import sync_all
+from syncing.services.plex_changes import plex_changes_all
 
 logger = logging.getLogger(__name__)
 
 
 def sync_all_task(trigger: str = "schedule") -> list[int]:
     return [run.pk for run in sync_all(trigger=trigger)]
+
+
+def plex_changes_task(trigger: str = "schedule") -> list[int]:
+    """The light Plex sync of every enabled server (skipped where a full sync runs)."""
+    return [run.pk for run in plex_changes_all(trigger=trigger)]
 
 
 def sync_runs_task(run_ids: list[int]) -> list[str]:

@@ -47,7 +47,7 @@ def _movies(server, sizes_gb: list[int]):
 
 
 def _refs(plan) -> set[tuple[str, int, int]]:
-    return {(e.candidate.level, e.candidate.server_id, e.candidate.plex_id) for e in plan.entries}
+    return {e.ref for e in plan.entries}
 
 
 def test_biggest_first_reaches_the_target_with_the_fewest_bytes_over(server):
@@ -210,3 +210,12 @@ def _best_possible(pool: list[Option]) -> int:
     for ref in set(shows) | set(seasons):
         total += max(shows.get(ref, 0), seasons.get(ref, 0))
     return total
+
+
+def test_the_page_names_seasons_with_their_show(server, planner):
+    *_, episodes = factories.show_tree(server=server, title="Half", **OLD)
+    for ep in episodes[3:]:
+        ep.last_watched_at = days_ago(1)
+        ep.save()
+    html = planner.get(reverse("deletion:plan"), {"free_gb": "1"}).content.decode()
+    assert "Half – Season 1" in html and 'data-testid="plan-more"' not in html

@@ -45,8 +45,8 @@ def _target(
     plex = factories.plex_server(
         base_url=plex_url if good else "http://127.0.0.1:9", token=SIM_TOKEN
     )
-    if kind == "plex":
-        return plex, {}
+    if kind.startswith("plex"):  # plex, plex_changes, plex_events
+        return plex, ({"refresh": [1000], "delete": []} if kind == "plex_events" else {})
     if kind == "arr":
         base_url = arr_url if good else "http://127.0.0.1:9"
         return factories.arr_server(plex=plex, base_url=base_url, api_key=KEY), {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -19,6 +17,7 @@ from dashboard.threshold import (
 from deletion.models import DeletionRequest
 from media.formatting import GB
 from media.services import storage_capacity_set
+from notifications.models import Notification
 from tests import factories
 from tests.deletion_fixtures import days_ago, history_synced
 
@@ -44,30 +43,32 @@ def _at(percent: float) -> StorageSnapshot:
     return StorageSnapshot(used_bytes=int(percent / 10 * GB), capacity_bytes=10 * GB)
 
 
-def _announcements(caplog) -> int:
-    return sum("over the threshold" in r.getMessage() for r in caplog.records)
+def _announcements() -> list[Notification]:
+    return list(Notification.objects.filter(event=Notification.Event.STORAGE))
 
 
-def test_off_by_default(disk, caplog):
+def test_off_by_default(disk):
     assert threshold_settings_get().enabled is False
     assert threshold_check(snapshot=_at(99)).over is False
-    assert _announcements(caplog) == 0
+    assert _announcements() == []
 
 
-def test_announces_once_per_crossing(disk, caplog):
-    caplog.set_level(logging.WARNING, logger="dashboard.threshold")
+def test_announces_once_per_crossing(disk):
     threshold_settings_set(enabled=True, over_percent=85, target_percent=50)
     state = threshold_check(snapshot=_at(90))
-    assert state.over and _announcements(caplog) == 1
+    assert state.over and len(_announcements()) == 1
     assert state.plan["groups"] == 1 and state.plan["freed"] == 5 * GB  # 90 % → 40 %
+    message = _announcements()[0]
+    assert "Storage at 90 %" in message.title
+    assert "1 group frees 5.0 GB" in message.body and "**Movie 5**" in message.body
     threshold_check(snapshot=_at(91))
     threshold_check(snapshot=_at(95))
-    assert _announcements(caplog) == 1  # still over: the plan is refreshed, not re-announced
+    assert len(_announcements()) == 1  # still over: the plan is refreshed, not re-announced
     assert threshold_state_get().crossed_at == state.crossed_at
     threshold_check(snapshot=_at(70))
     assert not threshold_state_get().over
     threshold_check(snapshot=_at(88))
-    assert _announcements(caplog) == 2  # a new crossing
+    assert len(_announcements()) == 2  # a new crossing
     assert not DeletionRequest.objects.exists()  # it never approves
 
 

@@ -217,6 +217,11 @@ def item_from_element(elem: Element, *, section_key: str | None = None) -> PlexI
     return item
 
 
+def _stamp(item: PlexItem, field: str) -> int:
+    value = item.updated_at if field == "updatedAt" else item.added_at
+    return int(value.timestamp()) if value else 0
+
+
 # --- the client -------------------------------------------------------------------------
 
 
@@ -371,6 +376,73 @@ class PlexClient:
             )
         return result
 
+    def iter_changed(
+        self, section_key: str, media_type: str, *, since: int, page_size: int = 1000
+    ) -> Iterator[PlexPage]:
+        """A section's items of one type added or updated after `since` (epoch seconds).
+
+        Two listings, `updatedAt>>=` then `addedAt>>=` (each sorted newest first, so a
+        server that ignored the filter still lets us stop at the first older item); an
+        item found by both is yielded once. With few changes: one request per listing.
+        """
+        seen: set[int] = set()
+        for field in ("updatedAt", "addedAt"):
+            key = self._changed_key(section_key, media_type, field, since)
+            offset = 0
+            while True:
+                page, count = self._page(key, section_key, media_type, offset, page_size)
+                fresh = [i for i in page.items if _stamp(i, field) > since]
+                older_reached = len(fresh) < len(page.items)  # newest first: the rest is older
+                page.items = [i for i in fresh if i.rating_key not in seen]
+                seen.update(i.rating_key for i in page.items)
+                yield page
+                offset += count
+                if count == 0 or older_reached:
+                    break
+                if offset >= page.total if page.total is not None else count < page_size:
+                    break
+
+    def fetch_items(self, rating_keys: list[int], *, chunk: int = 100) -> dict[int, PlexItem]:
+        """Details of several items, `chunk` keys per request (`/library/metadata/1,2,3`).
+
+        Keys missing from the answer (a 404 when none of a chunk exists) are not on the
+        server any more; they are simply absent from the result.
+        """
+        found: dict[int, PlexItem] = {}
+        for start in range(0, len(rating_keys), chunk):
+            keys = ",".join(str(k) for k in rating_keys[start : start + chunk])
+            try:
+                root = self._query(f"/library/metadata/{keys}", 0, chunk)
+            except PlexNotFound:
+                continue
+            section = root.attrib.get("librarySectionID")
+            for elem in root:
+                if elem.attrib.get("type") in TYPE_NUMBERS:
+                    item = item_from_element(elem, section_key=section)
+                    found[item.rating_key] = item
+        return found
+
+    def descendants(self, rating_key: int, kind: str, *, page_size: int = 1000) -> list[PlexItem]:
+        """A show's seasons and episodes, or a season's episodes (2 or 1 listings)."""
+        paths = ["children", "allLeaves"] if kind == "show" else ["children"]
+        items: list[PlexItem] = []
+        for sub in paths:
+            key = f"/library/metadata/{rating_key}/{sub}?includeGuids=1"
+            offset = 0
+            while True:
+                root = self._query(key, offset, page_size)
+                section = root.attrib.get("librarySectionID")
+                items += [
+                    item_from_element(e, section_key=section)
+                    for e in root
+                    if e.attrib.get("type") in ("season", "episode")
+                ]
+                offset += len(root)
+                total = _int(root.attrib.get("totalSize"))
+                if len(root) == 0 or (offset >= total if total is not None else True):
+                    break
+        return items
+
     def item_exists(self, rating_key: int) -> bool:
         """Is this item still in Plex (`GET /library/metadata/{key}`: 404 means gone)?
 
@@ -405,6 +477,18 @@ class PlexClient:
     @staticmethod
     def _listing_key(section_key: str, media_type: str, *, guids: bool) -> str:
         params = {"includeGuids": 1 if guids else 0, "type": TYPE_NUMBERS[media_type]}
+        return f"/library/sections/{section_key}/all?{urlencode(params)}"
+
+    @staticmethod
+    def _changed_key(section_key: str, media_type: str, field: str, since: int) -> str:
+        """The filtered listing, with the type prefix plexapi uses for a section's sub-types."""
+        prefix = "" if media_type in SECTION_TYPES else f"{media_type}."
+        params = {
+            "includeGuids": 1,
+            "sort": f"{prefix}{field}:desc",
+            "type": TYPE_NUMBERS[media_type],
+            f"{prefix}{field}>>": int(since),
+        }
         return f"/library/sections/{section_key}/all?{urlencode(params)}"
 
     def _query(self, key: str, start: int, size: int) -> Element:

@@ -1,4 +1,5 @@
-"""`manage.py sync_plex [--server NAME]`: mirror the Plex library, with a progress bar."""
+"""`manage.py sync_plex [--server NAME] [--changed]`: mirror the Plex library, with a
+progress bar; `--changed` reads only what changed since the last run (the light sync)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from syncing.models import SyncRun
 from syncing.runs import SyncAlreadyRunning
 from syncing.selectors import plex_servers_for_sync
 from syncing.services.connections import connections_none_reason, connections_sync_from_env
+from syncing.services.plex_changes import plex_changes_run
 from syncing.services.plex_sync import plex_library_sync
 
 
@@ -20,8 +22,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--server", help="Name of the Plex server to sync (default: all enabled)"
         )
+        parser.add_argument(
+            "--changed",
+            action="store_true",
+            help="Only items added or updated since the last run; marks nothing gone",
+        )
 
-    def handle(self, *args, server: str | None = None, **options):
+    def handle(self, *args, server: str | None = None, changed: bool = False, **options):
+        self.changed = changed
         connections_sync_from_env()
         servers = plex_servers_for_sync()
         if server:
@@ -48,9 +56,13 @@ class Command(BaseCommand):
                 bar.set_postfix_str(run.progress_label, refresh=False)
                 bar.update(run.progress_done - bar.n)
 
+            sync = plex_changes_run if self.changed else plex_library_sync
             try:
-                run = plex_library_sync(server=server, trigger="command", on_progress=show)
+                run = sync(server=server, trigger="command", on_progress=show)
             except SyncAlreadyRunning as exc:
+                if self.changed:  # the next light sync will catch up; not an error
+                    self.stdout.write(f"{server.name}: light sync skipped - {exc}")
+                    return SyncRun(status=SyncRun.Status.SUCCESS)
                 raise CommandError(f"{server.name}: {exc}") from None
         self.stdout.write(_summary(run))
         return run
