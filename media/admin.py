@@ -8,6 +8,7 @@ Each model is registered exactly once; nothing is unregistered.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.contrib import admin
@@ -254,7 +255,32 @@ class SystemConfigAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: each setting is changed on its own page (storage capacity on the
     settings page, the webhook secret by its command), never as raw JSON here."""
 
-    list_display = ["key", "value", "updated_at"]
+    list_display = ["key", "shown_value", "updated_at"]
+    fields = readonly_fields = ["key", "shown_value", "updated_at"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="Value")
+    def shown_value(self, obj: SystemConfig) -> str:
+        """The JSON with every secret-looking string masked (the webhook secret is shown by
+        `manage.py webhook_secret` only)."""
+        return json.dumps(secrets_masked(obj.value, secret=_is_secret_name(obj.key)))
+
+
+_SECRET_WORDS = ("secret", "token", "password", "api_key", "apikey")
+
+
+def _is_secret_name(name: object) -> bool:
+    return any(word in str(name).lower() for word in _SECRET_WORDS)
+
+
+def secrets_masked(value, *, secret: bool = False):
+    """`value` with the strings under secret-looking names replaced by a mask."""
+    if isinstance(value, dict):
+        return {k: secrets_masked(v, secret=secret or _is_secret_name(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [secrets_masked(v, secret=secret) for v in value]
+    if secret and isinstance(value, str | int) and not isinstance(value, bool):
+        return "********"
+    return value

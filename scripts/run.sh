@@ -12,6 +12,15 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 [ -f .env ] && set -a && source .env && set +a
 
+# Processes started in their own session (the demo simulators, the worker) are not reached
+# by a signal to this script's process group; each also gets TERM the moment this script
+# dies (Linux's parent-death signal, set by setpriv), so stopping the group — even with
+# KILL, which skips the cleanup below — never leaves a worker or simulator running.
+detached=(setsid)
+if command -v setpriv >/dev/null 2>&1; then
+  detached=(setsid setpriv --pdeathsig TERM --)
+fi
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
@@ -31,7 +40,7 @@ trap cleanup INT TERM EXIT
 if [ -z "${PLEX_URL:-}" ]; then
   echo "No PLEX_URL set: starting the demo Plex, Tautulli, Radarr and Sonarr simulators."
   demo_env=$(mktemp)
-  setsid $PY -m simulators.demo --env-file "$demo_env" &
+  "${detached[@]}" $PY -m simulators.demo --env-file "$demo_env" &
   pids+=($!)
   for _ in $(seq 1 600); do [ -s "$demo_env" ] && break; sleep 0.1; done
   [ -s "$demo_env" ] || { echo "The demo simulators did not start." >&2; exit 1; }
@@ -54,7 +63,7 @@ fi
 
 # The worker runs in its own session: django-q2 stops cleanly on one TERM to its main
 # process, but hangs when Ctrl-C's SIGINT reaches all of its processes at once.
-setsid $PY manage.py qcluster &
+"${detached[@]}" $PY manage.py qcluster &
 pids+=($!)
 # Plex's own notifications refresh changed items within seconds (TERM stops it cleanly).
 if [ -n "${PLEX_URL:-}" ]; then

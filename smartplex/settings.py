@@ -6,7 +6,10 @@ PostgreSQL through psycopg 3.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -19,7 +22,14 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DATA_DIR = Path(env.str("SMARTPLEX_DATA_DIR", default=str(BASE_DIR / "data")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # database, key, cache: owner only
+
+
+def _private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only, unless it exists (SQLite gives its
+    -wal and -shm files the database file's modes)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _secret_key() -> str:
@@ -51,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_q",
+    "axes",  # login throttling (AXES_* below)
     "media",
     "syncing",
     "deletion",
@@ -68,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
 ]
 
 ROOT_URLCONF = "smartplex.urls"
@@ -98,6 +110,8 @@ DATABASES = {
 }
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] and _db["NAME"] != ":memory:" and not str(_db["NAME"]).startswith("file:"):
+        _private_file(Path(_db["NAME"]))
     _db.setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
@@ -151,6 +165,21 @@ CACHES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins from one address,
+# or for one username from anywhere, further attempts are refused (HTTP 429) until
+# LOGIN_LOCKOUT_MINUTES have passed; failures are stored in the database, so the lock
+# holds across web processes and hosts, and the admin lists them ("Access attempts").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False  # no banner in every command; lockouts are still logged
 LOGIN_REDIRECT_URL = "/deletion/"
 
 # Secure cookies and HSTS when served over HTTPS (set SECURE_SSL=1 behind TLS).

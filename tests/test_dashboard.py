@@ -129,8 +129,7 @@ def test_plays_are_counted_per_week(plex_server):
 def test_the_dashboard_needs_a_staff_login(client, django_user_model):
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302 and "/admin/login/" in response.url
-    django_user_model.objects.create_user("plain", password="pw-plain-123")
-    client.login(username="plain", password="pw-plain-123")
+    client.force_login(django_user_model.objects.create_user("plain", password="pw-plain-123"))
     assert client.get(reverse("dashboard")).status_code == 302
 
 

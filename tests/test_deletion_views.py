@@ -236,8 +236,7 @@ def test_retry_needs_approve_permission(make_staff, server):
 def test_anonymous_and_non_staff_are_sent_to_login(client, django_user_model):
     url = reverse("deletion:candidates")
     assert reverse("admin:login") in client.get(url)["Location"]
-    django_user_model.objects.create_user("plain", password="pw-plain-1")
-    client.login(username="plain", password="pw-plain-1")
+    client.force_login(django_user_model.objects.create_user("plain", password="pw-plain-1"))
     assert reverse("admin:login") in client.get(url)["Location"]
 
 

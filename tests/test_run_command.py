@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -128,3 +129,43 @@ def test_demo_mode_serves_a_populated_library(tmp_path):
     output = log.read_text()
     assert "Plex library · Plex (from environment): success" in output
     assert "Tautulli history · Tautulli (from environment): success" in output
+
+
+def _processes_of(data_dir: Path) -> list[int]:
+    """Every process started for this app (they all carry its data folder in their env)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(data_dir).encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _gone_within(data_dir: Path, seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while (left := _processes_of(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return left
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_stopping_the_group_stops_the_detached_worker_and_simulators(tmp_path, sig):
+    """The worker and the demo simulators run in their own session; a TERM (or even a
+    KILL) to the run command's process group must still stop them."""
+    proc, port, _ = start_app(
+        tmp_path, SMARTPLEX_ADMIN_PASSWORD="demo-admin-pw", DEMO_SHOWS="2", DEMO_MOVIES="5"
+    )
+    data_dir = tmp_path / "data"
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/admin/login/", proc, timeout=180)
+        assert len(_processes_of(data_dir)) >= 4  # make, run.sh, simulators, worker, web
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+        left = _gone_within(data_dir, 40)
+        assert left == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
+    finally:
+        for pid in _processes_of(data_dir):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
