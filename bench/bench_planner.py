@@ -78,11 +78,9 @@ def measure(client: Client, name: str, url: str, requests: int) -> dict:
     return row
 
 
-def run(args) -> None:
-    from django.contrib.auth import get_user_model
-
+def prepare(args) -> tuple[dict, float, float]:
+    """The library, a disk 90 % full with its history, and a first refresh (timed)."""
     from dashboard.services import dashboard_refresh
-    from deletion.planner import PlanTarget, plan_get
     from deletion.storage import used_bytes_get
     from media.services import storage_capacity_set
 
@@ -95,8 +93,15 @@ def run(args) -> None:
     storage_history(used, int(used / 0.9))
     start, cpu_start = time.perf_counter(), time.process_time()
     dashboard_refresh()
-    refresh_s = round(time.perf_counter() - start, 2)
-    refresh_cpu_s = round(time.process_time() - cpu_start, 2)
+    return built, round(time.perf_counter() - start, 2), round(time.process_time() - cpu_start, 2)
+
+
+def run(args) -> None:
+    from django.contrib.auth import get_user_model
+
+    from deletion.planner import PlanTarget, plan_get
+
+    built, refresh_s, refresh_cpu_s = prepare(args)
     pool = plan_get(target=PlanTarget(free_gb=2000)).pool_size
     print(f"{connection.vendor}: {built['rows']:,} rows; {pool:,} candidate groups to plan from")
     print(f"dashboard refresh after a sync: {refresh_s} s (CPU {refresh_cpu_s} s)")

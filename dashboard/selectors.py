@@ -77,6 +77,14 @@ def _target_names(fields: list, groups: list[dict]) -> dict[tuple[str, int], str
     return names
 
 
+def _state(group: dict) -> str:
+    if group["active"]:
+        return "running"
+    if group["last_finished"] is None:
+        return "never"
+    return "ok" if group["last_finished"] == group["last_success"] else "failed"
+
+
 def sync_health_get() -> list[SourceHealth]:
     """The last outcome of every kind of sync on every target that ever ran."""
     fields = _target_fields()
@@ -100,12 +108,7 @@ def sync_health_get() -> list[SourceHealth]:
     rows = []
     for g in groups:
         target = next((names.get((f.name, g[f.attname]), "?") for f in fields if g[f.attname]), "—")
-        if g["active"]:
-            state = "running"
-        elif g["last_finished"] is None:
-            state = "never"
-        else:
-            state = "ok" if g["last_finished"] == g["last_success"] else "failed"
+        state = _state(g)
         error = errors.get(g["last_finished"], "") if state == "failed" else ""
         rows.append(
             SourceHealth(

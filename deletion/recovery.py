@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from deletion.models import AuditLog, DeletionRequest, DeletionRun, Level
 from deletion.services import audit_write
+from media.locks import media_items_write_lock
 from media.models import MediaItem, PlexServer
 from syncing.clients.plex import PlexClient, PlexError
 
@@ -99,8 +100,14 @@ def _resolve(request: DeletionRequest, *, exists: bool, user) -> int:
     return 1
 
 
+@transaction.atomic
 def request_items_mark_gone(request: DeletionRequest, now: datetime) -> int:
-    """Mark the group's rows (the item, and for a show or season everything below) gone."""
+    """Mark the group's rows (the item, and for a show or season everything below) gone.
+
+    Under the server's media_items write lock, like every bulk writer of those rows, so a
+    sync running at the same time cannot deadlock with it.
+    """
+    media_items_write_lock(server_id=request.server_id)
     key = request.plex_id
     q = Q(plex_id=key)
     if request.level == Level.SHOW:

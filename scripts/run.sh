@@ -50,6 +50,7 @@ if [ -z "${PLEX_URL:-}" ]; then
 fi
 
 $PY manage.py migrate --noinput
+$PY manage.py createcachetable  # only does something with CACHE_BACKEND=database
 $PY manage.py collectstatic --noinput >/dev/null
 $PY manage.py ensure_admin
 if [ "${DEMO:-0}" = 1 ] || [ "${SYNC_ON_START:-0}" = 1 ]; then

@@ -155,14 +155,32 @@ STORAGES = {
     },
 }
 
-# A file cache in the data folder is shared by the web workers and the task worker, so a
-# value dropped by the worker (e.g. storage used, after a deletion) is dropped for all.
-CACHES = {
-    "default": {
+# The cache must be shared by every web and task process, so a value dropped by the worker
+# (e.g. storage used, after a deletion) is dropped for all. One host: a file cache in the
+# data folder. Several hosts: Redis (the default when REDIS_URL is set) or the database
+# (`CACHE_BACKEND=database`, table created by `manage.py createcachetable`).
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_BACKEND = env.str("CACHE_BACKEND", default="redis" if REDIS_URL else "file")
+_CACHE_BACKENDS = {
+    "file": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(DATA_DIR / "cache"),
-    }
+    },
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "smartplex",
+    },
+    "database": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "smartplex_cache",
+    },
 }
+if CACHE_BACKEND not in _CACHE_BACKENDS:
+    raise ImproperlyConfigured("CACHE_BACKEND must be one of: file, redis, database")
+if CACHE_BACKEND == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("CACHE_BACKEND=redis needs REDIS_URL")
+CACHES = {"default": _CACHE_BACKENDS[CACHE_BACKEND]}
 
 LOGIN_URL = "admin:login"
 
@@ -199,7 +217,9 @@ SYNC_INTERVAL_HOURS = env.int("SYNC_INTERVAL_HOURS", default=12)
 if SYNC_INTERVAL_HOURS < 1:
     raise ImproperlyConfigured("SYNC_INTERVAL_HOURS must be a whole number of hours >= 1")
 # A running SyncRun whose heartbeat is older than this is considered dead (worker killed).
-SYNC_STALE_MINUTES = env.int("SYNC_STALE_MINUTES", default=30)
+SYNC_STALE_MINUTES = env.float("SYNC_STALE_MINUTES", default=30)
+if SYNC_STALE_MINUTES <= 0:
+    raise ImproperlyConfigured("SYNC_STALE_MINUTES must be a number of minutes > 0")
 # Days between approval and deletion ("leaving soon"); the settings page overrides it.
 LEAVING_SOON_DAYS = env.int("LEAVING_SOON_DAYS", default=7)
 if LEAVING_SOON_DAYS < 0:
@@ -245,6 +265,8 @@ SEERR_TIMEOUT = env.float("SEERR_TIMEOUT", default=30.0)
 # --- django-q2 -------------------------------------------------------------------------
 # The ORM broker keeps everything in the database, so SQLite alone runs the app;
 # REDIS_URL switches to Redis. `retry` must exceed `timeout` or tasks run twice.
+# Q_SCHEDULER=0 turns off this cluster's scheduler (django-q2's `scheduler` option), so
+# with workers on several hosts exactly one of them turns due schedules into tasks.
 Q_CLUSTER = {
     "name": "smartplex",
     "workers": env.int("Q_WORKERS", default=2),
@@ -255,9 +277,10 @@ Q_CLUSTER = {
     "save_limit": 500,
     "label": "Tasks",
     "sync": env.bool("Q_SYNC", default=False),
+    "scheduler": env.bool("Q_SCHEDULER", default=True),
 }
-if redis_url := env.str("REDIS_URL", default=""):
-    Q_CLUSTER["redis"] = redis_url
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
 

@@ -87,17 +87,16 @@ class RunContext:
         return previous or {}
 
 
+STALE_ERROR = "Stale: the worker stopped reporting progress (killed or crashed)."
+
+
 def sync_runs_fail_stale(*, now=None) -> int:
     """Fail queued/running rows whose worker stopped heart-beating; returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.SYNC_STALE_MINUTES)
     return SyncRun.objects.filter(
         status__in=SyncRun.ACTIVE_STATUSES, heartbeat_at__lt=cutoff
-    ).update(
-        status=SyncRun.Status.FAILED,
-        finished_at=now,
-        error="Stale: the worker stopped reporting progress (killed or crashed).",
-    )
+    ).update(status=SyncRun.Status.FAILED, finished_at=now, error=STALE_ERROR)
 
 
 def run_queue(*, kind: str, target, trigger: str = "", inputs: dict | None = None) -> SyncRun:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 
 from syncing.models import SyncRun
-from syncing.runs import SyncAlreadyRunning, run_execute
-from syncing.services.operations import sync_all
+from syncing.services.operations import runs_execute_in_order, runs_recover, sync_all
 from syncing.services.plex_changes import plex_changes_all
 
 logger = logging.getLogger(__name__)
@@ -28,11 +27,9 @@ def sync_runs_task(run_ids: list[int]) -> list[str]:
     it) is skipped: the claim in run_execute makes every run happen once.
     """
     runs = {run.pk: run for run in SyncRun.objects.filter(pk__in=run_ids)}
-    outcomes = []
-    for run in (runs[pk] for pk in run_ids if pk in runs):
-        try:
-            outcomes.append(run_execute(run).status)
-        except SyncAlreadyRunning as exc:
-            logger.info("Run #%s not started: %s", run.pk, exc)
-            outcomes.append("skipped")
-    return outcomes
+    done = {run.pk for run in runs_execute_in_order([runs[pk] for pk in run_ids if pk in runs])}
+    return [runs[pk].status if pk in done else "skipped" for pk in run_ids if pk in runs]
+
+
+def runs_recover_task() -> list[int]:
+    return [run.pk for run in runs_recover()]

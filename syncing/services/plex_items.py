@@ -13,7 +13,9 @@ arrays through `unnest`, used before, spent half the full sync rendering arrays 
 in Python). Table and column names come from the model.
 
 The statistics columns (total_play_count, last_watched_at, total_watch_time_seconds,
-tautulli_synced_at) are never named in an UPDATE: they belong to the Tautulli sync.
+tautulli_synced_at) are never named in an UPDATE: they belong to the Tautulli sync. Each
+writing transaction takes the server's media_items write lock first (media.locks), so a
+Tautulli import running at the same time can never deadlock with it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from media.locks import media_items_write_lock
 from media.models import LibrarySection, MediaItem, PlexServer
 from syncing.clients.plex import PlexItem
 from syncing.services.pg_copy import pg_copy_upsert
@@ -126,6 +129,7 @@ def media_items_upsert_page(
     sql = _sql(vendor)
     synced = as_written(as_read(stamp))
     with transaction.atomic(), connection.cursor() as cursor:
+        media_items_write_lock(server_id=server.pk)
         keys, params = _keys_in(vendor, list(wanted))
         cursor.execute(sql["select"].format(keys=keys), [server.pk, *params])
         existing = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
@@ -196,6 +200,7 @@ def media_items_mark_gone(
 
     Only call this when every scan of the run succeeded: absence proves nothing otherwise.
     """
+    media_items_write_lock(server_id=server.pk)
     now = timezone.now()
     vanished = list(
         LibrarySection.objects.filter(server=server, removed_at__isnull=True).exclude(

@@ -1,7 +1,8 @@
 """The periodic schedules, declared in code and kept current on every migrate.
 
-`sync_all` every SYNC_INTERVAL_HOURS (the full syncs, which also mark what left Plex) and
-the light Plex sync every PLEX_CHANGES_MINUTES (0 removes that schedule).
+`sync_all` every SYNC_INTERVAL_HOURS (the full syncs, which also mark what left Plex), the
+light Plex sync every PLEX_CHANGES_MINUTES (0 removes that schedule), and the recovery of
+runs left by dead workers every minute.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ SYNC_ALL_SCHEDULE = "SmartPlex: sync all"
 SYNC_ALL_FUNC = "syncing.tasks.sync_all_task"
 PLEX_CHANGES_SCHEDULE = "SmartPlex: Plex changes"
 PLEX_CHANGES_FUNC = "syncing.tasks.plex_changes_task"
+RECOVER_SCHEDULE = "SmartPlex: recover stale runs"
+RECOVER_FUNC = "syncing.tasks.runs_recover_task"
 
 
 def schedules_ensure() -> Schedule:
     """Create or update every schedule; re-running never duplicates one. Returns sync_all's."""
+    recover_schedule_ensure()
     if settings.PLEX_CHANGES_MINUTES:
         _schedule_ensure(PLEX_CHANGES_SCHEDULE, PLEX_CHANGES_FUNC, settings.PLEX_CHANGES_MINUTES)
     else:
@@ -53,4 +57,23 @@ def _schedule_ensure(name: str, func: str, minutes: int) -> Schedule:
     schedule.minutes = minutes
     schedule.repeats = -1
     schedule.save()
+    return schedule
+
+
+def recover_schedule_ensure() -> Schedule:
+    """Every minute, fail and retry the runs of dead workers (syncing.tasks.runs_recover_task).
+
+    Its results are not saved: a task a minute would push the useful ones out of the
+    admin's list.
+    """
+    schedule, _ = Schedule.objects.update_or_create(
+        name=RECOVER_SCHEDULE,
+        defaults={
+            "func": RECOVER_FUNC,
+            "kwargs": "q_options={'save': False}",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
     return schedule

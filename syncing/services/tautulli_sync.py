@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from media.locks import media_items_write_lock
 from media.models import MediaItem
 from syncing.clients.tautulli import HistoryRow, TautulliClient, UserRow
 from syncing.models import Play, SyncRun, TautulliServer
@@ -191,8 +192,13 @@ def tautulli_sync_work(ctx: RunContext) -> None:
 @transaction.atomic
 def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
     """Recompute statistics (all items, or the touched ones), the users and their per-item
-    rollup, and stamp the whole server."""
+    rollup, and stamp the whole server.
+
+    Under the server's media_items write lock: a Plex sync's pages wait for it, never
+    deadlock with it.
+    """
     tautulli = job.tautulli
+    media_items_write_lock(server_id=tautulli.plex_server_id)
     if job.rows_fetched >= ANALYZE_AFTER_ROWS:
         play_tables_analyze()
     scope = None
@@ -235,6 +241,7 @@ def tautulli_item_sync_work(ctx: RunContext) -> None:
                 break
         requests_made = client.requests_made
     with transaction.atomic():
+        media_items_write_lock(server_id=tautulli.plex_server_id)
         updated = item_stats_recompute(
             tautulli_id=tautulli.pk,
             server_id=tautulli.plex_server_id,
