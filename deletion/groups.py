@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db.models import Q
 from django.utils import timezone
 
 from deletion.history import HistoryState
@@ -200,3 +201,15 @@ class CandidatePage:
 
 def _days(when: datetime | None) -> int | None:
     return None if when is None else (timezone.now() - when).days
+
+
+def server_keys_q(pairs, column: str) -> Q:
+    """Rows whose (server_id, `column`) is among `pairs`: one `IN (…)` per server, so the
+    expression stays shallow however many pairs (an OR per pair breaks SQLite past ~1000)."""
+    by_server: dict[int, set[int]] = {}
+    for server_id, key in pairs:
+        by_server.setdefault(server_id, set()).add(key)
+    where = Q(pk__in=[])
+    for server_id, keys in sorted(by_server.items()):
+        where |= Q(server_id=server_id, **{f"{column}__in": sorted(keys)})
+    return where

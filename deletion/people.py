@@ -32,7 +32,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from deletion.groups import Ref
+from deletion.groups import Ref, server_keys_q
 from deletion.models import DeletionRule, Level
 from media.models import MediaItem
 from syncing.models import SeerrRequest, TautulliUser, UserItemStats
@@ -225,7 +225,7 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
     wanted = {k for k in show_of.values() if k[1] is not None}
     requests: dict[tuple[int, int], list[SeerrRequest]] = {}
     if wanted:
-        q = reduce(operator.or_, (Q(server_id=s, plex_id=k) for s, k in wanted))
+        q = server_keys_q(wanted, "plex_id")
         for r in (
             SeerrRequest.objects.filter(q).select_related("tautulli_user").order_by("requested_at")
         ):
@@ -234,7 +234,7 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
     for level in {c.level for c in candidates}:
         mine = [c for c in candidates if c.level == level]
         col = GROUP_COLUMN[level]
-        q = reduce(operator.or_, (Q(server_id=c.server_id, **{col: c.plex_id}) for c in mine))
+        q = server_keys_q(((c.server_id, c.plex_id) for c in mine), col)
         rows = (
             UserItemStats.objects.filter(q, watched=True)
             .values_list("server_id", col, "user_id")

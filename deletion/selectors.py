@@ -24,7 +24,7 @@ from deletion.groups import (
     Ref,
 )
 from deletion.history import HistoryState, history_state_get
-from deletion.models import DeletionRequest, DeletionRule, Level
+from deletion.models import DeletionRule, Level
 from deletion.people import held_back_refs, people_get
 from deletion.queries import (
     active_exclusions,
@@ -50,7 +50,6 @@ __all__ = [
     "candidate_page_sql",
     "default_rule_get",
     "group_is_protected",
-    "group_open_request",
     "group_stats_get",
     "rule_mismatches",
     "rules_enabled_get",
@@ -157,13 +156,6 @@ def _inside_or_above(c: Candidate) -> Q:
 def group_is_protected(*, c: Candidate) -> bool:
     """Is this group, or anything inside or above it, protected right now?"""
     return active_exclusions().filter(_inside_or_above(c)).exists()
-
-
-def group_open_request(*, c: Candidate) -> DeletionRequest | None:
-    """An open request for this group or anything inside or above it (caps count each
-    byte once, so two such requests never coexist)."""
-    open_requests = DeletionRequest.objects.filter(status__in=DeletionRequest.OPEN)
-    return open_requests.filter(_inside_or_above(c)).only("level", "title", "plex_id").first()
 
 
 def default_rule_get() -> DeletionRule | None:

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from deletion.announce import leaving_announce, leaving_changed
+from deletion.blockers import GroupBlockers
 from deletion.config import deletion_settings_get
 from deletion.groups import GROUP_KEY, Ref
 from deletion.history import history_state_get
@@ -22,8 +23,6 @@ from deletion.models import AuditLog, DeletionRequest, DeletionRule, Exclusion, 
 from deletion.people import held_back_refs, people_get
 from deletion.selectors import (
     Candidate,
-    group_is_protected,
-    group_open_request,
     group_stats_get,
     rule_mismatches,
 )
@@ -106,14 +105,15 @@ def _keys(c: Candidate) -> dict:
     return {}
 
 
-def _approval_problem(c: Candidate, eligible) -> str:
+def _approval_problem(c: Candidate, eligible, blockers: GroupBlockers) -> str:
     if c.server_id not in eligible:
         return "watch history unknown (Tautulli not synced)"
-    if group_is_protected(c=c):
+    if blockers.protected(c):
         return "protected"
-    if (other := group_open_request(c=c)) is not None:
-        same = other.plex_id == c.plex_id
-        return "already approved" if same else f"overlaps the approved {other.level} {other.title}"
+    if (other := blockers.open_request(c)) is not None:
+        if other["plex_id"] == c.plex_id:
+            return "already approved"
+        return f"overlaps the approved {other['level']} {other['title']}"
     return ""
 
 
@@ -181,6 +181,7 @@ def candidates_approve(
     stats = group_stats_get(refs=refs, history=history)
     checks = [_RuleCheck(r, refs, history, stats) for r in rules]
     people = people_get(list(stats.values()))
+    blockers = GroupBlockers(list(stats.values()))
     result, now, created = BulkResult(), timezone.now(), []
     leave_at = now + timedelta(days=deletion_settings_get().leaving_soon_days)
     for ref in refs:
@@ -189,13 +190,14 @@ def candidates_approve(
             result.refused.append(f"{ref[0]} {ref[2]}: nothing left in Plex")
             continue
         matched, why = _first_match(ref, checks) if checks else (None, "")
-        why = _approval_problem(c, history.eligible_server_ids) or why
+        why = _approval_problem(c, history.eligible_server_ids, blockers) or why
         if why:
             result.refused.append(f"{_label(c)}: {why}")
             continue
         if request := _approve_one(c, matched, user, (now, leave_at), people[c.ref]):
             result.done.append(_label(c))
             created.append(request)
+            blockers.add_request(request)
         else:
             result.refused.append(f"{_label(c)}: already approved")
     if created:

@@ -167,3 +167,23 @@ def test_a_bad_value_never_reaches_json_storage():
     call_command("storage_capacity", "250")
     raw = SystemConfig.objects.get(key="storage_capacity_gb").value
     assert json.loads(json.dumps(raw, allow_nan=False))["total_gb"] == 250
+
+
+def test_admin_approve_on_3000_movies_works(admin_client, plex_server):
+    """One approval per row, but the protections and open requests are read once."""
+    from deletion.models import DeletionRequest
+    from tests.deletion_fixtures import days_ago
+
+    history_synced(plex_server)
+    MediaItem.objects.bulk_create(
+        MediaItem(server=plex_server, plex_id=10_000 + n, title=f"M{n}", type="movie",
+                  added_at=days_ago(100), file_size_bytes=1)
+        for n in range(3000)
+    )  # fmt: skip
+    first = MediaItem.objects.order_by("pk").first()
+    Exclusion.objects.create(server=plex_server, level="movie", plex_id=first.plex_id)
+    data = {"action": "approve_items", "select_across": "1", "index": "0", "confirmed": "yes"}
+    data["_selected_action"] = [str(first.pk)]
+    response = admin_client.post(reverse("admin:media_mediaitem_changelist"), data)
+    assert response.status_code == 302
+    assert DeletionRequest.objects.count() == 2999  # the protected one is refused
