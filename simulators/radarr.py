@@ -38,6 +38,7 @@ class RadarrSimulator(ArrSimulator):
         self.movies: dict[int, dict[str, Any]] = {}
         self.files: dict[int, dict[str, Any]] = {}
         self.exclusions = Exclusions()
+        self._file_by_movie: dict[int, int] = {}  # movie id → its file's id (one file each)
         self._next_movie = 1
         self._next_file = 1
 
@@ -98,6 +99,7 @@ class RadarrSimulator(ArrSimulator):
     def _add_file(self, movie_id: int, folder: str, relative: str, size: int) -> None:
         file_id = self._next_file
         self._next_file += 1
+        self._file_by_movie[movie_id] = file_id
         self.files[file_id] = {
             "id": file_id,
             "movieId": movie_id,
@@ -111,7 +113,7 @@ class RadarrSimulator(ArrSimulator):
         }
 
     def _file_of(self, movie_id: int) -> dict[str, Any] | None:
-        return next((f for f in self.files.values() if f["movieId"] == movie_id), None)
+        return self.files.get(self._file_by_movie.get(movie_id, 0))
 
     def _resource(self, movie: dict[str, Any]) -> dict[str, Any]:
         file = self._file_of(movie["id"])
@@ -143,6 +145,7 @@ class RadarrSimulator(ArrSimulator):
         file = self._file_of(movie["id"])
         if file is not None:
             del self.files[file["id"]]
+            del self._file_by_movie[movie["id"]]
             if delete_files:
                 self.free_space(file["path"], file["size"])
         if exclude:
@@ -159,13 +162,14 @@ class RadarrSimulator(ArrSimulator):
     def _file_list(self, *, query: dict[str, str], **_: Any) -> Answer:
         if not query.get("movieId") and not query.get("movieFileIds"):
             raise HttpError(400, [])
-        movie_id = int(query.get("movieId") or 0)
-        return 200, [f for f in self.files.values() if f["movieId"] == movie_id]
+        file = self._file_of(int(query.get("movieId") or 0))
+        return 200, [file] if file else []
 
     def _file_delete(self, *, id: str, **_: Any) -> Answer:
         file = self.files.pop(int(id), None)
         if file is None:
             raise error_model(404, f"Movie file with ID {id} does not exist")
+        self._file_by_movie.pop(file["movieId"], None)
         self.free_space(file["path"], file["size"])
         return 200, None
 

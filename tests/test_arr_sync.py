@@ -148,3 +148,10 @@ def test_capacity_source_radarr_sonarr_is_refreshed_by_each_sync(
     radarr_sim.disks[0].total *= 2
     arr_server_sync(server=radarr_server)
     assert round(storage_capacity_get().total_gb * 1024**3) == radarr_sim.disks[0].total
+
+
+def test_credentials_in_the_base_url_never_show(plex_synced):
+    server = factories.arr_server(base_url="http://user:s3cret@127.0.0.1:9", plex=plex_synced)
+    with pytest.raises(ClientError) as exc:
+        arr_server_sync(server=server)
+    assert "s3cret" not in str(exc.value) and "http://***@127.0.0.1:9" in str(exc.value)

@@ -20,7 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from syncing.clients.errors import ClientError
+from syncing.clients.errors import ClientError, redact
 
 DUPLICATE_EXCLUSION = "already been added"
 
@@ -191,6 +191,7 @@ class ArrClient:
         backoff: float = 0.5,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.shown_url = redact(self.base_url)  # user:password@ in the URL is never shown
         self.kind = kind
         self.name = "Radarr" if kind == "radarr" else "Sonarr"
         self.timeout = timeout
@@ -215,7 +216,7 @@ class ArrClient:
         self.session.headers.update({"X-Api-Key": api_key, "Accept": "application/json"})
 
     def __repr__(self) -> str:  # never the key
-        return f"<ArrClient {self.name} {self.base_url}>"
+        return f"<ArrClient {self.name} {self.shown_url}>"
 
     def __enter__(self) -> ArrClient:
         return self
@@ -239,15 +240,17 @@ class ArrClient:
             )  # fmt: skip
         except requests.Timeout:
             raise ArrError(
-                f"{self.name} at {self.base_url} did not answer within {self.timeout:g} s ({where})"
+                f"{self.name} at {self.shown_url} did not answer within {self.timeout:g} s ({where})"
             ) from None
         except requests.RequestException as exc:
             raise ArrError(
-                f"{self.name} is unreachable at {self.base_url} ({type(exc).__name__}, {where})"
+                f"{self.name} is unreachable at {self.shown_url} ({type(exc).__name__}, {where})"
             ) from None
         self.last_status = resp.status_code
         if resp.status_code == 401:
-            raise ArrError(f"{self.name} at {self.base_url} rejected the API key (401)", status=401)
+            raise ArrError(
+                f"{self.name} at {self.shown_url} rejected the API key (401)", status=401
+            )
         if resp.status_code >= 400:
             detail = self._mask(_error_text(resp))
             raise ArrError(
