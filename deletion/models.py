@@ -362,3 +362,20 @@ class RemovalCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} → {self.get_outcome_display()}"
+
+
+class LeavingCollection(models.Model):
+    """The "Leaving soon" collection SmartPlex keeps in one Plex library section, found again
+    by its stored ratingKey (never by title, so a user's own collection is never touched)."""
+
+    section = models.OneToOneField(LibrarySection, on_delete=models.CASCADE, related_name="+")
+    plex_key = models.BigIntegerField(null=True, blank=True, help_text="Collection ratingKey")
+    items = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why the last update failed")
+
+    class Meta:
+        verbose_name = "“Leaving soon” collection"
+
+    def __str__(self) -> str:
+        return f"Leaving soon in {self.section}"

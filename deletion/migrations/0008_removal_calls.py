@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deletion', '0006_deletion_approver_group'),
+        ('deletion', '0007_leaving_collection'),
     ]
 
     operations = [
