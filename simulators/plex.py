@@ -110,6 +110,7 @@ class PlexSimulator:
         self.request_count = 0
         self.deleted: list[int] = []
         self.playing: list[int] = []  # rating keys "being played" (served at /status/sessions)
+        self.refreshed: list[tuple[str, str]] = []  # (section key, path) of partial scans asked
         self.faults: list[Fault] = []
         self.items_served = 0  # items sent in listings and details (what a sync transferred)
         self.notifications_sent: list[str] = []
@@ -489,6 +490,8 @@ class PlexSimulator:
             return plex_xml.sections(self.library)
         if len(segments) == 4 and segments[:2] == ["library", "sections"] and segments[3] == "all":
             return self._section_all(segments[2], query, headers)
+        if segments[:2] == ["library", "sections"] and segments[3:] == ["refresh"]:
+            return self._refresh(segments[2], query.get("path", ""))
         if len(segments) == 3 and segments[:2] == ["library", "metadata"]:
             return self._details(segments[2])
         if len(segments) == 4 and segments[:2] == ["library", "metadata"]:
@@ -681,6 +684,15 @@ class PlexSimulator:
         return plex_xml.listing(
             page, section, include_guids=include_guids, total=total, offset=start, **kw
         )
+
+    def _refresh(self, key: str, path: str) -> str:
+        """A (partial) scan request: PMS answers 200 with an empty body and scans later."""
+        try:
+            self.library.section(key)
+        except KeyError:
+            raise _Response(404, _html_error(404)) from None
+        self.refreshed.append((key, path))
+        return ""
 
     def _sessions(self) -> str:
         body = []

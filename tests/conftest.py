@@ -19,7 +19,7 @@ from notifications.targets import notify_urls_set
 from simulators.notify_target import NotifyReceiver
 from tests import factories
 
-pytest_plugins = ["tests.conftest_plex"]
+pytest_plugins = ["tests.conftest_plex", "tests.conftest_arr"]
 
 
 @pytest.fixture

@@ -476,6 +476,13 @@ class PlexClient:
             item._autoReload = False
             item.delete()
 
+    def section_refresh(self, section_key: str, path: str) -> None:
+        """Ask Plex to rescan one folder of a section (after Radarr/Sonarr deleted files)."""
+        server = self.server
+        key = f"/library/sections/{section_key}/refresh?{urlencode({'path': path})}"
+        with self._errors(f"asking section {section_key} to rescan"):
+            server.query(key)
+
     # --- "Leaving soon" collections --------------------------------------------------------
     def collection_keep(
         self,
