@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('media', '0002_candidate_indexes'),
-        ('syncing', '0004_syncrun_plex_changes_events'),
+        ('syncing', '0005_arr'),
     ]
 
     operations = [
