@@ -8,7 +8,14 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
-from deletion.models import AuditLog, DeletionRequest, DeletionRule, DeletionRun, Exclusion
+from deletion.models import (
+    AuditLog,
+    DeletionRequest,
+    DeletionRule,
+    DeletionRun,
+    Exclusion,
+    LeavingCollection,
+)
 from deletion.services import candidates_approve, exclusion_remove, groups_protect, refs_from_items
 from media.admin import MediaItemAdmin, ViewOnlyAdminMixin
 from media.models import MediaItem
@@ -98,6 +105,12 @@ class AuditLogAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Size", ordering="size_bytes")
     def size(self, obj: AuditLog) -> str:
         return obj.human_size
+
+
+@admin.register(LeavingCollection)
+class LeavingCollectionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["section", "plex_key", "items", "updated_at", "error"]
+    list_select_related = ["section__server"]
 
 
 @admin.register(MediaItem)

@@ -94,3 +94,27 @@ def _run_title(run: DeletionRun) -> str:
     else:
         head = f"Deleted {run.deleted}, freed {human_size(run.bytes_freed)}"
     return f"{head}; {run.skipped} skipped, {run.failed} failed"
+
+
+def sync_failed_announce(*, source: str, target: str, error: str, run_id: int) -> None:
+    """A sync failed: which source, which server, why (one message per run)."""
+    notify(
+        event=Notification.Event.SYNC_FAILED,
+        title=f"Sync failed: {source} · {target}",
+        body=f"**{source}** sync of **{target}** failed:\n{error or 'no reason given'}",
+        key=f"sync-failed:{run_id}",
+    )
+
+
+def candidates_announce(*, count: int, new: int, size: int, top: list, run_id: int) -> None:
+    """New deletion candidates after a sync: how many, how much space, the biggest."""
+    body = [f"{count} candidate group{'s' * (count != 1)} in all, **{human_size(size)}** "]
+    body[0] += "reclaimable."
+    if top:
+        body += ["Biggest:", *(f"- {c.title} ({c.level}, {c.human_size})" for c in top)]
+    notify(
+        event=Notification.Event.NEW_CANDIDATES,
+        title=f"{new} new deletion candidate{'s' * (new != 1)}",
+        body="\n".join(body),
+        key=f"candidates:{run_id}",
+    )

@@ -6,4 +6,4 @@ class DeletionConfig(AppConfig):
     verbose_name = "Deletion"
 
     def ready(self) -> None:
-        from deletion import signals  # noqa: F401  (post_migrate hook)
+        from deletion import receivers, signals  # noqa: F401  (after runs; post_migrate)

@@ -32,6 +32,8 @@ class DeletionSettings:
     dry_run: bool = True
     max_groups: int = 25  # per execution; above this, execution asks for confirmation
     max_gb: float = 500.0  # per execution; above this, execution asks for confirmation
+    # A group held by no Radarr/Sonarr: delete it through Plex ("plex") or leave it ("skip").
+    when_not_in_arr: str = "plex"
     leaving_soon_days: int = field(default_factory=_default_leave_days)  # 0 = due at once
     execute_daily: bool = False  # the daily schedule of execute_deletions
     collection_title: str = DEFAULT_COLLECTION_TITLE  # the "Leaving soon" Plex collection
@@ -46,6 +48,8 @@ def _title(value) -> str | None:
     return value.strip()[:200] or None if isinstance(value, str) else None
 
 
+WHEN_NOT_IN_ARR = ("plex", "skip")
+
 # How each stored value is read: the clean value, or None when it is unusable.
 _READERS = {
     "dry_run": _bool,
@@ -55,6 +59,7 @@ _READERS = {
     "execute_daily": _bool,
     "collection_title": _title,
     "collection_visible": _bool,
+    "when_not_in_arr": lambda v: v if v in WHEN_NOT_IN_ARR else None,
 }
 
 
@@ -82,6 +87,8 @@ def deletion_settings_get() -> DeletionSettings:
 def deletion_settings_set(**changes) -> DeletionSettings:
     """Change some settings, keep the others (names as in DeletionSettings)."""
     current = deletion_settings_get()
+    if changes.get("when_not_in_arr", current.when_not_in_arr) not in WHEN_NOT_IN_ARR:
+        raise ValueError(f"when_not_in_arr must be one of {WHEN_NOT_IN_ARR}")
     settings = replace(current, **changes)
     settings = replace(
         settings,

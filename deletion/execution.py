@@ -33,6 +33,7 @@ from deletion.recovery import (
     request_items_mark_gone,
     stranded_requests_resolve,
 )
+from deletion.removal import group_remove, removal_route
 from deletion.safety import FreshHistory, playing_problem
 from deletion.selectors import Candidate, group_is_protected, group_stats_get, rule_mismatches
 from deletion.services import audit_write
@@ -211,9 +212,11 @@ def _carry_out(request: DeletionRequest, ctx: _Context) -> None:
         _finish(request, ctx, Status.SKIPPED, AuditLog.Action.SKIP, why, counter="skipped")
         return
     if ctx.config.dry_run:
+        route = removal_route(request=request, when_not_in_arr=ctx.config.when_not_in_arr)
         _finish(
             request, ctx, Status.APPROVED, AuditLog.Action.WOULD_DELETE,
-            "Dry run: nothing was sent to Plex.", counter="would_delete",
+            f"Dry run: nothing was sent; it would go through {route.describe()}.",
+            counter="would_delete",
         )  # fmt: skip
         return
     client = ctx.client(request.server)
@@ -221,16 +224,21 @@ def _carry_out(request: DeletionRequest, ctx: _Context) -> None:
         if why := ctx.fresh.problem(request) or playing_problem(request, client):
             _finish(request, ctx, Status.SKIPPED, AuditLog.Action.SKIP, why, counter="skipped")
             return
-        client.delete_item(request.plex_id)
+        removal = group_remove(
+            request=request, plex=client, run=ctx.run, when_not_in_arr=ctx.config.when_not_in_arr
+        )  # through Radarr/Sonarr when one holds the group, else Plex (deletion.removal)
     except PlexError as exc:
         _finish(request, ctx, Status.FAILED, AuditLog.Action.FAIL, str(exc), counter="failed")
+        return
+    if removal.status != Status.DELETED:
+        action = AuditLog.Action.SKIP if removal.status == Status.SKIPPED else AuditLog.Action.FAIL
+        _finish(request, ctx, removal.status, action, removal.message, counter=removal.status)
         return
     with transaction.atomic():
         request_items_mark_gone(request, timezone.now())
         _finish(
-            request, ctx, Status.DELETED, AuditLog.Action.EXECUTE,
-            f"Deleted through Plex at the {request.level} level.", counter="deleted",
-            size=fresh.size if fresh else request.size_bytes,
+            request, ctx, Status.DELETED, AuditLog.Action.EXECUTE, removal.message,
+            counter="deleted", size=fresh.size if fresh else request.size_bytes,
         )  # fmt: skip
 
 

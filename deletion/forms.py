@@ -7,6 +7,7 @@ import shutil
 from django import forms
 
 from deletion.config import MAX_GROUPS, DeletionSettings
+from syncing.services.arr_disks import arr_capacity_get
 
 
 class BulkActionForm(forms.Form):
@@ -22,7 +23,11 @@ class BulkActionForm(forms.Form):
 
 class SettingsForm(forms.Form):
     capacity_source = forms.ChoiceField(
-        choices=[("manual", "Entered by hand"), ("disk", "Read from a local path")],
+        choices=[
+            ("manual", "Entered by hand"),
+            ("disk", "Read from a local path"),
+            ("arr", "Radarr/Sonarr disk space"),
+        ],
         label="Capacity source",
     )
     total_gb = forms.DecimalField(
@@ -55,6 +60,12 @@ class SettingsForm(forms.Form):
         help_text="Above this, execution asks for an explicit confirmation.",
     )
 
+    when_not_in_arr = forms.ChoiceField(
+        choices=[("plex", "Delete it through Plex"), ("skip", "Skip it")],
+        label="A group held by no Radarr/Sonarr",
+        required=False,
+        help_text="Groups Radarr or Sonarr hold are always deleted through them.",
+    )
     leaving_soon_days = forms.IntegerField(
         required=False,
         min_value=0,
@@ -81,7 +92,16 @@ class SettingsForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("capacity_source") == "disk":
+        data["when_not_in_arr"] = data.get("when_not_in_arr") or "plex"
+        if data.get("capacity_source") == "arr":
+            capacity = arr_capacity_get()
+            if capacity is None:
+                self.add_error(
+                    "capacity_source", "No Radarr/Sonarr has reported disk space yet: run sync_arr."
+                )
+            else:
+                data["total_gb"] = capacity.total_bytes / 1024**3
+        elif data.get("capacity_source") == "disk":
             path = data.get("disk_path") or ""
             try:
                 data["total_gb"] = shutil.disk_usage(path).total / 1024**3
@@ -94,12 +114,13 @@ class SettingsForm(forms.Form):
     @classmethod
     def initial_from(cls, capacity, settings: DeletionSettings) -> dict:
         return {
-            "capacity_source": "disk" if capacity.source == "disk" else "manual",
+            "capacity_source": capacity.source if capacity.source in ("disk", "arr") else "manual",
             "total_gb": capacity.total_gb,
             "disk_path": capacity.path,
             "dry_run": settings.dry_run,
             "max_groups": settings.max_groups,
             "max_gb": settings.max_gb,
+            "when_not_in_arr": settings.when_not_in_arr,
             "leaving_soon_days": settings.leaving_soon_days,
             "execute_daily": settings.execute_daily,
             "collection_title": settings.collection_title,
@@ -123,6 +144,7 @@ class SettingsForm(forms.Form):
             "max_gb": float(data["max_gb"]),
             "execute_daily": data["execute_daily"],
             "collection_visible": data["collection_visible"],
+            "when_not_in_arr": data["when_not_in_arr"],
         }
 
 

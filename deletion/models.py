@@ -330,3 +330,52 @@ class AuditLog(models.Model):
     @property
     def human_size(self) -> str:
         return human_size(self.size_bytes)
+
+
+class RemovalCall(models.Model):
+    """One call made to remove a group (Radarr, Sonarr or Plex), in order, with its outcome.
+
+    Written as each call returns, so a run that stops half-way (a 500 in the middle of a
+    season) still tells exactly which files are gone.
+    """
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Done"
+        ALREADY = "already", "Already done"
+        FAILED = "failed", "Failed"
+
+    request = models.ForeignKey(DeletionRequest, on_delete=models.CASCADE, related_name="calls")
+    run = models.ForeignKey(
+        DeletionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    system = models.CharField(max_length=10, help_text="radarr, sonarr or plex")
+    instance = models.CharField(max_length=100, blank=True, help_text="Connection name")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500, help_text="Path and query, never a key")
+    status_code = models.IntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.get_outcome_display()}"
+
+
+class LeavingCollection(models.Model):
+    """The "Leaving soon" collection SmartPlex keeps in one Plex library section, found again
+    by its stored ratingKey (never by title, so a user's own collection is never touched)."""
+
+    section = models.OneToOneField(LibrarySection, on_delete=models.CASCADE, related_name="+")
+    plex_key = models.BigIntegerField(null=True, blank=True, help_text="Collection ratingKey")
+    items = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why the last update failed")
+
+    class Meta:
+        verbose_name = "“Leaving soon” collection"
+
+    def __str__(self) -> str:
+        return f"Leaving soon in {self.section}"

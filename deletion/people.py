@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import operator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 
 from django.db import connection
@@ -23,10 +23,10 @@ from django.db.models import (
     DateTimeField,
     F,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
+    Value,
     When,
 )
 from django.db.models.expressions import RawSQL
@@ -41,6 +41,7 @@ _ITEMS = MediaItem._meta.db_table
 _STATS = UserItemStats._meta.db_table
 _REQS = SeerrRequest._meta.db_table
 _USERS = TautulliUser._meta.db_table
+_LONG_AGO = datetime(1900, 1, 1, tzinfo=UTC)  # "they never watched it" in a comparison
 
 
 def ignored_user_ids(rule: DeletionRule | None) -> list[int]:
@@ -49,42 +50,74 @@ def ignored_user_ids(rule: DeletionRule | None) -> list[int]:
     return sorted(set(rule.ignore_users.values_list("user_id", flat=True)))
 
 
-def _aggregate(qs, column: str, function: str):
-    """A correlated one-value aggregate without GROUP BY (`SELECT SUM(x) FROM … WHERE …`)."""
-    return Subquery(qs.order_by().annotate(v=Func(F(column), function=function)).values("v")[:1])
+def _aggregate(qs, column: str, function: str, default=None):
+    """A correlated one-value aggregate without GROUP BY (`SELECT COALESCE(SUM(x), d) FROM …`).
+
+    The COALESCE stays inside the subquery: wrapped outside, Django would put the whole
+    expression in the GROUP BY of a grouped query and run it once per episode row."""
+    value = Func(F(column), function=function)
+    if default is not None:
+        value = Coalesce(value, Value(default))
+    return Subquery(qs.order_by().annotate(v=value).values("v")[:1])
+
+
+def _group_rows(level: str, ignored: list[int], theirs: bool):
+    """The rollup rows of the outer group (server_id, group_key): the ignored users' own
+    (`theirs`) or everybody else's."""
+    col = GROUP_COLUMN[level]
+    rows = UserItemStats.objects.filter(
+        server_id=OuterRef("server_id"), **{col: OuterRef("group_key")}
+    )
+    return rows.filter(user_id__in=ignored) if theirs else rows.exclude(user_id__in=ignored)
+
+
+def _their_plays(level: str, ignored: list[int]):
+    return _aggregate(_group_rows(level, ignored, True), "plays", "SUM", 0)
 
 
 def ignore_corrections(level: str, ignored: list[int]) -> dict:
-    """A group's plays and last watched without the plays of `ignored` user ids.
-
-    Reads the aliases `plays_all` / `last_all` (every user's numbers, index-only) and
-    corrects them only for groups those users ever played (an uncorrelated IN list, built
-    once): their plays are subtracted, and when one of them watched last, the newest watch
-    by anyone else is looked up. Correlated subqueries run per group, never per episode.
-    """
-    col = GROUP_COLUMN[level]
-    touched = UserItemStats.objects.filter(user_id__in=ignored).values(col)
-    same = UserItemStats.objects.filter(
-        server_id=OuterRef("server_id"), **{col: OuterRef("group_key")}
+    """A group's plays and last watched, shown on the page, without the plays of `ignored`
+    user ids. Reads the aliases `plays_all` / `last_all` (everyone's numbers): their plays
+    are subtracted, and only when one of them watched last is the newest watch by anyone
+    else looked up (newest first on an index: a step or two). These are computed for the
+    rows that pass the rule; whether a group passes is decided by `ignore_idle` below."""
+    their_last = _aggregate(_group_rows(level, ignored, True), "last_watched_at", "MAX", _LONG_AGO)
+    others_last = Subquery(
+        _group_rows(level, ignored, False)
+        .order_by("-last_watched_at")
+        .values("last_watched_at")[:1]
     )
-    theirs = same.filter(user_id__in=ignored)
-    their_plays = Coalesce(_aggregate(theirs, "plays", "SUM"), 0)
-    their_last = _aggregate(theirs, "last_watched_at", "MAX")
-    others_last = _aggregate(same.exclude(user_id__in=ignored), "last_watched_at", "MAX")
-    untouched = Q(last_all__isnull=True) | ~Q(group_key__in=touched)
     return {
         "last_watched": Case(
-            When(untouched, then=F("last_all")),
             When(last_all__gt=their_last, then=F("last_all")),
             default=others_last,
             output_field=DateTimeField(),
         ),
-        "plays": Case(
-            When(~Q(group_key__in=touched), then=F("plays_all")),
-            default=F("plays_all") - their_plays,
-            output_field=IntegerField(),
-        ),
+        "plays": F("plays_all") - _their_plays(level, ignored),
     }
+
+
+def ignore_idle(
+    level: str, ignored: list[int], server_ids, *, max_plays: int, cutoff, history_start: dict
+) -> Q:
+    """Idle for a rule that ignores users, without computing anyone's last watch per group:
+    no play since `cutoff` by anyone else (one uncorrelated list of recently watched group
+    keys per server, from the rollup's last-watched index), and fewer than `max_plays` plays
+    once theirs are subtracted (looked up only for groups over the limit by everyone's
+    count). A group added before a history that starts after `cutoff` stays unknown."""
+    col = GROUP_COLUMN[level]
+    recent = UserItemStats.objects.filter(  # never a NULL key: NOT IN would match nothing
+        last_watched_at__gte=cutoff, **{f"{col}__isnull": False}
+    ).exclude(user_id__in=ignored)
+    per_server = []
+    for sid in sorted(server_ids):
+        q = Q(server_id=sid) & ~Q(group_key__in=recent.filter(server_id=sid).values(col))
+        start = history_start.get(sid)
+        if start is not None and start >= cutoff:
+            q &= Q(first_all__gte=start)
+        per_server.append(q)
+    plays_ok = Q(plays_all__lt=max_plays) | Q(plays__lt=max_plays)  # `plays`: theirs left out
+    return reduce(operator.or_, per_server, Q(pk__in=[])) & plays_ok
 
 
 # Held-back group keys per level. %(live)s is the live-requests predicate on r.
@@ -97,11 +130,9 @@ _EPISODES = (
     f"FROM {_ITEMS} e WHERE e.server_id = r.server_id AND e.{{col}} = {{key}} "
     "AND e.type = 'episode' AND e.removed_at IS NULL"
 )
-_WATCHED_EPISODES = (
-    f"SELECT COUNT(*) FROM {_ITEMS} e JOIN {_STATS} s ON s.server_id = e.server_id "
-    "AND s.plex_id = e.plex_id AND s.user_id = u.user_id AND s.watched = %s "
-    "WHERE e.server_id = r.server_id AND e.{col} = {key} AND e.type = 'episode' "
-    "AND e.removed_at IS NULL"
+_WATCHED_EPISODES = (  # the requester's episodes past the watched threshold, from the rollup
+    f"SELECT COUNT(*) FROM {_STATS} s WHERE s.user_id = u.user_id AND s.server_id = r.server_id "
+    "AND s.{col} = {key} AND s.watched = %s"
 )
 _FROM = f"FROM {_REQS} r LEFT JOIN {_USERS} u ON u.id = r.tautulli_user_id"
 
@@ -189,20 +220,27 @@ def held_back_refs(refs: list[Ref], rule: DeletionRule | None, now: datetime) ->
 
 
 def unknown_requesters(rules: list[DeletionRule]) -> list[str]:
-    """Why some requested groups are never candidates: requesters whose watching is unknown."""
+    """Why some requested groups are never candidates: requesters whose watching is unknown
+    (two DISTINCT queries, whatever the number of requests)."""
     if not any(r.needs_requester for r in rules):
         return []
-    reqs = SeerrRequest.objects.filter(plex_id__isnull=False).exclude(status=3)
-    off = reqs.filter(tautulli_user__keep_history=False).select_related("tautulli_user")
+    reqs = SeerrRequest.objects.filter(plex_id__isnull=False).exclude(status=3).order_by()
+    off = reqs.filter(tautulli_user__keep_history=False).values_list(
+        "tautulli_user__friendly_name", "tautulli_user__username"
+    )
     lines = {
-        f"{r.tautulli_user}: history is switched off in Tautulli, so whether they watched "
-        "what they requested is unknown; their requests stay protected"
-        for r in off
-    }
-    lines |= {
-        f"{r.requester_name}: no matching Tautulli user (by Plex username or e-mail), so "
+        f"{friendly or username} (history off): history is switched off in Tautulli, so "
         "whether they watched what they requested is unknown; their requests stay protected"
-        for r in reqs.filter(tautulli_user__isnull=True)
+        for friendly, username in off.distinct()
+    }
+    unlinked = reqs.filter(tautulli_user__isnull=True).values_list(
+        "requester_plex_username", "requester_username", "requester_email"
+    )
+    lines |= {
+        f"{plex or name or email or 'unknown'}: no matching Tautulli user (by Plex username "
+        "or e-mail), so whether they watched what they requested is unknown; their "
+        "requests stay protected"
+        for plex, name, email in unlinked.distinct()
     }
     return sorted(lines)
 

@@ -35,7 +35,7 @@ from django.utils.dateparse import parse_datetime
 from deletion.groups import GROUP_KEY, NEVER_WATCHED_SORT, SORTS, Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState
 from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
-from deletion.people import ignore_corrections, ignored_user_ids, requester_filter
+from deletion.people import ignore_corrections, ignore_idle, ignored_user_ids, requester_filter
 from media.formatting import GB
 from media.models import MediaItem
 
@@ -170,27 +170,20 @@ def group_rows(
     indexes on MediaItem (cand_*_idx), so the page query never touches the table rows.
     `rule_id` / `rule_rank` say which rule selected the row (several rules: the first).
     A rule that ignores users gets their plays left out (deletion.people); the numbers of
-    every user stay available as `plays_all` / `last_all` / `assumed_all`."""
+    every user stay available as `plays_all` / `last_all` / `first_all`."""
     rows = items.order_by().annotate(group_key=F(GROUP_KEY[level])).values("server_id", "group_key")
     stats = _stat_columns(level)
     if ignored := ignored_user_ids(rule):
         rows = rows.alias(
             plays_all=stats["plays"], last_all=stats["last_watched"], first_all=stats["first_added"]
         )
-        rows = rows.alias(
-            assumed_all=_assumed_watched(history.history_start, "last_all", "first_all")
-        )
         stats.update(ignore_corrections(level, ignored))
-    return (
-        rows.annotate(
-            **stats,
-            level=Value(str(level)),
-            rule_id=Value(rule.pk if rule else None, output_field=IntegerField()),
-            rule_rank=Value(rank),
-        )
-        .annotate(assumed_watched=_assumed_watched(history.history_start))
-        .annotate(watched_sort=Coalesce("assumed_watched", Value(NEVER_WATCHED_SORT)))
-    )
+    return rows.annotate(
+        **stats,
+        level=Value(str(level)),
+        rule_id=Value(rule.pk if rule else None, output_field=IntegerField()),
+        rule_rank=Value(rank),
+    ).annotate(assumed_watched=_assumed_watched(history.history_start))
 
 
 def _label_columns(level: str) -> dict:
@@ -236,7 +229,11 @@ def _labels_get(refs: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], 
 
 
 def _apply_rule(
-    groups: QuerySet, f: CandidateFilter, now: datetime, rule: DeletionRule | None
+    groups: QuerySet,
+    f: CandidateFilter,
+    now: datetime,
+    rule: DeletionRule | None,
+    people: tuple[str, list[int], HistoryState] | None = None,
 ) -> QuerySet:
     """Rule and form thresholds on the aggregates (SQL HAVING)."""
     min_gb = [g for g in (f.min_size_gb, rule.min_size_gb if rule else None) if g]
@@ -245,12 +242,12 @@ def _apply_rule(
         idle = Q(plays__lt=rule.max_plays) & (
             Q(assumed_watched__isnull=True) | Q(assumed_watched__lt=cutoff)
         )
-        if "plays_all" in groups.query.annotations:  # ignoring users can only help a group:
-            # groups idle by everyone's numbers never pay for the correction (OR short-cuts)
-            idle = (
-                Q(plays_all__lt=rule.max_plays)
-                & (Q(assumed_all__isnull=True) | Q(assumed_all__lt=cutoff))
-            ) | idle
+        if people is not None and people[1]:  # (level, ignored user ids, history)
+            level, ignored, history = people
+            idle = ignore_idle(
+                level, ignored, history.eligible_server_ids, max_plays=rule.max_plays,
+                cutoff=cutoff, history_start=history.history_start,
+            )  # fmt: skip
         groups = groups.filter(Q(added__lt=now - timedelta(days=rule.grace_days)) & idle)
     if min_gb:
         groups = groups.filter(size__gte=int(max(min_gb) * GB))
@@ -270,13 +267,14 @@ def candidate_groups(
     parts = []
     for rank, rule in enumerate(rules):
         rule_sections = list(rule.sections.values_list("pk", flat=True)) if rule else []
+        ignored = ignored_user_ids(rule)
         for level in f.levels_for(rule):
             items = group_items(level, f, history, rule_sections).filter(
                 _unblocked(level, history.eligible_server_ids),
                 requester_filter(level, rule, history.eligible_server_ids, now),
             )
             rows = group_rows(items, level, history, rule, rank)
-            parts.append(_apply_rule(rows, f, now, rule))
+            parts.append(_apply_rule(rows, f, now, rule, (level, ignored, history)))
     return parts
 
 
@@ -337,7 +335,9 @@ def candidate_page_sql(
 ) -> tuple[str, tuple]:
     """One query for a page and the totals of the whole filter: the grouped UNION wrapped
     in a SELECT with COUNT(*) OVER () / SUM(size) OVER () (SQLite ≥ 3.25 and PostgreSQL),
-    so the expensive aggregation runs once per page instead of twice. Raises
+    so the expensive aggregation runs once per page instead of twice; the wrapper also
+    derives the watched sort key (not repeating the last-watched expression, with its
+    subqueries for rules that ignore users, in the grouped query). Raises
     EmptyResultSet when the filter can match nothing."""
     combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     inner, params = combined.query.sql_with_params()
@@ -349,14 +349,16 @@ def candidate_page_sql(
             f"u.{qn('rule_rank')}) AS rule_pick FROM ({inner}) u) d WHERE d.rule_pick = 1"
         )
     order = [*SORTS.get(sort, SORTS["size"]), "level", "server_id", "group_key"]
-    order_sql = ", ".join(
-        f"g.{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
+    order_sql = ", ".join(  # output column names (watched_sort is computed here)
+        f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )
     sql = (
-        f"SELECT g.*, COUNT(*) OVER () AS total_count, SUM(g.{qn('size')}) OVER () AS "
-        f"total_bytes FROM ({inner}) g ORDER BY {order_sql} LIMIT %s OFFSET %s"
+        f"SELECT g.*, COALESCE(g.{qn('assumed_watched')}, %s) AS {qn('watched_sort')}, "
+        f"COUNT(*) OVER () AS total_count, SUM(g.{qn('size')}) OVER () AS total_bytes "
+        f"FROM ({inner}) g ORDER BY {order_sql} LIMIT %s OFFSET %s"
     )
-    return sql, (*params, limit, offset)
+    never = connection.ops.adapt_datetimefield_value(NEVER_WATCHED_SORT)
+    return sql, (never, *params, limit, offset)
 
 
 def page_rows(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from deletion.collections import leaving_collections_update
 from deletion.execution import deletion_execute
 from deletion.lifecycle import requests_due_within_caps
 from deletion.models import DeletionRequest
@@ -37,4 +38,4 @@ def deletion_execute_due_task(trigger: str = "schedule") -> str:
 
 def leaving_collections_task() -> str:
     """Bring every server's "Leaving soon" collections in line with the queue."""
-    return "collections are not managed yet"
+    return "; ".join(leaving_collections_update()) or "no collection to keep"

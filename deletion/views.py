@@ -38,6 +38,7 @@ from deletion.planner import (
     plan_picks_parse,
 )
 from deletion.recovery import deletion_run_is_stale
+from deletion.removal import removal_calls_attach
 from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, request_retry
 from deletion.storage import storage_summary_get
@@ -187,12 +188,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     latest_run = DeletionRun.objects.first()
     stale = latest_run is not None and deletion_run_is_stale(latest_run)
-    context = {
+    tables = {
         "due": requests_due().select_related(*related).order_by("leave_at", "pk")[:500],
         "leaving": requests_leaving_soon()
         .select_related(*related)
         .order_by("leave_at", "pk")[:500],
         "others": others.select_related(*related).order_by("status", "-approved_at")[:500],
+    }
+    tables = {name: list(rows) for name, rows in tables.items()}
+    removal_calls_attach(entries=[r for rows in tables.values() for r in rows])
+    context = {
+        **tables,
         "latest_run": latest_run,
         "running": latest_run is not None
         and latest_run.status == DeletionRun.Status.RUNNING
@@ -278,9 +284,11 @@ def history(request: HttpRequest) -> HttpResponse:
     entries = AuditLog.objects.select_related("server")
     if action := request.GET.get("action"):
         entries = entries.filter(action=action)
-    paginator = Paginator(entries, 100)
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    removal_calls_attach(entries=page.object_list)
     context = {
-        "entries": paginator.get_page(request.GET.get("page")),
+        "entries": page,
         "actions": AuditLog.Action.choices,
         "action": action or "",
         "runs": DeletionRun.objects.all()[:10],

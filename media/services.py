@@ -22,7 +22,7 @@ MAX_CAPACITY_GB = 1e9  # about an exabyte: any real disk, and its bytes stay bel
 @dataclass(frozen=True)
 class StorageCapacity:
     total_gb: float | None
-    source: str  # "manual" | "disk" | "unset"
+    source: str  # "manual" | "disk" | "arr" (Radarr/Sonarr disk space) | "unset"
     updated_at: datetime | None
     path: str = ""
 
@@ -52,7 +52,7 @@ def storage_capacity_get() -> StorageCapacity:
     source, path = value.get("source"), value.get("path")
     return StorageCapacity(
         total_gb=capacity_gb_clean(value["total_gb"]),
-        source=source if source in ("manual", "disk") else "manual",
+        source=source if source in ("manual", "disk", "arr") else "manual",
         updated_at=_datetime_or_none(value.get("updated_at")),
         path=path if isinstance(path, str) else "",
     )

@@ -38,7 +38,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 if [ -z "${PLEX_URL:-}" ]; then
-  echo "No PLEX_URL set: starting the demo Plex and Tautulli simulators."
+  echo "No PLEX_URL set: starting the demo Plex, Tautulli, Radarr and Sonarr simulators."
   demo_env=$(mktemp)
   "${detached[@]}" $PY -m simulators.demo --env-file "$demo_env" &
   pids+=($!)

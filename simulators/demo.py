@@ -2,8 +2,10 @@
 the Tautulli simulator and requests by the same users served by the Seerr simulator, so
 `make run` without a Plex server shows a populated app that tells a real server's story
 (simulators.demo_story): three years of arrivals, abandoned shows, seasons in progress,
-a Tautulli installed a little after the first items. Notifications go to a local receiver
-whose messages the admin lists ("Demo inbox") and the log shows."""
+a Tautulli installed a little after the first items; and a Radarr and a Sonarr
+holding most of the library (same paths as Plex): the whole path of a deletion, through
+Radarr/Sonarr for what they hold and through Plex for the rest. Notifications go to a local
+receiver whose messages the admin lists ("Demo inbox") and the log shows."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ from simulators.demo_story import Story, story_history, story_retime
 from simulators.library import Library, generate_library
 from simulators.notify_target import NotifyReceiver
 from simulators.plex import PlexSimulator
+from simulators.radarr import RadarrSimulator, radarr_from_library
 from simulators.seerr import SeerrSimulator, fill_requests
+from simulators.sonarr import SonarrSimulator, sonarr_from_library
 from simulators.tautulli import TautulliSimulator
 
 
@@ -37,6 +41,8 @@ class Demo:
     plex: PlexSimulator
     tautulli: TautulliSimulator
     library: Library
+    radarr: RadarrSimulator
+    sonarr: SonarrSimulator
     seerr: SeerrSimulator
     inbox: NotifyReceiver
 
@@ -47,6 +53,10 @@ class Demo:
             "PLEX_TOKEN": self.plex.token,
             "TAUTULLI_URL": self.tautulli.url,
             "TAUTULLI_API_KEY": self.tautulli.api_key,
+            "RADARR_URL": self.radarr.url,
+            "RADARR_API_KEY": self.radarr.api_key,
+            "SONARR_URL": self.sonarr.url,
+            "SONARR_API_KEY": self.sonarr.api_key,
             "SEERR_URL": self.seerr.url,
             "SEERR_API_KEY": self.seerr.api_key,
             "NOTIFY_URLS": self.inbox.apprise_url,
@@ -54,10 +64,8 @@ class Demo:
         }
 
     def stop(self) -> None:
-        self.plex.stop()
-        self.tautulli.stop()
-        self.seerr.stop()
-        self.inbox.stop()
+        for sim in (self.plex, self.tautulli, self.radarr, self.sonarr, self.seerr, self.inbox):
+            sim.stop()
 
 
 def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
@@ -86,8 +94,20 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
         seerr, movies=library.movies, shows=library.shows, users=size.users,
         requests=size.requests, seed=seed,
     )  # fmt: skip
-    inbox = NotifyReceiver(echo=True).start()
-    return Demo(plex=plex, tautulli=tautulli, library=library, seerr=seerr.start(), inbox=inbox)
+    # Radarr holds nine movies in ten and Sonarr seven shows in eight: the rest goes through Plex.
+    movies = [m for i, m in enumerate(library.movies) if i % 10 != 9]
+    shows = [s for i, s in enumerate(library.shows) if i % 8 != 7]
+    radarr = radarr_from_library(library, movies=movies, api_key=secrets.token_hex(16)).start()
+    sonarr = sonarr_from_library(library, shows=shows, api_key=secrets.token_hex(16)).start()
+    return Demo(
+        plex=plex,
+        tautulli=tautulli,
+        library=library,
+        seerr=seerr.start(),
+        radarr=radarr,
+        sonarr=sonarr,
+        inbox=NotifyReceiver(echo=True).start(),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -114,7 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"Demo Plex at {env['PLEX_URL']} ({size.shows} shows, {size.movies} movies); "
         f"demo Tautulli at {env['TAUTULLI_URL']} ({len(demo.tautulli.history)} plays by "
-        f"{size.users} users); demo Seerr at {env['SEERR_URL']} ({size.requests} requests).",
+        f"{size.users} users); demo Seerr at {env['SEERR_URL']} ({size.requests} requests); "
+        f"demo Radarr at {env['RADARR_URL']}, Sonarr at {env['SONARR_URL']}.",
         flush=True,
     )
     if args.env_file:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from simulators import plex_collections as colls
 from simulators import plex_notifications, plex_xml
 from simulators.library import Episode, Library, MediaVersion, Movie, Part, Season, Section, Show
 from simulators.plex_query import QueryError, apply_filters, apply_sort
@@ -109,9 +110,11 @@ class PlexSimulator:
         self.request_count = 0
         self.deleted: list[int] = []
         self.playing: list[int] = []  # rating keys "being played" (served at /status/sessions)
+        self.refreshed: list[tuple[str, str]] = []  # (section key, path) of partial scans asked
         self.faults: list[Fault] = []
         self.items_served = 0  # items sent in listings and details (what a sync transferred)
         self.notifications_sent: list[str] = []
+        self.collections: dict[int, colls.Collection] = {}  # see simulators.plex_collections
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -295,7 +298,8 @@ class PlexSimulator:
             return added
 
     def remove_item(self, rating_key: int) -> list[int]:
-        """Remove an item and everything below it (as PMS does); returns the removed keys."""
+        """Remove an item and everything below it (as PMS does, also from collections);
+        returns the removed keys."""
         with self._lock:
             obj = self._by_key[int(rating_key)]
             if isinstance(obj, Episode):
@@ -311,6 +315,9 @@ class PlexSimulator:
                 removed += list(obj.episodes)
             for gone in removed:
                 del self._by_key[gone.rating_key]
+            gone_keys = {gone.rating_key for gone in removed}
+            for c in self.collections.values():
+                c.items = [k for k in c.items if k not in gone_keys]
             self._flat.clear()  # listings are rebuilt lazily (cheap next to a full reindex)
             self._announce(removed, "deleted")
             return [gone.rating_key for gone in removed]
@@ -460,6 +467,9 @@ class PlexSimulator:
 
     def _route(self, method: str, path: str, query: dict, headers: dict) -> str:
         segments = [s for s in path.split("/") if s]
+        body = self._route_collections(method, segments, query)
+        if body is not None:
+            return body
         if method == "DELETE":
             if len(segments) == 3 and segments[:2] == ["library", "metadata"]:
                 return self._delete(segments[2])
@@ -480,11 +490,110 @@ class PlexSimulator:
             return plex_xml.sections(self.library)
         if len(segments) == 4 and segments[:2] == ["library", "sections"] and segments[3] == "all":
             return self._section_all(segments[2], query, headers)
+        if segments[:2] == ["library", "sections"] and segments[3:] == ["refresh"]:
+            return self._refresh(segments[2], query.get("path", ""))
         if len(segments) == 3 and segments[:2] == ["library", "metadata"]:
             return self._details(segments[2])
         if len(segments) == 4 and segments[:2] == ["library", "metadata"]:
             return self._metadata(segments[2], segments[3], query, headers)
         raise _Response(404, _html_error(404))
+
+    # --- collections and their visibility (simulators.plex_collections) ------------------
+    def collection_add(self, section_key: str, title: str, keys: list[int]) -> colls.Collection:
+        """Create a collection as Plex does (for tests: "another collection" in a section)."""
+        with self._lock:
+            first = self._by_key[keys[0]]
+            self._collection_seq = getattr(self, "_collection_seq", 900_000) + 1
+            key = self._collection_seq  # a re-created collection gets a new key, as in Plex
+            subtype = "movie" if isinstance(first, Movie) else type(first).__name__.lower()
+            made = colls.Collection(
+                key, str(section_key), title, subtype, list(dict.fromkeys(keys))
+            )
+            self.collections[key] = made
+            return made
+
+    def collection_delete(self, rating_key: int) -> None:
+        """What deleting the collection in Plex's own interface does."""
+        with self._lock:
+            self.collections.pop(int(rating_key), None)
+
+    def _route_collections(self, method: str, seg: list[str], query: dict) -> str | None:
+        """The collection and hub endpoints; None when the request is not one of them."""
+        if seg[:2] == ["hubs", "sections"] and len(seg) >= 4 and seg[3] == "manage":
+            return self._hubs(method, seg[2], seg[4] if len(seg) > 4 else "", query)
+        if method == "POST" and seg == ["library", "collections"]:
+            return self._collection_create(query)
+        if method == "PUT" and len(seg) == 4 and seg[:2] == ["library", "sections"]:
+            return self._collection_edit(query) if query.get("type") == "18" else None
+        if len(seg) >= 3 and seg[:2] in (["library", "collections"], ["library", "metadata"]):
+            return self._collection_route(method, seg, query)
+        return None
+
+    def _collection_route(self, method: str, seg: list[str], query: dict) -> str | None:
+        c = self.collections.get(int(seg[2])) if seg[2].isdigit() else None
+        if c is None:
+            if seg[1] == "collections":
+                raise _Response(404, _html_error(404))
+            return None
+        tail = seg[3:]
+        if method == "GET" and tail == []:
+            return plex_xml.container(self._collection_xml(c), size="1")
+        if method == "GET" and tail == ["children"]:
+            return self._items_listing(c.items)
+        if method == "DELETE" and tail == []:
+            self.collections.pop(c.rating_key)
+            return ""
+        if method == "PUT" and tail == ["items"]:
+            c.items += [k for k in colls.keys_from_uri(query.get("uri", "")) if k not in c.items]
+            return plex_xml.container(self._collection_xml(c), size="1")
+        if method == "DELETE" and len(tail) == 2 and tail[0] == "items":
+            c.items = [k for k in c.items if str(k) != tail[1]]
+            return plex_xml.container(self._collection_xml(c), size="1")
+        raise _Response(400, _html_error(400))
+
+    def _collection_create(self, query: dict) -> str:
+        keys = [k for k in colls.keys_from_uri(query.get("uri", "")) if k in self._by_key]
+        section_key = query.get("sectionId", "")
+        if not keys or query.get("smart") == "1" or not section_key:
+            raise _Response(400, _html_error(400))
+        made = self.collection_add(section_key, query.get("title", ""), keys)
+        return plex_xml.container(self._collection_xml(made), size="1")
+
+    def _collection_edit(self, query: dict) -> str:
+        for key in query.get("id", "").split(","):
+            c = self.collections.get(int(key)) if key.isdigit() else None
+            if c is None:
+                raise _Response(404, _html_error(404))
+            c.summary = query.get("summary.value", c.summary)
+            c.title_sort = query.get("titleSort.value", c.title_sort)
+            c.title = query.get("title.value", c.title)
+        return ""
+
+    def _hubs(self, method: str, section_key: str, identifier: str, query: dict) -> str:
+        in_section = [c for c in self.collections.values() if c.section_key == section_key]
+        if method == "GET":
+            wanted = query.get("metadataItemId")
+            if wanted:
+                in_section = [c for c in in_section if str(c.rating_key) == wanted]
+            return colls.hubs_xml(in_section, section_key)
+        ident = identifier or f"custom.collection.{section_key}.{query.get('metadataItemId')}"
+        c = next((c for c in in_section if c.identifier == ident), None)
+        if c is None or method not in ("POST", "PUT", "DELETE"):
+            raise _Response(404 if c is None else 400, _html_error(404 if c is None else 400))
+        c.hub = None if method == "DELETE" else colls.promotions_from(query, c.hub)
+        return ""
+
+    def _collection_xml(self, c: colls.Collection) -> str:
+        return colls.collection_xml(c, self.library.section(c.section_key).title)
+
+    def _items_listing(self, keys: list[int]) -> str:
+        body = []
+        for key in keys:
+            obj = self._by_key.get(key)
+            if obj is not None:
+                section = self.library.section(obj.section_key)
+                body.append(plex_xml.item(obj, section, include_guids=False))
+        return plex_xml.container("".join(body), size=str(len(body)))
 
     def _section_all(self, key: str, query: dict, headers: dict) -> str:
         try:
@@ -575,6 +684,15 @@ class PlexSimulator:
         return plex_xml.listing(
             page, section, include_guids=include_guids, total=total, offset=start, **kw
         )
+
+    def _refresh(self, key: str, path: str) -> str:
+        """A (partial) scan request: PMS answers 200 with an empty body and scans later."""
+        try:
+            self.library.section(key)
+        except KeyError:
+            raise _Response(404, _html_error(404)) from None
+        self.refreshed.append((key, path))
+        return ""
 
     def _sessions(self) -> str:
         body = []

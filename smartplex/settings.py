@@ -246,6 +246,12 @@ if PLEX_CHANGES_MINUTES < 0:
 # Plex was still processing).
 PLEX_CHANGES_OVERLAP_SECONDS = env.int("PLEX_CHANGES_OVERLAP_SECONDS", default=300)
 TAUTULLI_TIMEOUT = env.float("TAUTULLI_TIMEOUT", default=60.0)
+RADARR_URL = env.str("RADARR_URL", default="")
+RADARR_API_KEY = env.str("RADARR_API_KEY", default="")
+SONARR_URL = env.str("SONARR_URL", default="")
+SONARR_API_KEY = env.str("SONARR_API_KEY", default="")
+ARR_TIMEOUT = env.float("ARR_TIMEOUT", default=60.0)
+ARR_RETRY_BACKOFF = env.float("ARR_RETRY_BACKOFF", default=0.5)  # seconds, doubled per retry
 # Every tunable the clients and services read is declared here, with its default.
 TAUTULLI_RETRIES = env.int("TAUTULLI_RETRIES", default=3)  # per request, on errors and 5xx
 TAUTULLI_BACKOFF = env.float("TAUTULLI_BACKOFF", default=0.5)  # seconds, doubled per retry

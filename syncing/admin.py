@@ -7,9 +7,19 @@ from django.utils.html import format_html
 
 from media.admin import PlexServerAdmin, ViewOnlyAdminMixin
 from media.models import PlexServer
+from syncing.clients.arr import ArrError
 from syncing.clients.seerr import SeerrError
-from syncing.forms import SeerrServerForm, TautulliServerForm
-from syncing.models import SeerrRequest, SeerrServer, SyncRun, TautulliServer, TautulliUser
+from syncing.forms import ArrServerForm, SeerrServerForm, TautulliServerForm
+from syncing.models import (
+    ArrItem,
+    ArrServer,
+    SeerrRequest,
+    SeerrServer,
+    SyncRun,
+    TautulliServer,
+    TautulliUser,
+)
+from syncing.services.arr_sync import arr_connection_test
 from syncing.services.operations import sync_now_request
 from syncing.services.seerr_sync import seerr_connection_test
 from syncing.views import sync_now_message
@@ -55,6 +65,40 @@ class TautulliServerAdmin(SyncActionMixin, admin.ModelAdmin):
     @admin.action(description="Sync now (full rebuild of statistics)", permissions=["run_sync"])
     def sync_now_full(self, request, queryset) -> None:
         _queue(self, request, SyncRun.Kind.TAUTULLI, queryset, inputs={"full": True})
+
+
+@admin.register(ArrServer)
+class ArrServerAdmin(SyncActionMixin, admin.ModelAdmin):
+    form = ArrServerForm
+    list_display = ["name", "kind", "base_url", "plex_server", "enabled", "version", "updated_at"]
+    list_filter = ["kind", "enabled"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    actions = ["test_connection", "sync_now"]
+
+    @admin.action(description="Sync now (Radarr/Sonarr)", permissions=["run_sync"])
+    def sync_now(self, request, queryset) -> None:
+        _queue(self, request, SyncRun.Kind.ARR, queryset.filter(plex_server__enabled=True))
+
+    @admin.action(description="Test connection (system/status)", permissions=["change"])
+    def test_connection(self, request, queryset) -> None:
+        for server in queryset:
+            try:
+                version = arr_connection_test(server=server)
+            except ArrError as exc:
+                self.message_user(request, f"{server.name}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{server.name}: connected, {version}.", messages.SUCCESS
+                )
+
+
+@admin.register(ArrItem)
+class ArrItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "year", "kind", "server", "monitored", "matched_by", "media_item"]
+    list_filter = ["server", "kind", "monitored", "matched_by"]
+    list_select_related = ["server", "media_item"]
+    search_fields = ["title", "tmdb_id", "tvdb_id", "imdb_id"]
+    show_full_result_count = False
 
 
 @admin.register(SeerrServer)
@@ -115,8 +159,8 @@ class SyncRunAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "unmatched",
         "short_error",
     ]
-    list_filter = ["kind", "status", "plex_server", "tautulli_server", "seerr_server"]
-    list_select_related = ["plex_server", "tautulli_server", "seerr_server"]
+    list_filter = ["kind", "status", "plex_server", "tautulli_server", "arr_server", "seerr_server"]
+    list_select_related = ["plex_server", "tautulli_server", "arr_server", "seerr_server"]
     show_full_result_count = False
     date_hierarchy = "started_at"
 

@@ -50,6 +50,12 @@ RUN_KINDS: dict[str, RunKind] = {
         targets="syncing.selectors.tautulli_servers_for_sync",
         lock="tautulli",
     ),
+    # After Plex: what Radarr/Sonarr hold is linked to the items Plex just listed.
+    "arr": RunKind(
+        work="syncing.services.arr_sync.arr_sync_work",
+        targets="syncing.selectors.arr_servers_for_sync",
+        lock="arr",
+    ),
     # After Tautulli, so requests link to the users it just refreshed.
     "seerr": RunKind(
         work="syncing.services.seerr_sync.seerr_sync_work",

@@ -1,4 +1,5 @@
-"""Tautulli connections, watch history (plays) and the record of every sync run."""
+"""Tautulli and Radarr/Sonarr connections, what they hold, watch history (plays) and the
+record of every sync run."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from media.models import PlexServer, TimeStampedModel
+from media.models import MediaItem, PlexServer, TimeStampedModel
 
 
 class TautulliServer(TimeStampedModel):
@@ -26,6 +27,139 @@ class TautulliServer(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ArrServer(TimeStampedModel):
+    """A Radarr (movies) or Sonarr (shows) instance; deletions of what it holds go through it.
+
+    `path_mappings` is a list of `[arr_prefix, plex_prefix]` pairs: Radarr in one container
+    sees `/movies/X`, Plex in another `/data/movies/X`. Several instances of a kind are
+    normal (an HD and a 4K Radarr).
+    """
+
+    class Kind(models.TextChoices):
+        RADARR = "radarr", "Radarr"
+        SONARR = "sonarr", "Sonarr"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=100, unique=True)
+    # Not a URLField: Docker service names ("http://radarr:7878") have no dot in the host.
+    base_url = models.CharField(max_length=300, help_text="e.g. http://radarr:7878")
+    api_key = models.CharField(max_length=300)
+    enabled = models.BooleanField(default=True)
+    plex_server = models.ForeignKey(
+        PlexServer, on_delete=models.CASCADE, related_name="arr_servers"
+    )
+    path_mappings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='[["/movies", "/data/movies"], …]: *arr prefix, Plex prefix',
+    )
+    version = models.CharField(max_length=50, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = "Radarr/Sonarr server"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def plex_path(self, arr_path: str | None) -> str | None:
+        """The path Plex sees for a file the *arr names (longest matching prefix wins)."""
+        return _map_path(arr_path, [(a, p) for a, p in self.path_mappings or []])
+
+    def arr_path(self, plex_path: str | None) -> str | None:
+        return _map_path(plex_path, [(p, a) for a, p in self.path_mappings or []])
+
+
+def _map_path(path: str | None, pairs: list[tuple[str, str]]) -> str | None:
+    if not path:
+        return path
+    for source, target in sorted(pairs, key=lambda pair: -len(pair[0])):
+        src = source.rstrip("/")
+        if path == src or path.startswith(src + "/"):
+            return target.rstrip("/") + path[len(src) :]
+    return path
+
+
+class ArrItem(models.Model):
+    """A movie (Radarr) or series (Sonarr) as last read by `sync_arr`, linked to the Plex
+    movie/show it is (`media_item`, null when none) and how that link was found."""
+
+    class Kind(models.TextChoices):
+        MOVIE = "movie", "Movie"
+        SERIES = "series", "Series"
+
+    class MatchedBy(models.TextChoices):
+        PATH = "path", "File path"
+        TMDB = "tmdb", "TMDB id"
+        TVDB = "tvdb", "TVDB id"
+        IMDB = "imdb", "IMDB id"
+        NUMBER = "number", "Season and episode number"
+        NONE = "", "Not in Plex"
+
+    server = models.ForeignKey(ArrServer, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    arr_id = models.IntegerField()
+    title = models.CharField(max_length=500)
+    year = models.IntegerField(null=True, blank=True)
+    tmdb_id = models.CharField(max_length=32, null=True, blank=True)
+    tvdb_id = models.CharField(max_length=32, null=True, blank=True)
+    imdb_id = models.CharField(max_length=32, null=True, blank=True)
+    path = models.TextField(blank=True, help_text="Folder, as the *arr sees it")
+    monitored = models.BooleanField(default=True)
+    tags = models.JSONField(default=list, blank=True)
+    quality_profile_id = models.IntegerField(null=True, blank=True)
+    seasons = models.JSONField(default=list, blank=True, help_text="[[number, monitored], …]")
+    file_id = models.IntegerField(null=True, blank=True, help_text="Movie file id")
+    file_path = models.TextField(null=True, blank=True, help_text="Movie file, as Plex sees it")
+    size_on_disk = models.BigIntegerField(default=0)
+    media_item = models.ForeignKey(
+        MediaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="arr_items"
+    )
+    matched_by = models.CharField(max_length=10, choices=MatchedBy.choices, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "arr_items"
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "kind", "arr_id"], name="uniq_arr_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+class ArrEpisode(models.Model):
+    """A Sonarr episode and its file (ids, monitored, size), linked to the Plex episode."""
+
+    server = models.ForeignKey(ArrServer, on_delete=models.CASCADE, related_name="+")
+    series = models.ForeignKey(ArrItem, on_delete=models.CASCADE, related_name="episodes")
+    arr_id = models.IntegerField()
+    season_number = models.IntegerField()
+    episode_number = models.IntegerField()
+    tvdb_id = models.CharField(max_length=32, null=True, blank=True)
+    monitored = models.BooleanField(default=True)
+    file_id = models.IntegerField(null=True, blank=True)
+    file_path = models.TextField(null=True, blank=True, help_text="As Plex sees it")
+    size = models.BigIntegerField(default=0)
+    media_item = models.ForeignKey(
+        MediaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="arr_episodes"
+    )
+    matched_by = models.CharField(max_length=10, choices=ArrItem.MatchedBy.choices, blank=True)
+
+    class Meta:
+        db_table = "arr_episodes"
+        constraints = [
+            models.UniqueConstraint(fields=["server", "arr_id"], name="uniq_arr_episode"),
+        ]
+        indexes = [
+            models.Index(fields=["series", "season_number"], name="arr_ep_season_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"S{self.season_number:02d}E{self.episode_number:02d} (#{self.arr_id})"
 
 
 class Play(models.Model):
@@ -80,6 +214,7 @@ class SyncRun(models.Model):
         PLEX = "plex", "Plex library"
         TAUTULLI = "tautulli", "Tautulli history"
         TAUTULLI_ITEM = "tautulli_item", "Tautulli item"
+        ARR = "arr", "Radarr/Sonarr"
         PLEX_CHANGES = "plex_changes", "Plex changes"
         PLEX_EVENTS = "plex_events", "Plex events"
         SEERR = "seerr", "Seerr requests"
@@ -98,6 +233,9 @@ class SyncRun(models.Model):
     )
     tautulli_server = models.ForeignKey(
         TautulliServer, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
+    )
+    arr_server = models.ForeignKey(
+        ArrServer, on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
     )
     seerr_server = models.ForeignKey(
         "SeerrServer", on_delete=models.CASCADE, null=True, blank=True, related_name="sync_runs"
@@ -150,6 +288,7 @@ class SyncRun(models.Model):
     TARGET_FIELDS = {
         "PlexServer": "plex_server",
         "TautulliServer": "tautulli_server",
+        "ArrServer": "arr_server",
         "SeerrServer": "seerr_server",
     }
 
@@ -220,8 +359,9 @@ class UserItemStats(models.Model):
             ),
         ]
         # Per group (item, season, show) and user, with the numbers the rules read, so the
-        # candidates page's correlated lookups are index-only; and per user first, for the
-        # "everything this account ever played" lists.
+        # candidates page's correlated lookups are index-only; per user first, for a
+        # requester's watched episodes; and by last watch, for "watched recently by anyone
+        # but the ignored accounts".
         indexes = [
             models.Index(
                 fields=["server", "plex_id", "user_id", "watched", "last_watched_at", "plays"],
@@ -250,8 +390,23 @@ class UserItemStats(models.Model):
                 name="uis_show_idx",
             ),
             models.Index(
-                fields=["user_id", "server", "grandparent_plex_id", "parent_plex_id", "plex_id"],
-                name="uis_user_idx",
+                fields=["user_id", "server", "grandparent_plex_id", "watched"],
+                name="uis_user_show_idx",
+            ),
+            models.Index(
+                fields=["user_id", "server", "parent_plex_id", "watched"],
+                name="uis_user_season_idx",
+            ),
+            models.Index(
+                fields=[
+                    "last_watched_at",
+                    "user_id",
+                    "server",
+                    "grandparent_plex_id",
+                    "parent_plex_id",
+                    "plex_id",
+                ],
+                name="uis_recent_idx",
             ),
         ]
 

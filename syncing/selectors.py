@@ -10,7 +10,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from media.models import PlexServer
-from syncing.models import SeerrServer, SyncRun, TautulliServer
+from syncing.models import ArrServer, SeerrServer, SyncRun, TautulliServer
 
 
 def plex_servers_for_sync() -> list[PlexServer]:
@@ -26,6 +26,16 @@ def tautulli_servers_for_sync() -> list[TautulliServer]:
         TautulliServer.objects.filter(enabled=True, plex_server__enabled=True)
         .select_related("plex_server")
         .order_by("name")
+    )
+
+
+def arr_servers_for_sync() -> list[ArrServer]:
+    """Every enabled Radarr/Sonarr whose Plex server is enabled (what they hold is linked
+    to that server's items)."""
+    return list(
+        ArrServer.objects.filter(enabled=True, plex_server__enabled=True)
+        .select_related("plex_server")
+        .order_by("kind", "name")
     )
 
 

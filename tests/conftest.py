@@ -19,7 +19,12 @@ from notifications.targets import notify_urls_set
 from simulators.notify_target import NotifyReceiver
 from tests import factories
 
-pytest_plugins = ["tests.conftest_plex", "tests.conftest_tautulli", "tests.conftest_seerr"]
+pytest_plugins = [
+    "tests.conftest_plex",
+    "tests.conftest_tautulli",
+    "tests.conftest_seerr",
+    "tests.conftest_arr",
+]
 
 
 @pytest.fixture

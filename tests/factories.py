@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from media.models import LibrarySection, MediaItem, PlexServer
-from syncing.models import TautulliServer
+from syncing.models import ArrServer, TautulliServer
 
 _seq = itertools.count(1000)
 
@@ -80,3 +80,15 @@ def show_tree(
                 )
             )
     return show, season_rows, episode_rows
+
+
+def arr_server(*, plex: PlexServer | None = None, **kw) -> ArrServer:
+    n = next(_seq)
+    defaults = {
+        "kind": "radarr",
+        "name": f"arr-{n}",
+        "base_url": "http://127.0.0.1:9",
+        "api_key": f"arr-key-{n}",
+        "plex_server": plex or plex_server(),
+    }
+    return ArrServer.objects.create(**{**defaults, **kw})

@@ -21,12 +21,16 @@ from deletion.models import AuditLog, DeletionRequest, Level
 from deletion.schedules import EXECUTE_SCHEDULE
 from deletion.selectors import default_rule_get
 from deletion.services import candidates_approve
+from media.models import MediaItem
+from notifications.models import Notification
 from simulators.library import generate_library
 from simulators.plex import PlexSimulator
 from simulators.tautulli import TautulliSimulator
+from syncing.runs import run_now
 from syncing.services.plex_sync import plex_library_sync
 from tests import factories
 from tests.deletion_fixtures import history_synced
+from tests.tautulli_helpers import target_of
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +234,52 @@ def test_the_daily_schedule_respects_dry_run_and_caps(sim, server, admin_user):
     _run_schedule()
     assert len(sim.deleted) == 2
     assert DeletionRequest.objects.filter(status=Status.APPROVED).count() == 1
+
+
+def _tautulli_sync(server) -> None:
+    run = run_now(kind="tautulli", target=server.tautulli_servers.get(), trigger="test")
+    assert run.status == "success", run.error
+
+
+def test_a_play_on_day_3_takes_the_group_out_and_it_is_never_deleted(
+    sim, tautulli, server, admin_user, week
+):
+    three = _three(sim)
+    watched, *_ = _approve(sim, server, admin_user, three)
+    item = MediaItem.objects.get(server=server, plex_id=watched.plex_id)
+    other = MediaItem.objects.get(server=server, plex_id=sim.library.movies[3].rating_key)
+    tautulli.add_play(target=target_of(other), started=timezone.now() - timedelta(days=900))
+    day3 = timezone.now() + timedelta(days=3)
+    with time_machine.travel(day3):
+        tautulli.add_play(target=target_of(item), started=day3 - timedelta(hours=1))
+        _tautulli_sync(server)
+    watched.refresh_from_db()
+    assert watched.status == Status.CANCELLED and "Watched since approval" in watched.error
+    assert AuditLog.objects.filter(action="cancel", request=watched).exists()
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        assert "2 deleted" in _execute_command()
+    assert watched.plex_id not in sim.deleted and len(sim.deleted) == 2
+
+
+def test_a_failed_sync_is_announced_once_and_a_sync_never_fails_for_it(
+    server, tautulli, notify_target, django_capture_on_commit_callbacks
+):
+    notify_target.fail_status = 500  # the target is down too: the sync is still just failed
+    tautulli.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_now(kind="tautulli", target=server.tautulli_servers.get(), trigger="test")
+    assert run.status == "failed"
+    [notification] = Notification.objects.filter(event="sync_failed")
+    assert notification.title.startswith("Sync failed: Tautulli history")
+    assert notification.status == "failed" and "500" in notification.error
+
+
+def test_new_candidates_are_announced_after_a_sync_with_count_size_and_titles(
+    sim, server, notify_target, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _tautulli_sync(server)
+        _tautulli_sync(server)  # nothing new the second time: no second message
+    [message] = [m for m in notify_target.messages if "candidate" in m["title"]]
+    assert message["title"].endswith("new deletion candidates")
+    assert "reclaimable" in message["message"] and "Biggest:" in message["message"]

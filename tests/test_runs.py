@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from simulators.radarr import RadarrSimulator
 from simulators.tautulli import TautulliSimulator
 from syncing.kinds import RUN_KINDS
 from syncing.models import SeerrServer, SyncRun
@@ -27,11 +28,13 @@ KEY = "runs-test-key-0123456789"
 def sims(plex_sim, settings):
     settings.TAUTULLI_BACKOFF = 0
     settings.TAUTULLI_TIMEOUT = 2
-    with TautulliSimulator(api_key=KEY) as tautulli_sim:
-        yield plex_sim, tautulli_sim
+    with TautulliSimulator(api_key=KEY) as tautulli_sim, RadarrSimulator(api_key=KEY) as radarr:
+        yield plex_sim, tautulli_sim, radarr
 
 
-def _target(kind: str, plex_url: str, tautulli_url: str, *, good: bool, seerr=None):
+def _target(
+    kind: str, plex_url: str, tautulli_url: str, *, good: bool, seerr=None, arr_url: str = ""
+):
     """A target record for `kind` pointing at the simulators (or at a dead port)."""
     if kind == "seerr":
         base_url = seerr.url if good else "http://127.0.0.1:9"
@@ -41,6 +44,9 @@ def _target(kind: str, plex_url: str, tautulli_url: str, *, good: bool, seerr=No
     )
     if kind.startswith("plex"):  # plex, plex_changes, plex_events
         return plex, ({"refresh": [1000], "delete": []} if kind == "plex_events" else {})
+    if kind == "arr":
+        base_url = arr_url if good else "http://127.0.0.1:9"
+        return factories.arr_server(plex=plex, base_url=base_url, api_key=KEY), {}
     base_url = tautulli_url if good else "http://127.0.0.1:9"
     tautulli = factories.tautulli_server(plex=plex, base_url=base_url, api_key=KEY)
     return tautulli, ({"rating_key": 1} if kind == "tautulli_item" else {})
@@ -48,8 +54,15 @@ def _target(kind: str, plex_url: str, tautulli_url: str, *, good: bool, seerr=No
 
 @pytest.mark.parametrize("kind", list(RUN_KINDS))
 def test_a_failing_run_records_the_reason_and_frees_the_lock(kind, sims, seerr_sim):
-    plex_sim, tautulli_sim = sims
-    target, inputs = _target(kind, plex_sim.url, tautulli_sim.url, good=False, seerr=seerr_sim)
+    plex_sim, tautulli_sim, radarr_sim = sims
+    target, inputs = _target(
+        kind,
+        plex_sim.url,
+        tautulli_sim.url,
+        good=False,
+        seerr=seerr_sim,
+        arr_url=radarr_sim.url,
+    )
 
     run = run_now(kind=kind, target=target, trigger="test", inputs=inputs)
 
@@ -61,8 +74,15 @@ def test_a_failing_run_records_the_reason_and_frees_the_lock(kind, sims, seerr_s
 
 @pytest.mark.parametrize("kind", list(RUN_KINDS))
 def test_a_succeeding_run_records_its_counts(kind, sims, seerr_sim):
-    plex_sim, tautulli_sim = sims
-    target, inputs = _target(kind, plex_sim.url, tautulli_sim.url, good=True, seerr=seerr_sim)
+    plex_sim, tautulli_sim, radarr_sim = sims
+    target, inputs = _target(
+        kind,
+        plex_sim.url,
+        tautulli_sim.url,
+        good=True,
+        seerr=seerr_sim,
+        arr_url=radarr_sim.url,
+    )
 
     run = run_now(kind=kind, target=target, trigger="test", inputs=inputs)
 
@@ -73,8 +93,15 @@ def test_a_succeeding_run_records_its_counts(kind, sims, seerr_sim):
 
 @pytest.mark.parametrize("kind", list(RUN_KINDS))
 def test_a_second_run_of_the_same_kind_is_refused_clearly(kind, sims, seerr_sim):
-    plex_sim, tautulli_sim = sims
-    target, inputs = _target(kind, plex_sim.url, tautulli_sim.url, good=True, seerr=seerr_sim)
+    plex_sim, tautulli_sim, radarr_sim = sims
+    target, inputs = _target(
+        kind,
+        plex_sim.url,
+        tautulli_sim.url,
+        good=True,
+        seerr=seerr_sim,
+        arr_url=radarr_sim.url,
+    )
     first = run_queue(kind=kind, target=target, trigger="admin", inputs=inputs)
 
     with pytest.raises(SyncAlreadyRunning, match=rf"already running or queued \(run #{first.pk},"):
@@ -86,7 +113,7 @@ def test_a_second_run_of_the_same_kind_is_refused_clearly(kind, sims, seerr_sim)
 
 
 def test_a_task_delivered_twice_runs_once(sims):
-    plex_sim, _ = sims
+    plex_sim, *_ = sims
     server = factories.plex_server(base_url=plex_sim.url, token=SIM_TOKEN)
     run = run_queue(kind="plex", target=server, trigger="admin")
 
@@ -96,7 +123,7 @@ def test_a_task_delivered_twice_runs_once(sims):
 
 
 def test_a_dead_workers_run_is_failed_and_the_lock_freed(sims, settings):
-    plex_sim, _ = sims
+    plex_sim, *_ = sims
     server = factories.plex_server(base_url=plex_sim.url, token=SIM_TOKEN)
     dead = run_queue(kind="plex", target=server)
     old = timezone.now() - timedelta(minutes=settings.SYNC_STALE_MINUTES + 1)
@@ -118,7 +145,7 @@ def test_credentials_in_a_base_url_never_reach_the_run(db):
 
 
 def test_the_incremental_cursor_is_kept_apart_from_the_inputs(sims):
-    _, tautulli_sim = sims
+    _, tautulli_sim, _ = sims
     plex = factories.plex_server()
     tautulli = factories.tautulli_server(plex=plex, base_url=tautulli_sim.url, api_key=KEY)
     item = factories.item(server=plex, type="movie")

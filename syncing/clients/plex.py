@@ -111,6 +111,16 @@ class PlexSession:
     user: str
 
 
+@dataclass(frozen=True, slots=True)
+class PlexCollectionChange:
+    """What keeping one collection did (`key` is its ratingKey, to store)."""
+
+    key: int
+    created: bool
+    added: int
+    removed: int
+
+
 @dataclass(slots=True)
 class PlexPage:
     items: list[PlexItem]
@@ -471,6 +481,94 @@ class PlexClient:
             item = server.fetchItem(int(rating_key))
             item._autoReload = False
             item.delete()
+
+    def section_refresh(self, section_key: str, path: str) -> None:
+        """Ask Plex to rescan one folder of a section (after Radarr/Sonarr deleted files)."""
+        server = self.server
+        key = f"/library/sections/{section_key}/refresh?{urlencode({'path': path})}"
+        with self._errors(f"asking section {section_key} to rescan"):
+            server.query(key)
+
+    # --- "Leaving soon" collections --------------------------------------------------------
+    def collection_keep(
+        self,
+        *,
+        section_key: str,
+        key: int | None,
+        title: str,
+        item_keys: list[int],
+        summary: str,
+        sort_title: str,
+        visible: bool,
+    ) -> PlexCollectionChange | None:
+        """Make the static collection `key` hold exactly `item_keys`, by difference (add
+        what is new, remove what left); re-create it when it is gone. Only ever reads or
+        writes that one collection. None when there is nothing to hold and no collection."""
+        with self._errors(f"keeping the collection “{title}”"):
+            collection = self._collection_get(key)
+            if collection is None and not item_keys:
+                return None
+            if collection is None:
+                collection = self._collection_create(section_key, title, item_keys)
+                change = PlexCollectionChange(collection.ratingKey, True, len(item_keys), 0)
+            else:
+                change = self._collection_diff(collection, item_keys)
+            self._collection_fields(collection, title, summary, sort_title)
+            self._collection_visibility(collection, visible)
+        return change
+
+    def _collection_get(self, key: int | None):
+        """The collection by its stored ratingKey (never by title); None when gone."""
+        if key is None:
+            return None
+        try:
+            found = self.server.fetchItem(int(key))
+        except plex_exc.NotFound:
+            return None
+        found._autoReload = False
+        return found if getattr(found, "type", "") == "collection" else None
+
+    def _items_get(self, keys) -> list:
+        """The Plex objects of `keys` in one request (`/library/metadata/1,2,3`)."""
+        items = self.server.fetchItems(f"/library/metadata/{','.join(map(str, sorted(keys)))}")
+        for item in items:
+            item._autoReload = False
+        return items
+
+    def _collection_create(self, section_key: str, title: str, keys: list[int]):
+        section = self.server.library.sectionByID(int(section_key))
+        created = self.server.createCollection(title, section, items=self._items_get(keys))
+        created._autoReload = False
+        return created
+
+    def _collection_diff(self, collection, keys: list[int]) -> PlexCollectionChange:
+        have = {item.ratingKey: item for item in collection.items()}
+        add, remove = set(keys) - have.keys(), [have[k] for k in have.keys() - set(keys)]
+        if add:
+            collection.addItems(self._items_get(add))
+        if remove:
+            collection.removeItems(remove)
+        return PlexCollectionChange(collection.ratingKey, False, len(add), len(remove))
+
+    @staticmethod
+    def _collection_fields(collection, title: str, summary: str, sort_title: str) -> None:
+        """Title, summary and sort title in one edit, only when one of them changed."""
+        if (collection.title, collection.summary or "", collection.titleSort) == (
+            title, summary, sort_title,
+        ):  # fmt: skip
+            return
+        collection.batchEdits()
+        collection.editTitle(title).editSummary(summary).editSortTitle(sort_title)
+        collection.saveEdits()
+
+    @staticmethod
+    def _collection_visibility(collection, visible: bool) -> None:
+        hub = collection.visibility()
+        flags = (hub.promotedToRecommended, hub.promotedToOwnHome, hub.promotedToSharedHome)
+        if visible and not all(flags):
+            hub.updateVisibility(recommended=True, home=True, shared=True)
+        elif not visible and hub._promoted and any(flags):
+            hub.updateVisibility(recommended=False, home=False, shared=False)
 
     # --- plumbing ---------------------------------------------------------------------------
     @staticmethod

@@ -1,4 +1,5 @@
-"""Connection records created or updated from the environment (PLEX_URL, TAUTULLI_URL, …)."""
+"""Connection records created or updated from the environment (PLEX_URL, TAUTULLI_URL,
+RADARR_URL, SONARR_URL, …)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from media.models import PlexServer
-from syncing.models import SeerrServer, TautulliServer
+from syncing.models import ArrServer, SeerrServer, TautulliServer
 
 logger = logging.getLogger(__name__)
 
 ENV_PLEX_NAME = "Plex (from environment)"
 ENV_TAUTULLI_NAME = "Tautulli (from environment)"
+ENV_ARR_NAMES = {
+    ArrServer.Kind.RADARR: "Radarr (from environment)",
+    ArrServer.Kind.SONARR: "Sonarr (from environment)",
+}
 ENV_SEERR_NAME = "Seerr (from environment)"
 
 
@@ -38,8 +43,31 @@ def connections_sync_from_env() -> tuple[PlexServer | None, TautulliServer | Non
                     "plex_server": target,
                 },
             )
+    arr_connections_sync_from_env(plex=plex)
     seerr_connection_from_env()
     return plex, tautulli
+
+
+def arr_connections_sync_from_env(*, plex: PlexServer | None = None) -> list[ArrServer]:
+    """RADARR_URL/RADARR_API_KEY and SONARR_URL/SONARR_API_KEY, each linked to the env Plex
+    server (or the first one); path mappings and more instances are set in the admin."""
+    target = plex or PlexServer.objects.order_by("pk").first()
+    pairs = {
+        ArrServer.Kind.RADARR: (settings.RADARR_URL, settings.RADARR_API_KEY),
+        ArrServer.Kind.SONARR: (settings.SONARR_URL, settings.SONARR_API_KEY),
+    }
+    servers = []
+    for kind, (url, key) in pairs.items():
+        if url and key and target is not None:
+            server, _ = ArrServer.objects.update_or_create(
+                name=ENV_ARR_NAMES[kind],
+                defaults={"kind": kind, "base_url": url.rstrip("/"), "api_key": key},
+                create_defaults={
+                    "kind": kind, "base_url": url.rstrip("/"), "api_key": key, "plex_server": target,
+                },
+            )  # fmt: skip
+            servers.append(server)
+    return servers
 
 
 def seerr_connection_from_env() -> SeerrServer | None:

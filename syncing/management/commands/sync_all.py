@@ -9,7 +9,7 @@ from syncing.services.operations import sync_all
 
 
 class Command(BaseCommand):
-    help = "Sync every enabled Plex server, then every enabled Tautulli server."
+    help = "Sync every enabled Plex server, then Tautulli, then Radarr/Sonarr."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--trigger", default="command", help="Recorded on each SyncRun.")
@@ -20,9 +20,7 @@ class Command(BaseCommand):
             self.stdout.write("Nothing to sync: no enabled Plex or Tautulli server is configured.")
             return
         for run in runs:
-            line = (
-                f"{run.get_kind_display()} · {run.plex_server or run.tautulli_server}: {run.status}"
-            )
+            line = f"{run.get_kind_display()} · {run.target}: {run.status}"
             if run.status == SyncRun.Status.SUCCESS:
                 self.stdout.write(self.style.SUCCESS(line))
             else:

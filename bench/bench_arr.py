@@ -1,0 +1,154 @@
+"""Benchmark sync_arr against the Radarr and Sonarr simulators (a script, not a test).
+
+    .venv/bin/python bench/bench_arr.py              # 2,000 shows x 50 eps (100k) + 10k movies
+    .venv/bin/python bench/bench_arr.py --small      # a quick check
+
+The Plex mirror is filled first by the real Plex sync (not timed), so sync_arr has 110k
+items to link to. Then, for Radarr and for Sonarr: the floor (fetching and parsing the same
+JSON sync_arr reads — the same requests, with `requests` and `json` and nothing else; the
+lower of two runs counts) and one `sync_arr` run (read, link, replace the rows, disk space).
+The simulators run in a child process, so neither their memory nor (mostly) their CPU is
+charged to the sync. Uses DATABASE_URL when set, otherwise a fresh SQLite database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import django_setup, peak_rss_mb, results_save  # noqa: E402
+
+KEY = "bench-arr-key"
+TOKEN = "bench-token"
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--shows", type=int, default=2000)
+    p.add_argument("--seasons-per-show", type=int, default=5)
+    p.add_argument("--episodes-per-season", type=int, default=10)
+    p.add_argument("--movies", type=int, default=10_000)
+    p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
+    args = p.parse_args()
+    if args.small:
+        args.shows, args.seasons_per_show, args.episodes_per_season, args.movies = 100, 2, 5, 500
+    return args
+
+
+def serve(args: argparse.Namespace, conn) -> None:
+    """Child process: one library served by Plex, Radarr and Sonarr simulators."""
+    from simulators.library import generate_library
+    from simulators.plex import PlexSimulator
+    from simulators.radarr import radarr_from_library
+    from simulators.sonarr import sonarr_from_library
+
+    library = generate_library(
+        shows=args.shows, seasons_per_show=args.seasons_per_show,
+        episodes_per_season=args.episodes_per_season, movies=args.movies,
+    )  # fmt: skip
+    with (
+        PlexSimulator(library, token=TOKEN, record=False) as plex,
+        radarr_from_library(library, api_key=KEY, arr_prefix="/movies") as radarr,
+        sonarr_from_library(library, api_key=KEY) as sonarr,
+    ):
+        radarr.calls = _NoLog()
+        sonarr.calls = _NoLog()
+        conn.send((plex.url, radarr.url, sonarr.url))
+        conn.recv()
+
+
+class _NoLog(list):
+    """The benchmark keeps no call log (it would only cost the simulator memory)."""
+
+    def append(self, item) -> None:
+        pass
+
+
+def floor(kind: str, url: str) -> tuple[float, int]:
+    """Fetch and parse every answer sync_arr reads, with requests + json only."""
+    import requests
+
+    session = requests.Session()
+    session.headers["X-Api-Key"] = KEY
+    started, made = time.perf_counter(), 0
+
+    def get(path: str, **params):
+        nonlocal made
+        made += 1
+        return json.loads(session.get(f"{url}/api/v3/{path}", params=params, timeout=600).content)
+
+    get("system/status")
+    if kind == "radarr":
+        get("movie")
+    else:
+        for series in get("series"):
+            get("episodefile", seriesId=series["id"])
+            get("episode", seriesId=series["id"])
+    get("diskspace")
+    get("rootfolder")
+    return time.perf_counter() - started, made
+
+
+def main() -> None:
+    args = parse_args()
+    django_setup(prefix="smartplex-bench-arr-")
+    from django.db import connection
+
+    from syncing.runs import run_now
+    from tests import factories
+
+    parent, child = mp.get_context("spawn").Pipe()
+    proc = mp.get_context("spawn").Process(target=serve, args=(args, child), daemon=True)
+    proc.start()
+    plex_url, radarr_url, sonarr_url = parent.recv()
+    vendor = connection.vendor
+    plex = factories.plex_server(name="Bench Plex", base_url=plex_url, token=TOKEN)
+    started = time.perf_counter()
+    plex_run = run_now(kind="plex", target=plex, trigger="bench")
+    print(
+        f"Plex mirror filled: {plex_run.items_seen:,} items in {time.perf_counter() - started:.1f} s ({vendor})"
+    )
+    figures = {"vendor": vendor}
+    for kind, url, mapping in (
+        ("radarr", radarr_url, [["/movies", "/data/movies"]]),
+        ("sonarr", sonarr_url, []),
+    ):
+        server = factories.arr_server(
+            kind=kind,
+            name=f"Bench {kind}",
+            base_url=url,
+            api_key=KEY,
+            plex=plex,
+            path_mappings=mapping,
+        )
+        floor_s, made = min(floor(kind, url) for _ in range(2))
+        started = time.perf_counter()
+        run = run_now(kind="arr", target=server, trigger="bench")
+        took = time.perf_counter() - started
+        assert run.status == "success", run.error
+        linked, unmatched = run.items_updated, run.unmatched
+        print(
+            f"{kind}: sync_arr {took:.1f} s = {took / floor_s:.2f}x the floor ({floor_s:.1f} s, "
+            f"{made} requests); {run.items_seen:,} rows, {linked:,} linked, {unmatched} unmatched, "
+            f"{run.requests_made} requests"
+        )
+        figures[kind] = {
+            "sync_s": round(took, 2), "floor_s": round(floor_s, 2), "ratio": round(took / floor_s, 2),
+            "rows": run.items_seen, "linked": linked, "requests": run.requests_made,
+        }  # fmt: skip
+    figures["peak_rss_mb"] = round(peak_rss_mb())
+    print(f"peak RSS {figures['peak_rss_mb']} MB")
+    results_save("arr", vendor, figures)
+    parent.send("stop")
+    proc.join(5)
+
+
+if __name__ == "__main__":
+    main()

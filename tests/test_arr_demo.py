@@ -1,0 +1,50 @@
+"""The demo's Radarr and Sonarr: sync_all links them to the demo library by path, so a new
+user sees groups that go through Radarr/Sonarr and groups that go through Plex."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from deletion.models import DeletionRequest, Level
+from deletion.removal import removal_route
+from syncing.models import ArrEpisode, ArrItem, SyncRun
+from tests.test_demo import SMALL
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings):
+    from simulators.demo import demo_start
+
+    demo = demo_start(size=SMALL, seed=3)
+    for name, value in demo.env().items():
+        setattr(settings, name, value)
+    yield demo
+    demo.stop()
+
+
+def test_sync_all_links_the_demo_radarr_and_sonarr_by_path(demo):
+    call_command("sync_all")
+    arr_runs = SyncRun.objects.filter(kind="arr")
+    assert sorted(arr_runs.values_list("status", flat=True)) == ["success", "success"]
+    movies = ArrItem.objects.filter(kind="movie")
+    assert movies.count() == len(demo.radarr.movies) == SMALL.movies - SMALL.movies // 10
+    with_file = movies.filter(file_id__isnull=False)
+    assert set(with_file.values_list("matched_by", flat=True)) == {"path"}
+    assert ArrEpisode.objects.filter(file_id__isnull=False, media_item__isnull=True).count() == 0
+    radarr_run = arr_runs.get(arr_server__kind="radarr")
+    assert radarr_run.details["unmatched_in_plex"]["count"] == SMALL.movies // 10
+
+
+def test_a_demo_movie_routes_through_radarr_and_another_through_plex(demo):
+    call_command("sync_all")
+    held = ArrItem.objects.filter(kind="movie", matched_by="path").select_related("media_item")[0]
+    outside = demo.library.movies[9]  # every tenth movie is in no Radarr
+    plex = held.media_item.server
+    routes = [
+        removal_route(request=DeletionRequest(server=plex, level=Level.MOVIE, plex_id=key))
+        for key in (held.media_item.plex_id, outside.rating_key)
+    ]
+    assert [r.system for r in routes] == ["radarr", "plex"]

@@ -1,0 +1,157 @@
+"""sync_arr against the Radarr/Sonarr simulators: links by path and by each id, counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from media.models import MediaItem
+from simulators.radarr import radarr_from_library
+from simulators.sonarr import sonarr_from_library
+from syncing.clients.errors import ClientError
+from syncing.models import ArrEpisode, ArrItem
+from syncing.services.arr_disks import arr_capacity_get
+from syncing.services.arr_sync import arr_server_sync
+from tests import factories
+from tests.arr_helpers import assert_calls_conform
+
+pytestmark = pytest.mark.django_db
+
+
+def _movie_files(plex_synced) -> dict[str, int]:
+    rows = MediaItem.objects.filter(server=plex_synced, type="movie", file_path__isnull=False)
+    return dict(rows.values_list("file_path", "pk"))
+
+
+def test_radarr_movies_link_by_path_after_mapping(radarr_server, radarr_sim, plex_library):
+    result = arr_server_sync(server=radarr_server)
+    assert result.items == len(plex_library.movies)
+    with_file = ArrItem.objects.filter(server=radarr_server, file_id__isnull=False)
+    assert with_file.count() > 0
+    paths = _movie_files(radarr_server.plex_server)
+    for item in with_file:
+        assert item.file_path.startswith("/data/movies/")  # mapped from /movies
+        assert item.media_item_id == paths[item.file_path]
+        assert item.matched_by == ArrItem.MatchedBy.PATH
+    assert result.version == radarr_sim.version
+    assert_calls_conform("radarr", radarr_sim)
+
+
+def test_radarr_movies_link_by_tmdb_then_imdb_without_mapping(plex_synced, plex_library):
+    with radarr_from_library(plex_library, arr_prefix="/elsewhere") as sim:
+        server = factories.arr_server(base_url=sim.url, api_key=sim.api_key, plex=plex_synced)
+        arr_server_sync(server=server)
+    how = dict(ArrItem.objects.filter(server=server).values_list("arr_id", "matched_by")).values()
+    assert "tmdb" in how and "path" not in how
+    imdb_only = MediaItem.objects.filter(
+        server=plex_synced, type="movie", tmdb_id__isnull=True, imdb_id__isnull=False
+    )
+    assert imdb_only.exists()
+    linked = ArrItem.objects.filter(media_item__in=imdb_only)
+    assert set(linked.values_list("matched_by", flat=True)) == {"imdb"}
+
+
+def test_sonarr_series_and_episodes_link_by_path(sonarr_server, sonarr_sim, plex_library):
+    result = arr_server_sync(server=sonarr_server)
+    assert result.items == len(plex_library.shows)
+    assert result.episodes == sum(1 for _ in plex_library.episodes())
+    series = ArrItem.objects.filter(server=sonarr_server)
+    assert set(series.values_list("matched_by", flat=True)) == {"path"}
+    for item in series.select_related("media_item"):
+        assert item.media_item.type == "show"
+        assert item.title == item.media_item.title
+    episodes = ArrEpisode.objects.filter(server=sonarr_server, file_id__isnull=False)
+    assert set(episodes.values_list("matched_by", flat=True)) == {"path"}
+    # Same-titled remakes stay apart: each episode's show is its series' show.
+    for ep in episodes.select_related("media_item", "series__media_item"):
+        assert ep.media_item.grandparent_plex_id == ep.series.media_item.plex_id
+    assert_calls_conform("sonarr", sonarr_sim)
+
+
+def test_sonarr_links_by_tvdb_when_paths_differ(plex_synced, plex_library):
+    with sonarr_from_library(plex_library, arr_prefix="/tv") as sim:
+        server = factories.arr_server(
+            kind="sonarr", base_url=sim.url, api_key=sim.api_key, plex=plex_synced
+        )
+        arr_server_sync(server=server)
+    series = ArrItem.objects.filter(server=server)
+    assert set(series.values_list("matched_by", flat=True)) == {"tvdb"}
+    episodes = ArrEpisode.objects.filter(server=server)
+    assert set(episodes.values_list("matched_by", flat=True)) <= {"tvdb", "number"}
+    assert not episodes.filter(media_item__isnull=True).exists()
+
+
+def test_unmatched_both_ways_are_counted_and_listed(plex_synced, plex_library):
+    movies = plex_library.movies
+    with radarr_from_library(plex_library, movies=movies[:5], arr_prefix="/movies") as sim:
+        sim.add_movie(title="Only In Radarr", year=2001, tmdb_id=4242, path="/movies/Only")
+        server = factories.arr_server(
+            base_url=sim.url, api_key=sim.api_key, plex=plex_synced,
+            path_mappings=[["/movies", "/data/movies"]],
+        )  # fmt: skip
+        result = arr_server_sync(server=server)
+    assert result.unmatched_arr_count == 1
+    assert result.unmatched_arr == ["Only In Radarr (2001)"]
+    assert result.unmatched_plex_count == len(movies) - 5
+    assert len(result.unmatched_plex) == len(movies) - 5
+    assert result.details()["unmatched_in_plex"]["count"] == len(movies) - 5
+
+
+def test_a_second_sync_replaces_rows_and_sees_deletions(radarr_server, radarr_sim):
+    arr_server_sync(server=radarr_server)
+    radarr_sim.movies.pop(1)
+    arr_server_sync(server=radarr_server)
+    assert not ArrItem.objects.filter(server=radarr_server, arr_id=1).exists()
+    assert ArrItem.objects.filter(server=radarr_server).count() == len(radarr_sim.movies)
+
+
+def test_wrong_key_is_one_line_error_and_keeps_rows(radarr_server):
+    arr_server_sync(server=radarr_server)
+    before = ArrItem.objects.filter(server=radarr_server).count()
+    radarr_server.api_key = "wrong-key"
+    with pytest.raises(ClientError) as exc:
+        arr_server_sync(server=radarr_server)
+    assert str(exc.value) == f"Radarr at {radarr_server.base_url} rejected the API key (401)"
+    assert "wrong-key" not in str(exc.value)
+    assert ArrItem.objects.filter(server=radarr_server).count() == before
+
+
+def test_disk_space_counts_each_filesystem_once(radarr_server, sonarr_server, radarr_sim):
+    arr_server_sync(server=radarr_server)
+    arr_server_sync(server=sonarr_server)
+    both = arr_capacity_get()
+    assert both.disks == 2
+    # A 4K Radarr on the same disk as the HD one adds nothing.
+    radarr_4k = factories.arr_server(
+        name="Radarr 4K", base_url=radarr_sim.url, api_key=radarr_sim.api_key,
+        plex=radarr_server.plex_server, path_mappings=radarr_server.path_mappings,
+    )  # fmt: skip
+    arr_server_sync(server=radarr_4k)
+    assert arr_capacity_get().total_bytes == both.total_bytes
+
+
+def test_capacity_source_radarr_sonarr_is_refreshed_by_each_sync(
+    radarr_server, radarr_sim, make_staff
+):
+    from django.urls import reverse
+
+    from media.services import storage_capacity_get
+
+    client = make_staff("deletion.manage_settings")
+    form = {"capacity_source": "arr", "max_groups": "10", "max_gb": "50"}
+    refused = client.post(reverse("deletion:settings"), form)
+    assert refused.status_code == 200 and "run sync_arr" in refused.content.decode()
+    arr_server_sync(server=radarr_server)
+    assert client.post(reverse("deletion:settings"), form).status_code == 302
+    capacity = storage_capacity_get()
+    assert capacity.source == "arr"
+    assert round(capacity.total_gb * 1024**3) == radarr_sim.disks[0].total
+    radarr_sim.disks[0].total *= 2
+    arr_server_sync(server=radarr_server)
+    assert round(storage_capacity_get().total_gb * 1024**3) == radarr_sim.disks[0].total
+
+
+def test_credentials_in_the_base_url_never_show(plex_synced):
+    server = factories.arr_server(base_url="http://user:s3cret@127.0.0.1:9", plex=plex_synced)
+    with pytest.raises(ClientError) as exc:
+        arr_server_sync(server=server)
+    assert "s3cret" not in str(exc.value) and "http://***@127.0.0.1:9" in str(exc.value)
