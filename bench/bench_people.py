@@ -164,10 +164,10 @@ def build(args) -> dict:
 
 def _groups(params: dict) -> int:
     """How many groups the page's filter matches (a sanity figure beside the timing)."""
-    from deletion.filters import CandidateFilterSet
+    from deletion.filters import CandidateFilterForm
     from deletion.selectors import candidate_page_get
 
-    f = CandidateFilterSet(params or None).to_candidate_filter()
+    f = CandidateFilterForm(params or None).to_candidate_filter()
     return candidate_page_get(f=f, per_page=1).total_count
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from deletion.announce import candidates_announce, leaving_changed, sync_failed_announce
-from deletion.filters import CandidateFilterSet
+from deletion.filters import CandidateFilterForm
 from deletion.lifecycle import requests_take_out_changed, requests_waiting
 from deletion.models import LeavingCollection
 from deletion.selectors import candidate_page_get
@@ -42,7 +42,7 @@ def after_run(sender, run: SyncRun, **kwargs) -> None:
 
 def new_candidates_check(*, run_id: int) -> int:
     """Announce when there are more candidates than last announced; returns how many new."""
-    f = CandidateFilterSet({}).to_candidate_filter()
+    f = CandidateFilterForm({}).to_candidate_filter()
     page = candidate_page_get(f=f, per_page=TOP)
     seen = int((config_get(CANDIDATES_SEEN_KEY) or {}).get("count", 0))
     config_set(CANDIDATES_SEEN_KEY, {"count": page.total_count})
