@@ -9,7 +9,7 @@ from django.core.management import call_command
 from deletion.models import DeletionRequest, Level
 from deletion.removal import removal_route
 from syncing.models import ArrEpisode, ArrItem, SyncRun
-from tests.test_demo import SMALL
+from tests.demo_helpers import SMALL
 
 pytestmark = pytest.mark.django_db
 

@@ -21,19 +21,10 @@ from deletion.selectors import candidate_page_get
 from media.models import MediaItem
 from simulators.demo import DemoSize, demo_start
 from syncing.models import Play, SeerrRequest, SyncRun
+from tests.demo_helpers import SMALL
 
 pytestmark = pytest.mark.django_db
 
-SMALL = DemoSize(
-    shows=6,
-    seasons_per_show=2,
-    episodes_per_season=4,
-    movies=30,
-    users=4,
-    days=90,
-    plays=400,
-    requests=20,
-)
 STORY = DemoSize(shows=40, seasons_per_show=3, episodes_per_season=6, movies=60, users=6, days=1000)
 
 
