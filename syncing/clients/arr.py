@@ -20,7 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from syncing.clients.errors import ClientError, redact
+from syncing.clients.errors import ClientError, mask_secret, redact
 
 DUPLICATE_EXCLUSION = "already been added"
 
@@ -263,7 +263,7 @@ class ArrClient:
             raise ArrError(f"{self.name} sent malformed JSON on {where}") from None
 
     def _mask(self, text: str) -> str:
-        return text.replace(self._key, "********") if self._key else text
+        return mask_secret(text, self._key)
 
     def _list(self, path: str, convert, **params: Any) -> list:
         data = self.call("GET", path, params=params or None)

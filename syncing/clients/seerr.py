@@ -18,7 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from syncing.clients.errors import ClientError
+from syncing.clients.errors import ClientError, mask_secret
 
 API_PATH = "/api/v1"
 PAGE_SIZE = 100
@@ -121,7 +121,7 @@ class SeerrClient:
         self.session.close()
 
     def _mask(self, text: str) -> str:
-        return text.replace(self._api_key, "********") if self._api_key else text
+        return mask_secret(text, self._api_key)
 
     def get(self, path: str, **params: Any) -> Any:
         """GET one endpoint and return its JSON, or raise SeerrError."""

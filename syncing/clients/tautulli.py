@@ -17,10 +17,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from syncing.clients.errors import ClientError, redact
+from syncing.clients.errors import SECRET_MASK, ClientError, mask_secret, redact
 
 API_PATH = "/api/v2"
-MASK = "********"
+MASK = SECRET_MASK
 
 
 class TautulliError(ClientError):
@@ -167,7 +167,7 @@ class TautulliClient:
         return f"{redact(self.base_url)}{API_PATH}?apikey={MASK}&cmd={cmd}"
 
     def _mask(self, text: str) -> str:
-        return text.replace(self._api_key, MASK) if self._api_key else text
+        return mask_secret(text, self._api_key)
 
     def call(self, cmd: str, **params: Any) -> Any:
         """Run one command and return its `data`, or raise TautulliError."""
