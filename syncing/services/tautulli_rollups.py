@@ -33,17 +33,19 @@ SELECT p.tautulli_id, %s, p.user_id, p.plex_id, MAX(p.parent_plex_id),
        COALESCE(SUM(p.play_duration), 0), MAX(p.started),
        MAX(CASE WHEN p.watched_status >= 1 THEN 1 ELSE 0 END) = 1
 FROM {_PLAYS} p
-WHERE p.tautulli_id = %s AND p.user_id IS NOT NULL AND p.plex_id IS NOT NULL {{where}}
+WHERE p.tautulli_id = %s {{where}}
 GROUP BY p.tautulli_id, p.user_id, p.plex_id
 """
 # {col}: grandparent_plex_id (shows) or parent_plex_id (seasons) of the item rollup.
+# {where} never says `key IS NOT NULL` beside `key IN (…)`: SQLite then walked the index
+# range "key > NULL" (every play) instead of looking the listed keys up.
 _GROUP_SELECT = f"""
 INSERT INTO {_GROUPS} (tautulli_id, server_id, level, group_key, user_id, plays,
                        last_watched_at, watched_items)
 SELECT s.tautulli_id, s.server_id, %s, s.{{col}}, s.user_id, SUM(s.plays), MAX(s.last_watched_at),
        SUM(CASE WHEN s.watched THEN 1 ELSE 0 END)
 FROM {_ITEMS} s
-WHERE s.server_id = %s AND s.tautulli_id = %s AND s.{{col}} IS NOT NULL {{where}}
+WHERE s.server_id = %s AND s.tautulli_id = %s {{where}}
 GROUP BY s.tautulli_id, s.server_id, s.user_id, s.{{col}}
 """
 LEVEL_COLUMN = {UserGroupStats.Level.SHOW: "grandparent_plex_id", UserGroupStats.Level.SEASON: "parent_plex_id"}  # fmt: skip
@@ -88,9 +90,11 @@ def rollups_rebuild(*, tautulli: TautulliServer) -> None:
         cursor.execute(f"DELETE FROM {_GROUPS} WHERE tautulli_id = %s", [tautulli.pk])
         with _secondary_indexes_dropped(cursor, UserItemStats):
             cursor.execute(f"DELETE FROM {_ITEMS} WHERE tautulli_id = %s", [tautulli.pk])
-            cursor.execute(_ITEM_SELECT.format(where=""), [sid, tautulli.pk])
+            where = "AND p.user_id IS NOT NULL AND p.plex_id IS NOT NULL"
+            cursor.execute(_ITEM_SELECT.format(where=where), [sid, tautulli.pk])
         for level, col in LEVEL_COLUMN.items():
-            cursor.execute(_GROUP_SELECT.format(col=col, where=""), [level, sid, tautulli.pk])
+            where = f"AND s.{col} IS NOT NULL"
+            cursor.execute(_GROUP_SELECT.format(col=col, where=where), [level, sid, tautulli.pk])
 
 
 def rollups_refresh(*, tautulli: TautulliServer, touched: Touched) -> None:

@@ -67,7 +67,7 @@ class _Import:
     active_keys: set[int]
     known_keys: set[int]
     known_guids: set[str]
-    rating_keys: set[int] = field(default_factory=set)
+    plex_ids: set[int] = field(default_factory=set)
     orphan_guids: set[str] = field(default_factory=set)
     touched: Touched = field(default_factory=Touched)
     newest_started: int | None = None
@@ -80,9 +80,9 @@ class _Import:
         plays_upsert(tautulli_id=self.tautulli.pk, rows=rows)
         self.touched.add(rows)
         for row in rows:
-            key = row.rating_key
+            key = row.plex_id
             if key is not None:
-                self.rating_keys.add(key)
+                self.plex_ids.add(key)
             if key not in self.active_keys:
                 if row.guid:
                     self.orphan_guids.add(row.guid)
@@ -206,7 +206,7 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
         play_tables_analyze()
     scope = None
     if not rebuild:
-        scope = item_stats_scope(rating_keys=job.rating_keys, guids=job.orphan_guids)
+        scope = item_stats_scope(plex_ids=job.plex_ids, guids=job.orphan_guids)
     updated = item_stats_recompute(
         tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope
     )
@@ -222,25 +222,25 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
     return updated
 
 
-def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> SyncRun:
+def tautulli_item_sync(*, tautulli: TautulliServer, plex_id: int) -> SyncRun:
     """Re-read one item's history and refresh its statistics now; returns the run."""
     return run_now(
         kind=SyncRun.Kind.TAUTULLI_ITEM,
         target=tautulli,
         trigger="webhook",
-        inputs={"rating_key": rating_key},
+        inputs={"plex_id": plex_id},
     )
 
 
 def tautulli_item_sync_work(ctx: RunContext) -> None:
     """The work of a one-item run (the play-stopped webhook): one cheap `rating_key=` query."""
     tautulli: TautulliServer = ctx.target
-    rating_key = int(ctx.inputs["rating_key"])
+    plex_id = int(ctx.inputs["plex_id"])
     job = _new_import(tautulli, ctx)
     with tautulli_client_for(tautulli) as client:
         start, size = 0, page_size()
         while True:
-            page = client.history_page(start=start, length=size, rating_key=rating_key)
+            page = client.history_page(start=start, length=size, plex_id=plex_id)
             job.store(page.rows)
             start += page.raw_count
             if page.raw_count < size or start >= page.records_filtered:
@@ -251,7 +251,7 @@ def tautulli_item_sync_work(ctx: RunContext) -> None:
         updated = item_stats_recompute(
             tautulli_id=tautulli.pk,
             server_id=tautulli.plex_server_id,
-            scope=Q(plex_id=rating_key) | Q(guid__in=sorted(job.orphan_guids)),
+            scope=Q(plex_id=plex_id) | Q(guid__in=sorted(job.orphan_guids)),
         )
         rollups_refresh(tautulli=tautulli, touched=job.touched)
     ctx.progress(
