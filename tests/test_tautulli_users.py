@@ -89,7 +89,7 @@ def _rollups() -> tuple[list, list]:
 @pytest.fixture
 def show(setup, sim):
     """Two seasons of three episodes: Ann watched two of season 1, Bob half of one."""
-    tautulli, movie = setup
+    _tautulli, movie = setup
     show, seasons, episodes = factories.show_tree(server=movie.server, seasons=2, episodes=3)
     for episode in episodes[:2]:
         sim.add_play(target=target_of(episode), user="ann", started=utc(6), percent=100)
