@@ -14,6 +14,7 @@ charged to the sync. Uses DATABASE_URL when set, otherwise a fresh SQLite databa
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import multiprocessing as mp
 import sys
@@ -36,6 +37,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--episodes-per-season", type=int, default=10)
     p.add_argument("--movies", type=int, default=10_000)
     p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
+    p.add_argument("--profile", metavar="PREFIX", help="cProfile each run to PREFIX-<kind>.prof")
     args = p.parse_args()
     if args.small:
         args.shows, args.seasons_per_show, args.episodes_per_season, args.movies = 100, 2, 5, 500
@@ -129,9 +131,15 @@ def main() -> None:
             path_mappings=mapping,
         )
         floor_s, made = min(floor(kind, url) for _ in range(2))
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         run = run_now(kind="arr", target=server, trigger="bench")
         took = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(f"{args.profile}-{kind}.prof")
         assert run.status == "success", run.error
         linked, unmatched = run.items_updated, run.unmatched
         print(
