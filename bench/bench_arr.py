@@ -145,11 +145,12 @@ def main() -> None:
         print(
             f"{kind}: sync_arr {took:.1f} s = {took / floor_s:.2f}x the floor ({floor_s:.1f} s, "
             f"{made} requests); {run.items_seen:,} rows, {linked:,} linked, {unmatched} unmatched, "
-            f"{run.requests_made} requests"
+            f"{run.requests_made} requests; phases {run.details.get('timings')}"
         )
         figures[kind] = {
             "sync_s": round(took, 2), "floor_s": round(floor_s, 2), "ratio": round(took / floor_s, 2),
             "rows": run.items_seen, "linked": linked, "requests": run.requests_made,
+            "floor_requests": made, "phases": run.details.get("timings"),
         }  # fmt: skip
     figures["peak_rss_mb"] = round(peak_rss_mb())
     print(f"peak RSS {figures['peak_rss_mb']} MB")

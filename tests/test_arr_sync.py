@@ -215,3 +215,16 @@ def test_odd_characters_survive_the_bulk_write(plex_synced, plex_library):
             f"/movies/{odd}/{odd}.mkv",
         )
         assert arr_server_sync(server=server).written["updated"] == 0  # read back equal
+
+
+def test_the_proxy_environment_is_still_honoured(radarr_server, monkeypatch):
+    """The client reads the proxy settings once, not per call; they still apply."""
+    from syncing.services.arr_sync import arr_connection_test
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(ClientError, match="unreachable"):
+        arr_connection_test(server=radarr_server)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert arr_connection_test(server=radarr_server).startswith("Radarr ")

@@ -13,6 +13,7 @@ listed on the run. Disk space and root folders are stored for the capacity sourc
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class ArrSyncResult:
     linked: int = 0
     requests: int = 0
     written: dict[str, int] = field(default_factory=dict)  # rows created / updated / deleted
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
     unmatched_arr: list[str] = field(default_factory=list)
     unmatched_arr_count: int = 0
     unmatched_plex: list[str] = field(default_factory=list)
@@ -69,6 +71,7 @@ class ArrSyncResult:
         return {
             "arr_version": self.version,
             "rows_written": self.written,
+            "timings": self.timings,
             "unmatched_in_arr": {"count": self.unmatched_arr_count, "titles": self.unmatched_arr},
             "unmatched_in_plex": {
                 "count": self.unmatched_plex_count,
@@ -139,8 +142,10 @@ def arr_server_sync(*, server: ArrServer, progress: Progress | None = None) -> A
     """Read one instance, store its rows, refresh its disk space; see the module docstring."""
     progress = progress or (lambda **_: None)
     radarr = server.kind == ArrServer.Kind.RADARR
-    index = PlexIndex(server.plex_server_id, ("movie",) if radarr else ("show", "episode"))
     result = ArrSyncResult()
+    lap = _laps(result.timings)
+    index = PlexIndex(server.plex_server_id, ("movie",) if radarr else ("show", "episode"))
+    lap("plex_index_s")
     with arr_client_for(server=server) as client:
         result.version = client.status().version
         if radarr:
@@ -149,13 +154,28 @@ def arr_server_sync(*, server: ArrServer, progress: Progress | None = None) -> A
             items, episodes = _sonarr_rows(client, server, index, progress)
         disks, roots = client.diskspace(), client.root_folders()
         result.requests = client.requests_made
+    lap("read_s")
     result.written = _rows_store(server, items, episodes)
+    lap("write_s")
     arr_diskspace_store(server=server, disks=disks, roots=roots)
     ArrServer.objects.filter(pk=server.pk).update(version=result.version)
     result.items, result.episodes = len(items), len(episodes)
     result.linked = sum(1 for values in items.values() if values[_MEDIA])
     _unmatched(server, items, result)
+    lap("unmatched_and_disks_s")
     return result
+
+
+def _laps(into: dict[str, float]) -> Callable[[str], None]:
+    """A stopwatch: each call stores the seconds since the previous one under its name."""
+    last = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        into[name] = round(now - last[0], 3)
+        last[0] = now
+
+    return lap
 
 
 def _radarr_rows(client: ArrClient, server: ArrServer, index: PlexIndex) -> Rows:
