@@ -33,12 +33,14 @@ from syncing.services.arr_rows import (
     EPISODES,
     ITEMS,
     Rows,
+    rows_analyze,
     rows_delete,
     rows_diff,
     rows_stamp,
     rows_upsert,
 )
 
+ANALYZE_AFTER = 1000  # rows created or deleted in a run that refresh the planner's statistics
 LIST_LIMIT = 50  # titles listed per side on the run; the counts are exact
 Progress = Callable[..., None]
 Match = ArrItem.MatchedBy
@@ -277,7 +279,7 @@ def _rows_store(server: ArrServer, items: Rows, episodes: Rows) -> dict[str, int
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     item_diff = rows_diff(ITEMS, server_id=server.pk, rows=items)
     rows_upsert(ITEMS, server_id=server.pk, rows=item_diff.changed, stamp=stamp)
-    diffs = [item_diff]
+    done = [(ITEMS, item_diff)]
     if server.kind == ArrServer.Kind.SONARR:
         series_pk = dict(
             ArrItem.objects.filter(server=server, kind=ArrItem.Kind.SERIES).values_list(
@@ -288,9 +290,11 @@ def _rows_store(server: ArrServer, items: Rows, episodes: Rows) -> dict[str, int
         episode_diff = rows_diff(EPISODES, server_id=server.pk, rows=episodes)
         rows_delete(EPISODES, episode_diff.gone)
         rows_upsert(EPISODES, server_id=server.pk, rows=episode_diff.changed)
-        diffs.append(episode_diff)
+        done.append((EPISODES, episode_diff))
     rows_delete(ITEMS, item_diff.gone)
     rows_stamp(ITEMS, server_id=server.pk, stamp=stamp)
+    rows_analyze(*(t for t, d in done if d.created + len(d.gone) >= ANALYZE_AFTER))
+    diffs = [d for _, d in done]
     created = sum(d.created for d in diffs)
     return {
         "created": created,
