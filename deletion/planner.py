@@ -55,20 +55,22 @@ class PlanTarget:
         return f"bring used space down to {self.used_percent:g} %"
 
 
-@dataclass
+@dataclass(slots=True)
 class Option:
-    """One group of the pool: its numbers, the rules that select it, its show (seasons)."""
+    """One group of the pool: its numbers, the rules that select it, its show (seasons).
+    `row` holds the raw numbers (see POOL_COLUMNS), read only for the rows shown; `score`
+    is computed once (a plan sorts thousands of options by it)."""
 
     ref: Ref
     size: int
     idle_days: int
     rules: list[DeletionRule]
-    row: dict
+    row: dict | tuple
     show: Ref | None = None  # the show above a season
+    score: int = field(init=False)
 
-    @property
-    def score(self) -> int:
-        return self.size * max(self.idle_days, 1)
+    def __post_init__(self) -> None:
+        self.score = self.size * max(self.idle_days, 1)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ class Plan:
         return [e.pick for e in self.entries]
 
     @property
+    def picks_text(self) -> str:
+        """Every pick in one space-separated value: one hidden input for a plan of
+        thousands of groups instead of one each (plan_picks_parse reads both)."""
+        return " ".join(self.picks)
+
+    @property
     def not_shown(self) -> int:
         return max(0, len(self.entries) - ROWS_SHOWN)
 
@@ -156,15 +164,24 @@ def _when(value) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _idle_days(row: dict, now: datetime) -> int:
+def _idle_days(assumed_watched, first_added, now: datetime) -> int:
     """Days since anyone watched it, or since it arrived when nobody ever did."""
-    since = _when(row["assumed_watched"]) or _when(row["first_added"]) or now
+    since = _when(assumed_watched) or _when(first_added) or now
     return max(0, (now - since).days)
 
 
-def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[dict]:
+# The pool query's columns (the candidates selector's grouped rows), read as plain tuples.
+POOL_COLUMNS = (
+    "server_id", "group_key", "items", "size", "added", "first_added", "last_watched",
+    "plays", "level", "rule_id", "rule_rank", "assumed_watched",
+)  # fmt: skip
+_COL = {name: n for n, name in enumerate(POOL_COLUMNS)}
+
+
+def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[tuple]:
     """The rule's shows, seasons and movies: one UNION query through the cursor, unordered
-    (a plan sorts); dates stay raw until a group is chosen."""
+    (a plan sorts), as tuples in POOL_COLUMNS order; dates stay raw until a group is
+    chosen."""
     parts = []
     for level in PLAN_LEVELS:
         parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
@@ -177,8 +194,11 @@ def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[dict]:
         return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        names = [col[0] for col in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        names = tuple(col[0] for col in cursor.description)
+        rows = cursor.fetchall()
+    if names != POOL_COLUMNS:  # a selector change must not silently mix columns up
+        raise RuntimeError(f"unexpected pool columns: {names}")
+    return rows
 
 
 def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
@@ -216,7 +236,7 @@ def _labels(options: list[Option]) -> dict[Ref, dict]:
 
 def _candidate(o: Option, label: dict) -> Candidate:
     season = o.ref.level == Level.SEASON
-    row = o.row
+    row = o.row if isinstance(o.row, dict) else dict(zip(POOL_COLUMNS, o.row, strict=True))
     return Candidate(
         level=o.ref.level,
         server_id=o.ref.server_id,
@@ -250,14 +270,16 @@ def plan_pool_get(
     """Every show, season and movie selected by any of `rules`: one query per rule."""
     now = now or timezone.now()
     pool: dict[Ref, Option] = {}
+    level, sid, key, size_at = _COL["level"], _COL["server_id"], _COL["group_key"], _COL["size"]
+    watched, first = _COL["assumed_watched"], _COL["first_added"]
     for rule in rules:
         for row in _pool_rows(rule, history):
-            ref = Ref(row["level"], row["server_id"], row["group_key"])
-            if ref in pool:
-                pool[ref].rules.append(rule)
+            ref = Ref(row[level], row[sid], row[key])
+            if (known := pool.get(ref)) is not None:
+                known.rules.append(rule)
                 continue
-            size = int(row["size"] or 0)
-            pool[ref] = Option(ref, size, _idle_days(row, now), [rule], row)
+            idle = _idle_days(row[watched], row[first], now)
+            pool[ref] = Option(ref, int(row[size_at] or 0), idle, [rule], row)
     shows = _season_shows([r for r in pool if r[0] == Level.SEASON])
     for ref, option in pool.items():
         option.show = shows.get(ref)
@@ -397,9 +419,10 @@ def plan_get(*, target: PlanTarget, ordering: str = "score") -> Plan:
 
 
 def plan_picks_parse(values: list[str]) -> list[tuple[int, Ref]]:
-    """The approve form's "rule_id:level:server:key" values; malformed ones are ignored."""
+    """The approve form's "rule_id:level:server:key" values (several per value when
+    space-separated, see Plan.picks_text); malformed ones are ignored."""
     picks = []
-    for value in values:
+    for value in (v for text in values for v in text.split()):
         rule_id, _, ref_text = value.partition(":")
         ref = Ref.parse(ref_text)
         if rule_id.isdigit() and ref is not None:

@@ -66,8 +66,15 @@ _HIERARCHY = {
 }
 
 
-def _unblocked(level: str, server_ids) -> Q:
-    """Items whose group has nothing protected or approved inside or above it.
+# Shows and seasons are checked once per group (HAVING on the group's keys: 2k or 10k
+# lookups) instead of once per episode row (100k): every hierarchy column of these levels
+# is constant within a group, so MAX() of it is the group's key.
+_GROUP_BLOCK_KEYS = {Level.SHOW: {"grandparent_plex_id"}, Level.SEASON: {"parent_plex_id", "grandparent_plex_id"}}  # fmt: skip
+
+
+def _unblocked(level: str, server_ids, on_groups: bool = False) -> Q:
+    """Items whose group has nothing protected or approved inside or above it (with
+    `on_groups`, the same on a show or season aggregate: see _GROUP_BLOCK_KEYS).
 
     Uncorrelated `NOT IN (SELECT key FROM exclusions UNION ALL SELECT key FROM requests)`
     per server and hierarchy column: each subquery runs once, where a correlated EXISTS
@@ -77,6 +84,7 @@ def _unblocked(level: str, server_ids) -> Q:
     for sid in sorted(server_ids):
         q = Q(server_id=sid)
         for item_col, extra, ref_col in _HIERARCHY[level]:
+            item_col = f"block_{item_col}" if on_groups else item_col
             keys = [
                 source.filter(server_id=sid, **extra, **{f"{ref_col}__isnull": False})
                 .order_by()
@@ -85,6 +93,8 @@ def _unblocked(level: str, server_ids) -> Q:
             ]
             q &= ~Q(**{f"{item_col}__in": keys[0].union(keys[1], all=True)})
         per_server.append(q)
+    if on_groups:  # no pk in a HAVING (it would group by row); no server: nothing passes
+        return reduce(operator.or_, per_server) if per_server else Q(server_id__in=[])
     return reduce(operator.or_, per_server, Q(pk__in=[]))
 
 
@@ -150,7 +160,7 @@ def _stat_columns(level: str) -> dict:
             "plays": F("total_play_count"),
         }
     return {
-        "items": Count("id"),
+        "items": Count("*"),  # not Count("id"): PostgreSQL's covering indexes lack the id
         "size": Coalesce(Sum("file_size_bytes"), 0),
         "added": Max("added_at"),
         "first_added": Min("added_at"),
@@ -269,11 +279,15 @@ def candidate_groups(
         rule_sections = list(rule.sections.values_list("pk", flat=True)) if rule else []
         ignored = ignored_user_ids(rule)
         for level in f.levels_for(rule):
+            servers, grouped = history.eligible_server_ids, level in _GROUP_BLOCK_KEYS
             items = group_items(level, f, history, rule_sections).filter(
-                _unblocked(level, history.eligible_server_ids),
-                requester_filter(level, rule, history.eligible_server_ids, now),
+                Q() if grouped else _unblocked(level, servers),
+                requester_filter(level, rule, servers, now),
             )
             rows = group_rows(items, level, history, rule, rank)
+            if grouped:
+                keys = {f"block_{col}": Max(col) for col in _GROUP_BLOCK_KEYS[level]}
+                rows = rows.alias(**keys).filter(_unblocked(level, servers, on_groups=True))
             parts.append(_apply_rule(rows, f, now, rule, (level, ignored, history)))
     return parts
 
@@ -333,12 +347,14 @@ def with_labels(rows: list[dict]) -> list[Candidate]:
 def candidate_page_sql(
     parts: list[QuerySet], sort: str, limit: int, offset: int, dedupe: bool = False
 ) -> tuple[str, tuple]:
-    """One query for a page and the totals of the whole filter: the grouped UNION wrapped
-    in a SELECT with COUNT(*) OVER () / SUM(size) OVER () (SQLite ≥ 3.25 and PostgreSQL),
-    so the expensive aggregation runs once per page instead of twice; the wrapper also
-    derives the watched sort key (not repeating the last-watched expression, with its
-    subqueries for rules that ignore users, in the grouped query). Raises
-    EmptyResultSet when the filter can match nothing."""
+    """One query for a page and the totals of the whole filter: the grouped UNION as a
+    CTE, its page (ORDER BY … LIMIT: a top-N sort) beside one COUNT / SUM over it. SQLite
+    and PostgreSQL compute a grouped CTE once; for 100k episode rows SQLite scans twice,
+    still cheaper than the window COUNT(*) OVER () it replaces (which sorted every row
+    matched, 130 ms against 95 ms on the bench library). The page also derives the
+    watched sort key (not repeating the last-watched expression, with its subqueries
+    for rules that ignore users, in the grouped query). Raises EmptyResultSet when the
+    filter can match nothing."""
     combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     inner, params = combined.query.sql_with_params()
     qn = connection.ops.quote_name
@@ -353,12 +369,13 @@ def candidate_page_sql(
         f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )
     sql = (
-        f"SELECT g.*, COALESCE(g.{qn('assumed_watched')}, %s) AS {qn('watched_sort')}, "
-        f"COUNT(*) OVER () AS total_count, SUM(g.{qn('size')}) OVER () AS total_bytes "
-        f"FROM ({inner}) g ORDER BY {order_sql} LIMIT %s OFFSET %s"
+        f"WITH g AS ({inner}) SELECT p.*, t.total_count, t.total_bytes FROM ("
+        f"SELECT g.*, COALESCE(g.{qn('assumed_watched')}, %s) AS {qn('watched_sort')} "
+        f"FROM g ORDER BY {order_sql} LIMIT %s OFFSET %s) p CROSS JOIN (SELECT COUNT(*) "
+        f"AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM g) t ORDER BY {order_sql}"
     )
     never = connection.ops.adapt_datetimefield_value(NEVER_WATCHED_SORT)
-    return sql, (never, *params, limit, offset)
+    return sql, (*params, never, limit, offset)
 
 
 def page_rows(
