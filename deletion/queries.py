@@ -50,20 +50,33 @@ def open_requests() -> QuerySet[DeletionRequest]:
 
 
 # How an item row of a level relates to GroupRef rows (exclusions, open requests) that sit
-# inside or above its group: (item column, extra filter on the GroupRef, GroupRef column).
+# inside or above its group: (item column, extra filter on the GroupRef, GroupRef column,
+# the GroupRef levels that can match at all: Plex keys are unique per server, so only a
+# season ref carries a season's key, and only TV refs carry a show's or season's key).
+_TV = (Level.SHOW, Level.SEASON, Level.EPISODE)
 _HIERARCHY = {
-    Level.SHOW: [("grandparent_plex_id", {}, "show_plex_id")],
+    Level.SHOW: [("grandparent_plex_id", {}, "show_plex_id", _TV)],
     Level.SEASON: [
-        ("parent_plex_id", {}, "season_plex_id"),
-        ("grandparent_plex_id", {"level": Level.SHOW}, "plex_id"),
+        ("parent_plex_id", {}, "season_plex_id", (Level.SEASON, Level.EPISODE)),
+        ("grandparent_plex_id", {"level": Level.SHOW}, "plex_id", (Level.SHOW,)),
     ],
     Level.EPISODE: [
-        ("plex_id", {}, "plex_id"),
-        ("parent_plex_id", {}, "plex_id"),
-        ("grandparent_plex_id", {}, "plex_id"),
+        ("plex_id", {}, "plex_id", (Level.EPISODE,)),
+        ("parent_plex_id", {}, "plex_id", (Level.SEASON,)),
+        ("grandparent_plex_id", {}, "plex_id", (Level.SHOW,)),
     ],
-    Level.MOVIE: [("plex_id", {}, "plex_id")],
+    Level.MOVIE: [("plex_id", {}, "plex_id", (Level.MOVIE,))],
 }
+
+
+def blocking_levels(server_ids) -> set[tuple[int, str]]:
+    """(server id, level) of every active protection and open approval: a hierarchy check
+    no such row can match is left out of the page query (each costs a lookup per row)."""
+    found = [
+        source.filter(server_id__in=server_ids).order_by().values_list("server_id", "level")
+        for source in (active_exclusions(), open_requests())
+    ]
+    return set(found[0].union(found[1]))
 
 
 # Shows and seasons are checked once per group (HAVING on the group's keys: 2k or 10k
@@ -72,7 +85,7 @@ _HIERARCHY = {
 _GROUP_BLOCK_KEYS = {Level.SHOW: {"grandparent_plex_id"}, Level.SEASON: {"parent_plex_id", "grandparent_plex_id"}}  # fmt: skip
 
 
-def _unblocked(level: str, server_ids, on_groups: bool = False) -> Q:
+def _unblocked(level: str, server_ids, present: set[tuple[int, str]], on_groups: bool = False) -> Q:
     """Items whose group has nothing protected or approved inside or above it (with
     `on_groups`, the same on a show or season aggregate: see _GROUP_BLOCK_KEYS).
 
@@ -83,7 +96,9 @@ def _unblocked(level: str, server_ids, on_groups: bool = False) -> Q:
     per_server = []
     for sid in sorted(server_ids):
         q = Q(server_id=sid)
-        for item_col, extra, ref_col in _HIERARCHY[level]:
+        for item_col, extra, ref_col, ref_levels in _HIERARCHY[level]:
+            if not any((sid, lv) in present for lv in ref_levels):
+                continue
             item_col = f"block_{item_col}" if on_groups else item_col
             keys = [
                 source.filter(server_id=sid, **extra, **{f"{ref_col}__isnull": False})
@@ -274,21 +289,22 @@ def candidate_groups(
     page_rows(..., dedupe=True), which keeps the first rule's row."""
     now = now or timezone.now()
     rules = f.active_rules or [None]
-    parts = []
+    parts, present = [], blocking_levels(history.eligible_server_ids)
     for rank, rule in enumerate(rules):
         rule_sections = list(rule.sections.values_list("pk", flat=True)) if rule else []
         ignored = ignored_user_ids(rule)
         for level in f.levels_for(rule):
             servers, grouped = history.eligible_server_ids, level in _GROUP_BLOCK_KEYS
             items = group_items(level, f, history, rule_sections).filter(
-                Q() if grouped else _unblocked(level, servers),
-                requester_filter(level, rule, servers, now),
+                requester_filter(level, rule, servers, now)
             )
             rows = group_rows(items, level, history, rule, rank)
             if grouped:
                 keys = {f"block_{col}": Max(col) for col in _GROUP_BLOCK_KEYS[level]}
-                rows = rows.alias(**keys).filter(_unblocked(level, servers, on_groups=True))
-            parts.append(_apply_rule(rows, f, now, rule, (level, ignored, history)))
+                rows = rows.alias(**keys)
+            rows = _apply_rule(rows, f, now, rule, (level, ignored, history))
+            # After the rule's thresholds: a row they drop costs no lookup.
+            parts.append(rows.filter(_unblocked(level, servers, present, on_groups=grouped)))
     return parts
 
 
