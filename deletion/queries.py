@@ -190,15 +190,17 @@ def group_rows(
     history: HistoryState,
     rule: DeletionRule | None = None,
     rank: int = 0,
+    ignored: list[int] | None = None,
 ) -> QuerySet:
     """One row per group with its numbers only: every column it reads is in the covering
     indexes on MediaItem (cand_*_idx), so the page query never touches the table rows.
     `rule_id` / `rule_rank` say which rule selected the row (several rules: the first).
     A rule that ignores users gets their plays left out (deletion.people); the numbers of
-    every user stay available as `plays_all` / `last_all` / `first_all`."""
+    every user stay available as `plays_all` / `last_all` / `first_all` (`ignored`: the
+    rule's ignored user ids when the caller has them already)."""
     rows = items.order_by().annotate(group_key=F(GROUP_KEY[level])).values("server_id", "group_key")
     stats = _stat_columns(level)
-    if ignored := ignored_user_ids(rule):
+    if ignored := (ignored_user_ids(rule) if ignored is None else ignored):
         rows = rows.alias(
             plays_all=stats["plays"], last_all=stats["last_watched"], first_all=stats["first_added"]
         )
@@ -282,23 +284,28 @@ def _apply_rule(
 
 
 def candidate_groups(
-    *, f: CandidateFilter, history: HistoryState, now: datetime | None = None
+    *,
+    f: CandidateFilter,
+    history: HistoryState,
+    now: datetime | None = None,
+    levels: tuple[str, ...] = (),
 ) -> list[QuerySet]:
-    """One grouped, filtered, unordered queryset per rule and level on the page. With
-    several rules a group can come once per matching rule: read the page through
-    page_rows(..., dedupe=True), which keeps the first rule's row."""
+    """One grouped, filtered, unordered queryset per rule and level on the page (or per
+    rule and each of `levels`, for the planner). With several rules a group can come once
+    per matching rule: read the page through page_rows(..., dedupe=True), which keeps the
+    first rule's row."""
     now = now or timezone.now()
     rules = f.active_rules or [None]
     parts, present = [], blocking_levels(history.eligible_server_ids)
     for rank, rule in enumerate(rules):
         rule_sections = list(rule.sections.values_list("pk", flat=True)) if rule else []
         ignored = ignored_user_ids(rule)
-        for level in f.levels_for(rule):
+        for level in f.levels_for(rule, levels):
             servers, grouped = history.eligible_server_ids, level in _GROUP_BLOCK_KEYS
             items = group_items(level, f, history, rule_sections).filter(
                 requester_filter(level, rule, servers, now)
             )
-            rows = group_rows(items, level, history, rule, rank)
+            rows = group_rows(items, level, history, rule, rank, ignored)
             if grouped:
                 keys = {f"block_{col}": Max(col) for col in _GROUP_BLOCK_KEYS[level]}
                 rows = rows.alias(**keys)
