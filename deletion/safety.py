@@ -23,12 +23,12 @@ from syncing.clients.tautulli import HistoryRow, TautulliClient, TautulliError
 from syncing.models import TautulliServer
 from syncing.services.tautulli_sync import tautulli_client_for
 
-# Which get_history filter holds a group's key, per level.
+# Which history filter holds a group's key, per level (Tautulli's rating_key and its parents).
 HISTORY_FILTER = {
-    Level.MOVIE: "rating_key",
-    Level.EPISODE: "rating_key",
-    Level.SEASON: "parent_rating_key",
-    Level.SHOW: "grandparent_rating_key",
+    Level.MOVIE: "plex_id",
+    Level.EPISODE: "plex_id",
+    Level.SEASON: "parent_plex_id",
+    Level.SHOW: "grandparent_plex_id",
 }
 NEWEST_PLAYS = 25  # rows asked for, newest stop first: enough to count recent plays
 
@@ -108,7 +108,7 @@ def _played_since(rows: list[HistoryRow], approved_at: datetime) -> str:
 def playing_problem(request: DeletionRequest, client: PlexClient) -> str:
     """Ask Plex (not Tautulli) what is playing right now; keep the group if any of it is."""
     for session in client.sessions():
-        keys = {session.rating_key, session.parent_rating_key, session.grandparent_rating_key}
+        keys = {session.plex_id, session.parent_plex_id, session.grandparent_plex_id}
         if request.plex_id in keys:
             return f"Being played right now ({session.title})."
     return ""

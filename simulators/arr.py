@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
+from simulators.base import SimulatorHandler, SimulatorServer, last_values, take_fault
+
+ADDED = "2024-01-01T00:00:00Z"  # when every simulated movie, series and file was added
 Answer = tuple[int, Any]  # (status, JSON-able body, or bytes, or None for an empty body)
 
 
@@ -55,10 +57,16 @@ class Fault:
     count: int | None = 1  # None = forever
     skip: int = 0  # let this many matching requests through first
 
-    def matches(self, method: str, path: str) -> bool:
+    def fires(self, method: str, path: str) -> bool:
+        """Whether this request gets the fault; the first `skip` matching ones pass."""
         if self.method and self.method != method:
             return False
-        return not self.path or re.fullmatch(self.path, path) is not None
+        if self.path and re.fullmatch(self.path, path) is None:
+            return False
+        if self.skip:
+            self.skip -= 1
+            return False
+        return True
 
 
 @dataclass
@@ -128,8 +136,24 @@ def bool_param(query: dict[str, str], name: str) -> bool:
 Route = tuple[str, re.Pattern[str], Callable[..., Answer]]
 
 
-class ArrSimulator:
+class ArrHandler(SimulatorHandler):
+    """Every verb goes to `ArrSimulator.handle`."""
+
+    sim: ArrSimulator
+
+    def _serve(self) -> None:
+        status, content_type, payload = self.sim.handle(
+            self.command, self.path, self.headers, self.read_body()
+        )
+        self.answer(status, payload, content_type)
+
+    do_GET = do_PUT = do_POST = do_DELETE = _serve
+
+
+class ArrSimulator(SimulatorServer):
     """The common part of a simulated Radarr/Sonarr. Use as a context manager."""
+
+    handler_class = ArrHandler
 
     app_name = "Arr"
     version = "0.0.0"
@@ -140,10 +164,11 @@ class ArrSimulator:
         self.root_folders: list[str] = []
         self.tags: dict[int, str] = {}
         self.quality_profiles: dict[int, str] = {1: "HD-1080p", 2: "Ultra-HD"}
+        self.exclusions = Exclusions()
+        self._next: dict[str, int] = defaultdict(lambda: 1)
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
         self._routes: list[Route] = [
             ("GET", re.compile(r"/api/v3/system/status"), self._status),
             ("GET", re.compile(r"/api/v3/diskspace"), self._diskspace),
@@ -157,33 +182,52 @@ class ArrSimulator:
     def routes(self) -> list[Route]:
         return []
 
-    # --- lifecycle -----------------------------------------------------------------------
-    def start(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
-        server = self._server
-        threading.Thread(
-            target=lambda: server.serve_forever(poll_interval=0.05), daemon=True
-        ).start()
-        return self
+    # --- for the subclasses --------------------------------------------------------------
+    def new_id(self, table: str) -> int:
+        """The next id of `table` ("movie", "file", …), from 1 as in a fresh database."""
+        self._next[table] += 1
+        return self._next[table] - 1
 
-    def stop(self) -> None:
-        """Shut down: later requests get "connection refused" (the *arr is down)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def stock(self, *, root: str, used: int, disk_total: int) -> None:
+        """The settings a `*_from_library` simulator gets: one root folder on one disk holding
+        `used` bytes, and a "keep" tag."""
+        self.root_folders = [root]
+        self.tags = {1: "keep"}
+        self.disks = [Disk(path=root, total=disk_total, free=max(disk_total - used, 0))]
 
-    def __enter__(self):
-        return self.start()
+    def file_row(
+        self, file_id: int, *, folder: str, relative: str, size: int, quality: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The fields a MovieFile and an EpisodeFile share."""
+        return {
+            "id": file_id,
+            "relativePath": relative,
+            "path": f"{folder}/{relative}",
+            "size": size,
+            "dateAdded": ADDED,
+            "languages": [{"id": 1, "name": "English"}],
+            "quality": quality,
+            "qualityCutoffNotMet": False,
+        }
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    @staticmethod
+    def found(table: dict[int, dict[str, Any]], id: str) -> dict[str, Any]:
+        """The row of a GET by id, or the ProblemDetails 404."""
+        row = table.get(int(id))
+        if row is None:
+            raise problem(404, "Not Found")
+        return row
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "simulator not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def exclusion_add(self, key: int, row: dict[str, Any], *, prop: str, empty: str) -> Answer:
+        """POST of an import exclusion keyed on `key` (tmdbId / tvdbId, named `prop`)."""
+        if not key:
+            raise validation(prop, empty, 0)
+        if key in self.exclusions.rows:
+            raise validation(prop, "This exclusion has already been added.", key)
+        return 201, self.exclusions.add(key, row)
+
+    def _exclusion_list(self, **_: Any) -> Answer:
+        return 200, list(self.exclusions.rows.values())
 
     # --- test helpers --------------------------------------------------------------------
     def fault(self, **kwargs: Any) -> Fault:
@@ -209,7 +253,7 @@ class ArrSimulator:
     # --- request handling ----------------------------------------------------------------
     def handle(self, method: str, raw: str, headers, body: bytes) -> tuple[int, str, bytes]:
         parts = urlsplit(raw)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        query = last_values(parts.query)
         parsed = _parse_json(body)
         status, content_type, payload = self._answer(method, parts.path, query, headers, body)
         with self.lock:
@@ -240,17 +284,7 @@ class ArrSimulator:
         return key == self.api_key
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.count == 0 or not fault.matches(method, path):
-                    continue
-                if fault.skip:
-                    fault.skip -= 1
-                    continue
-                if fault.count is not None:
-                    fault.count -= 1
-                return fault
-        return None
+        return take_fault(self.faults, self.lock, lambda f: f.fires(method, path))
 
     def _dispatch(self, method, path, query, headers, body, fault) -> Answer:
         for verb, pattern, handler in self._routes:
@@ -341,35 +375,6 @@ def _parse_json(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
-
-
-def _make_handler(sim: ArrSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body leave in two writes: without this, Nagle's algorithm and the
-            # client's delayed ACK hold every keep-alive answer back ~40 ms.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, content_type, payload = sim.handle(self.command, self.path, self.headers, body)
-            self.send_response(status)
-            if content_type:
-                self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_PUT = do_POST = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 def quality(name: str, source: str, resolution: int) -> dict[str, Any]:

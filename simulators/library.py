@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 # 2023-11-14 22:13:20 UTC; everything is added in the three years before it.
 BASE_EPOCH = 1_700_000_000
@@ -70,6 +71,20 @@ NOUNS = [
 ]
 
 
+def _follow(dotted: str) -> property:
+    """A read-only field reached through the parent references (`"season.show.title"`)."""
+    return property(attrgetter(dotted))
+
+
+class _TopLevel:
+    """What a movie or a show has none of: parents, season and episode numbers."""
+
+    __slots__ = ()
+    parent_rating_key = grandparent_rating_key = None
+    parent_title = grandparent_title = None
+    season_number = episode_number = None
+
+
 @dataclass(slots=True)
 class Part:
     """One file of a media version (`<Part file size>`)."""
@@ -90,7 +105,9 @@ class MediaVersion:
 
 
 @dataclass(slots=True, eq=False)
-class Movie:
+class _Video:
+    """What a movie and an episode both hold: they play, so they have media and a length."""
+
     rating_key: int
     title: str
     year: int | None
@@ -100,19 +117,16 @@ class Movie:
     updated_at: int
     duration_ms: int
     media: list[MediaVersion]
-    section_key: str = "1"
-    media_type = "movie"
-
-    parent_rating_key = None
-    grandparent_rating_key = None
-    parent_title = None
-    grandparent_title = None
-    season_number = None
-    episode_number = None
 
 
 @dataclass(slots=True, eq=False)
-class Show:
+class Movie(_Video, _TopLevel):
+    section_key: str = "1"
+    media_type = "movie"
+
+
+@dataclass(slots=True, eq=False)
+class Show(_TopLevel):
     rating_key: int
     title: str
     year: int | None
@@ -123,13 +137,6 @@ class Show:
     section_key: str = "2"
     seasons: list[Season] = field(default_factory=list)
     media_type = "show"
-
-    parent_rating_key = None
-    grandparent_rating_key = None
-    parent_title = None
-    grandparent_title = None
-    season_number = None
-    episode_number = None
     duration_ms = 0
 
     def episodes(self) -> Iterator[Episode]:
@@ -162,69 +169,26 @@ class Season:
     def year(self) -> int | None:
         return None
 
-    @property
-    def parent_rating_key(self) -> int:
-        return self.show.rating_key
-
-    @property
-    def parent_title(self) -> str:
-        return self.show.title
-
-    @property
-    def season_number(self) -> int:
-        return self.index
-
-    @property
-    def section_key(self) -> str:
-        return self.show.section_key
+    parent_rating_key = _follow("show.rating_key")
+    parent_title = _follow("show.title")
+    season_number = _follow("index")
+    section_key = _follow("show.section_key")
 
 
 @dataclass(slots=True, eq=False)
-class Episode:
-    rating_key: int
+class Episode(_Video):
     season: Season
     index: int
-    title: str
-    year: int | None
-    guid: str
-    guid_tags: tuple[str, ...]
-    added_at: int
-    updated_at: int
-    duration_ms: int
-    media: list[MediaVersion]
     media_type = "episode"
 
-    @property
-    def parent_rating_key(self) -> int:
-        return self.season.rating_key
-
-    @property
-    def grandparent_rating_key(self) -> int:
-        return self.season.show.rating_key
-
-    @property
-    def parent_title(self) -> str:
-        return self.season.title
-
-    @property
-    def grandparent_title(self) -> str:
-        return self.season.show.title
-
-    @property
-    def season_number(self) -> int:
-        return self.season.index
-
-    @property
-    def episode_number(self) -> int:
-        return self.index
-
-    @property
-    def show(self) -> Show:
-        return self.season.show
-
-    @property
-    def section_key(self) -> str:
-        return self.season.show.section_key
+    parent_rating_key = _follow("season.rating_key")
+    grandparent_rating_key = _follow("season.show.rating_key")
+    parent_title = _follow("season.title")
+    grandparent_title = _follow("season.show.title")
+    season_number = _follow("season.index")
+    episode_number = _follow("index")
+    show = _follow("season.show")
+    section_key = _follow("season.show.section_key")
 
 
 Item = Movie | Show | Season | Episode

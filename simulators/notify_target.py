@@ -15,45 +15,36 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from simulators.base import SimulatorHandler, SimulatorServer
 
 KEEP = 200
 
 
-class NotifyReceiver:
+class _Handler(SimulatorHandler):
+    sim: NotifyReceiver
+
+    def do_POST(self) -> None:
+        self.answer(self.sim.receive(self.read_body()), content_type="application/json")
+
+    def do_GET(self) -> None:
+        if self.split_url()[0] != "/inbox":
+            self.answer(404, content_type="application/json")
+            return
+        self.answer(200, self.sim.messages, "application/json")
+
+
+class NotifyReceiver(SimulatorServer):
+    """Stores the messages posted to it (see the module docstring)."""
+
+    handler_class = _Handler
+
     def __init__(self, *, echo: bool = False):
         self.echo = echo  # print each message (the demo's log)
         self.messages: list[dict] = []
         self.fail_status: int | None = None  # answer this status instead of 200
         self.attempts = 0  # POSTs received, failed ones included
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-
-    def start(self) -> NotifyReceiver:
-        handler = type("NotifyHandler", (_Handler,), {"target": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> NotifyReceiver:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "receiver not started"
-        return self._httpd.server_address[1]
 
     @property
     def apprise_url(self) -> str:
@@ -82,28 +73,3 @@ class NotifyReceiver:
         if self.echo:
             print(f"[demo notification] {message['title']}\n{message['message']}", flush=True)
         return 200
-
-
-class _Handler(BaseHTTPRequestHandler):
-    target: NotifyReceiver
-    protocol_version = "HTTP/1.1"
-
-    def _reply(self, status: int, body: bytes = b"") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self._reply(self.target.receive(self.rfile.read(length) if length else b""))
-
-    def do_GET(self) -> None:
-        if self.path.split("?")[0] != "/inbox":
-            self._reply(404)
-            return
-        self._reply(200, json.dumps(self.target.messages).encode())
-
-    def log_message(self, format, *args) -> None:
-        pass

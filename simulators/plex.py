@@ -20,11 +20,11 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from simulators import plex_collections as colls
 from simulators import plex_notifications, plex_xml
+from simulators.base import SimulatorHandler, SimulatorServer
 from simulators.library import Episode, Library, MediaVersion, Movie, Part, Season, Section, Show
 from simulators.plex_query import QueryError, apply_filters, apply_sort
 from simulators.websocket import WebSocketPeer, accept_key
@@ -87,8 +87,33 @@ class _Response(Exception):
         self.body = body
 
 
-class PlexSimulator:
+class _Handler(SimulatorHandler):
+    """Thin HTTP adapter: all logic lives in PlexSimulator.handle()."""
+
+    sim: PlexSimulator
+
+    def _answer(self) -> None:
+        if self.headers.get("Upgrade", "").lower() == "websocket" and self.path.startswith(
+            NOTIFICATIONS_PATH
+        ):
+            self.sim.serve_websocket(self)
+            return
+        self.read_body()
+        headers = {k: v for k, v in self.headers.items()}
+        try:
+            status, body = self.sim.handle(self.command, self.path, headers)
+        except Exception as exc:  # a simulator bug must surface as a 500, not a hang
+            status, body = 500, _html_error(500) + f"<!-- {type(exc).__name__}: {exc} -->"
+        ctype = "text/xml;charset=utf-8" if body.startswith("<?xml") else "text/html"
+        self.answer(status, body.encode("utf-8"), ctype)
+
+    do_GET = do_DELETE = do_PUT = do_POST = _answer
+
+
+class PlexSimulator(SimulatorServer):
     """Serves `library` over HTTP; see the module docstring. Thread-safe for its own use."""
+
+    handler_class = _Handler
 
     def __init__(
         self,
@@ -116,58 +141,18 @@ class PlexSimulator:
         self.notifications_sent: list[str] = []
         self.collections: dict[int, colls.Collection] = {}  # see simulators.plex_collections
         self._lock = threading.RLock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._port = 0
         self._peers: list[WebSocketPeer] = []
         self._ids = itertools.count(1)
         self._reindex()
 
     # --- lifecycle -------------------------------------------------------------------
-    def start(self) -> PlexSimulator:
-        """Listen on a free port, or on the same port again after a stop (a restart)."""
-        handler = type("PlexHandler", (_Handler,), {"sim": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
-        self._port = self._httpd.server_address[1]
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="plex-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
         """Stop listening and cut every websocket (clients see the server go away)."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        super().stop()
         with self._lock:
             peers, self._peers = self._peers, []
         for peer in peers:
             peer.close()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> PlexSimulator:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "simulator not started"
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     # --- fault injection ---------------------------------------------------------------
     def fail_on(
@@ -372,7 +357,7 @@ class PlexSimulator:
             entry = plex_notifications.timeline_entry(obj, state, updated_at=stamp)
             self.notify(plex_notifications.timeline([entry]))
 
-    def serve_websocket(self, handler: BaseHTTPRequestHandler) -> None:
+    def serve_websocket(self, handler: SimulatorHandler) -> None:
         """Upgrade the handler's connection and keep it until either side closes."""
         query = dict(parse_qsl(urlsplit(handler.path).query))
         with self._lock:
@@ -723,44 +708,6 @@ class PlexSimulator:
 def _html_error(status: int) -> str:
     text = f"{status} {_HTML_ERRORS.get(status, 'Error')}"
     return f"<html><head><title>{text}</title></head><body><h1>{text}</h1></body></html>"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Thin HTTP adapter: all logic lives in PlexSimulator.handle()."""
-
-    sim: PlexSimulator
-    protocol_version = "HTTP/1.1"  # keep-alive, like PMS; requests reuses the connection
-    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
-
-    def _answer(self) -> None:
-        if self.headers.get("Upgrade", "").lower() == "websocket" and self.path.startswith(
-            NOTIFICATIONS_PATH
-        ):
-            self.sim.serve_websocket(self)
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        headers = {k: v for k, v in self.headers.items()}
-        try:
-            status, body = self.sim.handle(self.command, self.path, headers)
-        except Exception as exc:  # a simulator bug must surface as a 500, not a hang
-            status, body = 500, _html_error(500) + f"<!-- {type(exc).__name__}: {exc} -->"
-        data = body.encode("utf-8")
-        try:
-            self.send_response(status)
-            ctype = "text/xml;charset=utf-8" if body.startswith("<?xml") else "text/html"
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    do_GET = do_DELETE = do_PUT = do_POST = _answer
-
-    def log_message(self, format, *args) -> None:  # silence the default stderr log
-        pass
 
 
 __all__ = ["Episode", "Fault", "Movie", "PlexSimulator", "RecordedRequest", "Season", "Show"]

@@ -138,107 +138,93 @@ def _guids(tags: tuple[str, ...]) -> str:
     return "".join(f'<Guid id="{escape(tag, _ATTR_ESCAPES)}" />\n' for tag in tags)
 
 
+def _own(x: Movie | Show | Season | Episode, key: str = "") -> dict[str, object]:
+    """The attributes every item carries about itself (`key` ends in /children for folders)."""
+    return {
+        "ratingKey": x.rating_key,
+        "key": f"/library/metadata/{x.rating_key}{key}",
+        "guid": x.guid,
+        "type": x.media_type,
+        "title": x.title,
+    }
+
+
+def _dates(x: Movie | Show | Season | Episode) -> dict[str, object]:
+    return {
+        "thumb": f"/library/metadata/{x.rating_key}/thumb/{x.updated_at}",
+        "addedAt": x.added_at,
+        "updatedAt": x.updated_at,
+    }
+
+
+def _above(x: Show | Season, role: str) -> dict[str, object]:
+    """A parent's (or grandparent's) attributes on its child: `role` is "parent"/"grandparent"."""
+    return {
+        f"{role}RatingKey": x.rating_key,
+        f"{role}Guid": x.guid,
+        f"{role}Key": f"/library/metadata/{x.rating_key}",
+        f"{role}Title": x.title,
+    }
+
+
+def _video(x: Movie | Episode, head: dict[str, object], include_guids: bool) -> str:
+    guids = _guids(x.guid_tags) if include_guids else ""
+    body = _media(x.media, x.duration_ms, x.updated_at)
+    return f"<Video{attrs(**head, duration=x.duration_ms)}>\n{body}{guids}</Video>\n"
+
+
 def movie(m: Movie, section: Section, *, include_guids: bool, details: bool = False) -> str:
-    head = attrs(
-        ratingKey=m.rating_key,
-        key=f"/library/metadata/{m.rating_key}",
-        guid=m.guid,
-        type="movie",
-        title=m.title,
-        **_section_attrs(section),
-        contentRating="PG-13",
-        summary="",
-        year=m.year,
-        thumb=f"/library/metadata/{m.rating_key}/thumb/{m.updated_at}",
-        duration=m.duration_ms,
-        addedAt=m.added_at,
-        updatedAt=m.updated_at,
-    )
-    guids = _guids(m.guid_tags) if include_guids else ""
-    return f"<Video{head}>\n{_media(m.media, m.duration_ms, m.updated_at)}{guids}</Video>\n"
+    head = {**_own(m), **_section_attrs(section), "contentRating": "PG-13", "summary": ""}
+    return _video(m, {**head, "year": m.year, **_dates(m)}, include_guids)
 
 
 def show(s: Show, section: Section, *, include_guids: bool, details: bool = False) -> str:
     """A show; its details (`/library/metadata/ID`) also name its section, as PMS does."""
-    leaves = sum(len(season.episodes) for season in s.seasons)
     head = attrs(
-        ratingKey=s.rating_key,
-        key=f"/library/metadata/{s.rating_key}/children",
-        guid=s.guid,
-        type="show",
-        title=s.title,
+        **_own(s, "/children"),
         **(_section_attrs(section) if details else {}),
         contentRating="TV-14",
         summary="",
         index="1",
         year=s.year,
-        thumb=f"/library/metadata/{s.rating_key}/thumb/{s.updated_at}",
-        leafCount=leaves,
+        leafCount=sum(len(season.episodes) for season in s.seasons),
         viewedLeafCount="0",
         childCount=len(s.seasons),
-        addedAt=s.added_at,
-        updatedAt=s.updated_at,
+        **_dates(s),
     )
     guids = _guids(s.guid_tags) if include_guids else ""
     return f"<Directory{head}>\n{guids}</Directory>\n"
 
 
 def season(se: Season, section: Section, *, include_guids: bool, details: bool = False) -> str:
-    sh = se.show
     head = attrs(
-        ratingKey=se.rating_key,
-        key=f"/library/metadata/{se.rating_key}/children",
-        parentRatingKey=sh.rating_key,
-        guid=se.guid,
-        parentGuid=sh.guid,
-        type="season",
-        title=se.title,
+        **_own(se, "/children"),
+        **_above(se.show, "parent"),
         **(_section_attrs(section) if details else {}),
-        parentKey=f"/library/metadata/{sh.rating_key}",
-        parentTitle=sh.title,
         summary="",
         index=se.index,
         parentIndex="1",
-        parentYear=sh.year,
-        thumb=f"/library/metadata/{se.rating_key}/thumb/{se.updated_at}",
+        parentYear=se.show.year,
         leafCount=len(se.episodes),
         viewedLeafCount="0",
-        addedAt=se.added_at,
-        updatedAt=se.updated_at,
+        **_dates(se),
     )
     return f"<Directory{head}>\n</Directory>\n"
 
 
 def episode(e: Episode, section: Section, *, include_guids: bool, details: bool = False) -> str:
-    se = e.season
-    sh = se.show
-    head = attrs(
-        ratingKey=e.rating_key,
-        key=f"/library/metadata/{e.rating_key}",
-        parentRatingKey=se.rating_key,
-        grandparentRatingKey=sh.rating_key,
-        guid=e.guid,
-        parentGuid=se.guid,
-        grandparentGuid=sh.guid,
-        type="episode",
-        title=e.title,
-        grandparentKey=f"/library/metadata/{sh.rating_key}",
-        parentKey=f"/library/metadata/{se.rating_key}",
+    head = {
+        **_own(e),
+        **_above(e.season, "parent"),
+        **_above(e.show, "grandparent"),
         **_section_attrs(section),
-        grandparentTitle=sh.title,
-        parentTitle=se.title,
-        contentRating="TV-14",
-        summary="",
-        index=e.index,
-        parentIndex=se.index,
-        year=e.year,
-        thumb=f"/library/metadata/{e.rating_key}/thumb/{e.updated_at}",
-        duration=e.duration_ms,
-        addedAt=e.added_at,
-        updatedAt=e.updated_at,
-    )
-    guids = _guids(e.guid_tags) if include_guids else ""
-    return f"<Video{head}>\n{_media(e.media, e.duration_ms, e.updated_at)}{guids}</Video>\n"
+        "contentRating": "TV-14",
+        "summary": "",
+        "index": e.index,
+        "parentIndex": e.season.index,
+        "year": e.year,
+    }
+    return _video(e, {**head, **_dates(e)}, include_guids)
 
 
 RENDERERS = {Movie: movie, Show: show, Season: season, Episode: episode}

@@ -12,24 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simulators.arr import (
-    Answer,
-    ArrSimulator,
-    Disk,
-    Exclusions,
-    HttpError,
-    Route,
-    bool_param,
-    error_model,
-    problem,
-    quality,
-    validation,
-)
-
-ADDED = "2024-01-01T00:00:00Z"
+from simulators import arr
+from simulators.arr import Answer
 
 
-class RadarrSimulator(ArrSimulator):
+class RadarrSimulator(arr.ArrSimulator):
     app_name = "Radarr"
     version = "5.26.2.10099"
 
@@ -37,12 +24,9 @@ class RadarrSimulator(ArrSimulator):
         super().__init__(**kwargs)
         self.movies: dict[int, dict[str, Any]] = {}
         self.files: dict[int, dict[str, Any]] = {}
-        self.exclusions = Exclusions()
         self._file_by_movie: dict[int, int] = {}  # movie id → its file's id (one file each)
-        self._next_movie = 1
-        self._next_file = 1
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[arr.Route]:
         return [
             ("GET", re.compile(r"/api/v3/movie"), self._movie_list),
             ("GET", re.compile(r"/api/v3/movie/(?P<id>\d+)"), self._movie_get),
@@ -69,8 +53,7 @@ class RadarrSimulator(ArrSimulator):
         tags: list[int] | None = None,
     ) -> dict[str, Any]:
         """Add a movie (with one file when `file`, a path relative to `path`, is given)."""
-        movie_id = self._next_movie
-        self._next_movie += 1
+        movie_id = self.new_id("movie")
         movie = {
             "id": movie_id,
             "title": title,
@@ -89,7 +72,7 @@ class RadarrSimulator(ArrSimulator):
             "tmdbId": tmdb_id,
             "titleSlug": f"{title.lower().replace(' ', '-')}-{tmdb_id}",
             "tags": list(tags or []),
-            "added": ADDED,
+            "added": arr.ADDED,
         }
         self.movies[movie_id] = movie
         if file:
@@ -97,20 +80,11 @@ class RadarrSimulator(ArrSimulator):
         return movie
 
     def _add_file(self, movie_id: int, folder: str, relative: str, size: int) -> None:
-        file_id = self._next_file
-        self._next_file += 1
+        file_id = self.new_id("file")
         self._file_by_movie[movie_id] = file_id
-        self.files[file_id] = {
-            "id": file_id,
-            "movieId": movie_id,
-            "relativePath": relative,
-            "path": f"{folder}/{relative}",
-            "size": size,
-            "dateAdded": ADDED,
-            "languages": [{"id": 1, "name": "English"}],
-            "quality": quality("Bluray-1080p", "bluray", 1080),
-            "qualityCutoffNotMet": False,
-        }
+        grade = arr.quality("Bluray-1080p", "bluray", 1080)
+        row = self.file_row(file_id, folder=folder, relative=relative, size=size, quality=grade)
+        self.files[file_id] = {**row, "movieId": movie_id}
 
     def _file_of(self, movie_id: int) -> dict[str, Any] | None:
         return self.files.get(self._file_by_movie.get(movie_id, 0))
@@ -131,17 +105,14 @@ class RadarrSimulator(ArrSimulator):
         return 200, [self._resource(m) for m in movies]
 
     def _movie_get(self, *, id: str, **_: Any) -> Answer:
-        movie = self.movies.get(int(id))
-        if movie is None:
-            raise problem(404, "Not Found")
-        return 200, self._resource(movie)
+        return 200, self._resource(self.found(self.movies, id))
 
     def _movie_delete(self, *, id: str, query: dict[str, str], **_: Any) -> Answer:
-        delete_files = bool_param(query, "deleteFiles")
-        exclude = bool_param(query, "addImportExclusion")
+        delete_files = arr.bool_param(query, "deleteFiles")
+        exclude = arr.bool_param(query, "addImportExclusion")
         movie = self.movies.pop(int(id), None)
         if movie is None:
-            raise error_model(404, f"Movie with ID {id} does not exist")
+            raise arr.error_model(404, f"Movie with ID {id} does not exist")
         file = self._file_of(movie["id"])
         if file is not None:
             del self.files[file["id"]]
@@ -161,36 +132,24 @@ class RadarrSimulator(ArrSimulator):
 
     def _file_list(self, *, query: dict[str, str], **_: Any) -> Answer:
         if not query.get("movieId") and not query.get("movieFileIds"):
-            raise HttpError(400, [])
+            raise arr.HttpError(400, [])
         file = self._file_of(int(query.get("movieId") or 0))
         return 200, [file] if file else []
 
     def _file_delete(self, *, id: str, **_: Any) -> Answer:
         file = self.files.pop(int(id), None)
         if file is None:
-            raise error_model(404, f"Movie file with ID {id} does not exist")
+            raise arr.error_model(404, f"Movie file with ID {id} does not exist")
         self._file_by_movie.pop(file["movieId"], None)
         self.free_space(file["path"], file["size"])
         return 200, None
 
-    def _exclusion_list(self, **_: Any) -> Answer:
-        return 200, list(self.exclusions.rows.values())
-
     def _exclusion_add(self, *, data: Any, **_: Any) -> Answer:
-        tmdb_id = int(data.get("tmdbId") or 0) if isinstance(data, dict) else 0
-        if not tmdb_id:
-            raise validation("TmdbId", "'Tmdb Id' must not be empty.", 0)
-        if tmdb_id in self.exclusions.rows:
-            raise validation("TmdbId", "This exclusion has already been added.", tmdb_id)
-        row = self.exclusions.add(
-            tmdb_id,
-            {
-                "tmdbId": tmdb_id,
-                "movieTitle": data.get("movieTitle") or "",
-                "movieYear": int(data.get("movieYear") or 0),
-            },
-        )
-        return 201, row
+        data = data if isinstance(data, dict) else {}
+        tmdb_id = int(data.get("tmdbId") or 0)
+        year = int(data.get("movieYear") or 0) if tmdb_id else 0
+        row = {"tmdbId": tmdb_id, "movieTitle": data.get("movieTitle") or "", "movieYear": year}
+        return self.exclusion_add(tmdb_id, row, prop="TmdbId", empty="'Tmdb Id' must not be empty.")
 
 
 def radarr_from_library(
@@ -208,7 +167,6 @@ def radarr_from_library(
     movies without an external id get a made-up tmdbId (Radarr always has one).
     """
     sim = RadarrSimulator(**kwargs)
-    sim.root_folders = [arr_prefix]
     used = 0
     for n, movie in enumerate(movies if movies is not None else library.movies):
         tmdb, imdb = _ids(movie)
@@ -226,9 +184,8 @@ def radarr_from_library(
             tags=[1] if n % 7 == 3 else [],
         )
         used += part.size if part else 0
-    sim.tags = {1: "keep"}
+    sim.stock(root=arr_prefix, used=used, disk_total=disk_total)
     sim.exclusions.add(11, {"tmdbId": 11, "movieTitle": "Deleted Long Ago", "movieYear": 1977})
-    sim.disks = [Disk(path=arr_prefix, total=disk_total, free=max(disk_total - used, 0))]
     return sim
 
 

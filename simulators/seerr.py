@@ -12,15 +12,13 @@ beyond the spec (`type`, `seasons`, `media.mediaType`, `requestedBy.displayName`
 
 from __future__ import annotations
 
-import contextlib
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from simulators.base import SimulatorHandler, SimulatorServer, take_fault
 
 __all__ = ["SeerrFault", "SeerrSimulator", "SeerrUser"]
 
@@ -86,9 +84,22 @@ class SeerrFault:
     count: int | None = 1  # how many times; None = forever
 
 
+class SeerrHandler(SimulatorHandler):
+    """GETs go to `SeerrSimulator.handle` (header names lower-cased)."""
+
+    sim: SeerrSimulator
+
+    def do_GET(self) -> None:
+        path, query = self.split_url()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.answer(*self.sim.handle(path.rstrip("/"), query, headers))
+
+
 @dataclass
-class SeerrSimulator:
+class SeerrSimulator(SimulatorServer):
     """A running fake Seerr. Use as a context manager or call start()/stop()."""
+
+    handler_class = SeerrHandler
 
     api_key: str = "sim-seerr-key-0123456789"
     users: list[SeerrUser] = field(default_factory=list)
@@ -98,33 +109,6 @@ class SeerrSimulator:
     def __post_init__(self) -> None:
         self._requests: list[_Request] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # --- lifecycle -------------------------------------------------------------------
-    def start(self) -> SeerrSimulator:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
-        server = self._server
-        threading.Thread(target=lambda: server.serve_forever(0.05), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Shut down: later requests get "connection refused" (Seerr is down)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> SeerrSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "simulator not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # --- data ------------------------------------------------------------------------
     def add_user(self, *, email: str, plex_username: str = "", username: str = "") -> SeerrUser:
@@ -179,13 +163,7 @@ class SeerrSimulator:
         return 404, {"message": "Not Found"}
 
     def _take_fault(self, path: str) -> SeerrFault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.path in (None, path) and fault.count != 0:
-                    if fault.count is not None:
-                        fault.count -= 1
-                    return fault
-        return None
+        return take_fault(self.faults, self._lock, lambda f: f.path in (None, path))
 
     def _request_page(self, query: dict[str, str]) -> tuple[int, Any]:
         take, skip = _number(query.get("take"), 10), _number(query.get("skip"), 0)
@@ -273,29 +251,6 @@ def _request_json(r: _Request, counts: dict[int, int]) -> dict[str, Any]:
         "requestedBy": r.user.as_json(counts.get(r.user.id, 0)),
         "modifiedBy": None,
     }
-
-
-def _make_handler(sim: SeerrSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, payload = sim.handle(parts.path.rstrip("/"), query, headers)
-            raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(raw)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 def _external_id(item: Any, scheme: str) -> int | None:

@@ -14,25 +14,13 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from simulators.arr import (
-    Answer,
-    ArrSimulator,
-    Disk,
-    Exclusions,
-    HttpError,
-    Route,
-    bool_param,
-    error_model,
-    problem,
-    quality,
-    validation,
-)
+from simulators import arr
+from simulators.arr import Answer
 
-ADDED = "2024-01-01T00:00:00Z"
 _SERIES_WRITABLE = ("monitored", "qualityProfileId", "tags", "seasonFolder", "path")
 
 
-class SonarrSimulator(ArrSimulator):
+class SonarrSimulator(arr.ArrSimulator):
     app_name = "Sonarr"
     version = "4.0.15.2941"
 
@@ -43,10 +31,8 @@ class SonarrSimulator(ArrSimulator):
         self.files: dict[int, dict[str, Any]] = {}
         self._episodes_of: dict[int, list[int]] = defaultdict(list)
         self._files_of: dict[int, list[int]] = defaultdict(list)
-        self.exclusions = Exclusions()
-        self._next = {"series": 1, "episode": 1, "file": 1}
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[arr.Route]:
         return [
             ("GET", re.compile(r"/api/v3/series"), self._series_list),
             ("GET", re.compile(r"/api/v3/series/(?P<id>\d+)"), self._series_get),
@@ -61,16 +47,12 @@ class SonarrSimulator(ArrSimulator):
             ("POST", re.compile(r"/api/v3/importlistexclusion"), self._exclusion_add),
         ]
 
-    def _new_id(self, kind: str) -> int:
-        self._next[kind] += 1
-        return self._next[kind] - 1
-
     # --- data ----------------------------------------------------------------------------
     def add_series(
         self, *, title: str, year: int, tvdb_id: int, path: str, imdb_id: str | None = None,
         tmdb_id: int = 0, seasons: list[int] = (), tags: list[int] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        series_id = self._new_id("series")
+        series_id = self.new_id("series")
         self.series[series_id] = {
             "id": series_id,
             "title": title,
@@ -95,7 +77,7 @@ class SonarrSimulator(ArrSimulator):
             "cleanTitle": re.sub(r"\W", "", title.lower()),
             "titleSlug": f"{title.lower().replace(' ', '-')}-{tvdb_id}",
             "tags": list(tags or []),
-            "added": ADDED,
+            "added": arr.ADDED,
             "languageProfileId": 1,
             "seasons": [{"seasonNumber": s, "monitored": True} for s in seasons],
         }
@@ -109,7 +91,7 @@ class SonarrSimulator(ArrSimulator):
         file_id = 0
         if file:
             file_id = self._add_file(series_id, season, file, size)
-        episode_id = self._new_id("episode")
+        episode_id = self.new_id("episode")
         self.episodes[episode_id] = {
             "id": episode_id,
             "seriesId": series_id,
@@ -127,20 +109,15 @@ class SonarrSimulator(ArrSimulator):
         return self.episodes[episode_id]
 
     def _add_file(self, series_id: int, season: int, relative: str, size: int) -> int:
-        file_id = self._new_id("file")
+        file_id = self.new_id("file")
+        folder, grade = self.series[series_id]["path"], arr.quality("WEBDL-1080p", "web", 1080)
+        row = self.file_row(file_id, folder=folder, relative=relative, size=size, quality=grade)
         self.files[file_id] = {
-            "id": file_id,
+            **row,
             "seriesId": series_id,
             "seasonNumber": season,
-            "relativePath": relative,
-            "path": f"{self.series[series_id]['path']}/{relative}",
-            "size": size,
-            "dateAdded": ADDED,
-            "languages": [{"id": 1, "name": "English"}],
-            "quality": quality("WEBDL-1080p", "web", 1080),
             "customFormatScore": 0,
             "releaseType": "singleEpisode",
-            "qualityCutoffNotMet": False,
         }
         self._files_of[series_id].append(file_id)
         return file_id
@@ -175,17 +152,14 @@ class SonarrSimulator(ArrSimulator):
         return 200, [self._resource(s) for s in series]
 
     def _series_get(self, *, id: str, **_: Any) -> Answer:
-        series = self.series.get(int(id))
-        if series is None:
-            raise problem(404, "Not Found")
-        return 200, self._resource(series)
+        return 200, self._resource(self.found(self.series, id))
 
     def _series_put(self, *, id: str, data: Any, **_: Any) -> Answer:
         series = self.series.get(int(id))
         if series is None:
-            raise error_model(404, f"Series with ID {id} does not exist")
+            raise arr.error_model(404, f"Series with ID {id} does not exist")
         if not isinstance(data, dict):
-            raise HttpError(400, {"title": "The request body is not a series.", "status": 400})
+            raise arr.HttpError(400, {"title": "The request body is not a series.", "status": 400})
         series.update({k: data[k] for k in _SERIES_WRITABLE if k in data})
         wanted = {s.get("seasonNumber"): s.get("monitored") for s in data.get("seasons") or []}
         for season in series["seasons"]:
@@ -194,11 +168,11 @@ class SonarrSimulator(ArrSimulator):
         return 202, self._resource(series)
 
     def _series_delete(self, *, id: str, query: dict[str, str], **_: Any) -> Answer:
-        delete_files = bool_param(query, "deleteFiles")
-        exclude = bool_param(query, "addImportListExclusion")
+        delete_files = arr.bool_param(query, "deleteFiles")
+        exclude = arr.bool_param(query, "addImportListExclusion")
         series = self.series.pop(int(id), None)
         if series is None:
-            raise error_model(500, "Sequence contains no matching element")
+            raise arr.error_model(500, "Sequence contains no matching element")
         for file_id in list(self._files_of[series["id"]]):
             file = self.files.pop(file_id)
             if delete_files:
@@ -217,7 +191,7 @@ class SonarrSimulator(ArrSimulator):
         elif query.get("episodeIds"):
             ids = [int(i) for i in query["episodeIds"].split(",") if int(i) in self.episodes]
         else:
-            raise HttpError(400, {"message": "seriesId or episodeIds must be provided"})
+            raise arr.HttpError(400, {"message": "seriesId or episodeIds must be provided"})
         episodes = [self.episodes[i] for i in ids]
         if query.get("seasonNumber"):
             episodes = [e for e in episodes if str(e["seasonNumber"]) == query["seasonNumber"]]
@@ -226,23 +200,23 @@ class SonarrSimulator(ArrSimulator):
     def _episode_monitor(self, *, data: Any, **_: Any) -> Answer:
         ids = data.get("episodeIds") or [] if isinstance(data, dict) else []
         if not isinstance(data.get("monitored"), bool):
-            raise HttpError(400, {"title": "monitored must be a bool", "status": 400})
+            raise arr.HttpError(400, {"title": "monitored must be a bool", "status": 400})
         missing = [i for i in ids if i not in self.episodes]
         if missing:
-            raise error_model(500, f"Expected query to return {len(ids)} rows")
+            raise arr.error_model(500, f"Expected query to return {len(ids)} rows")
         for episode_id in ids:
             self.episodes[episode_id]["monitored"] = data["monitored"]
         return 202, None
 
     def _file_list(self, *, query: dict[str, str], **_: Any) -> Answer:
         if not query.get("seriesId"):
-            raise HttpError(400, {"message": "seriesId or episodeFileIds must be provided"})
+            raise arr.HttpError(400, {"message": "seriesId or episodeFileIds must be provided"})
         ids = self._files_of.get(int(query["seriesId"]), [])
         return 200, [self.files[i] for i in ids]
 
     def _file_delete(self, *, id: str, **_: Any) -> Answer:
         if int(id) not in self.files:
-            raise error_model(404, f"Episode file with ID {id} does not exist")
+            raise arr.error_model(404, f"Episode file with ID {id} does not exist")
         self._remove_file(int(id))
         return 200, None
 
@@ -250,24 +224,19 @@ class SonarrSimulator(ArrSimulator):
         ids = data.get("episodeFileIds") or [] if isinstance(data, dict) else []
         found = [i for i in ids if i in self.files]
         if len(found) != len(ids):
-            raise error_model(
+            raise arr.error_model(
                 500, f"Expected query to return {len(ids)} rows but returned {len(found)}"
             )
         for file_id in ids:
             self._remove_file(file_id)
         return 200, {}
 
-    def _exclusion_list(self, **_: Any) -> Answer:
-        return 200, list(self.exclusions.rows.values())
-
     def _exclusion_add(self, *, data: Any, **_: Any) -> Answer:
-        tvdb_id = int(data.get("tvdbId") or 0) if isinstance(data, dict) else 0
-        if not tvdb_id:
-            raise validation("TvdbId", "'Tvdb Id' must be greater than '0'.", 0)
-        if tvdb_id in self.exclusions.rows:
-            raise validation("TvdbId", "This exclusion has already been added.", tvdb_id)
+        data = data if isinstance(data, dict) else {}
+        tvdb_id = int(data.get("tvdbId") or 0)
         row = {"tvdbId": tvdb_id, "title": data.get("title") or ""}
-        return 201, self.exclusions.add(tvdb_id, row)
+        empty = "'Tvdb Id' must be greater than '0'."
+        return self.exclusion_add(tvdb_id, row, prop="TvdbId", empty=empty)
 
 
 def _stats(files: list[dict[str, Any]], episode_count: int) -> dict[str, Any]:
@@ -294,7 +263,6 @@ def sonarr_from_library(
     """A Sonarr holding the library's shows (or `shows`) with each episode's first file;
     paths rewritten from `plex_prefix` to `arr_prefix`."""
     sim = SonarrSimulator(**kwargs)
-    sim.root_folders = [arr_prefix]
     used = 0
     for n, show in enumerate(shows if shows is not None else library.shows):
         ids = _tags(show.guid_tags, show.guid)
@@ -314,9 +282,8 @@ def sonarr_from_library(
                     file=relative, size=part.size if part else 0,
                 )  # fmt: skip
                 used += part.size if part else 0
-    sim.tags = {1: "keep"}
+    sim.stock(root=arr_prefix, used=used, disk_total=disk_total)
     sim.exclusions.add(70_001, {"tvdbId": 70_001, "title": "Deleted Long Ago"})
-    sim.disks = [Disk(path=arr_prefix, total=disk_total, free=max(disk_total - used, 0))]
     return sim
 
 

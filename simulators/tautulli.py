@@ -11,7 +11,6 @@ can be injected, and every request is counted and recorded.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import re
@@ -20,11 +19,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from simulators.base import SimulatorHandler, SimulatorServer, last_values, take_fault
 from simulators.tautulli_history import (
     History,
     Target,
@@ -35,6 +33,7 @@ from simulators.tautulli_history import (
 
 __all__ = ["Fault", "History", "Target", "TautulliSimulator", "generate_history", "make_targets"]
 
+_JSON = "application/json;charset=UTF-8"
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMMANDS = (
     "arnold",
@@ -101,8 +100,33 @@ def _human_duration(seconds: int) -> str:
     return " ".join([*parts, f"{rest // 60} mins"])
 
 
-class TautulliSimulator:
+class TautulliHandler(SimulatorHandler):
+    """`/api/v2` (query and form parameters) goes to `TautulliSimulator.handle`; large
+    answers are gzipped when the client accepts it, as the real server (CherryPy) does."""
+
+    sim: TautulliSimulator
+
+    def do_GET(self) -> None:
+        path, params = self.split_url()
+        if path.rstrip("/") != "/api/v2":
+            self.answer(404, b"Not Found", "text/plain")
+            return
+        params.update(last_values(self.read_body().decode("utf-8", "replace")))
+        status, payload = self.sim.handle(params)
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        if "gzip" in self.headers.get("Accept-Encoding", "") and len(raw) > 1024:
+            gzipped = gzip.compress(raw, compresslevel=1)
+            self.answer(status, gzipped, _JSON, [("Content-Encoding", "gzip")])
+        else:
+            self.answer(status, raw, _JSON)
+
+    do_POST = do_GET
+
+
+class TautulliSimulator(SimulatorServer):
     """A running fake Tautulli. Use as a context manager or call start()/stop()."""
+
+    handler_class = TautulliHandler
 
     def __init__(
         self,
@@ -120,41 +144,6 @@ class TautulliSimulator:
         self.requests: list[dict[str, str]] = []
         self.faults: list[Fault] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle -------------------------------------------------------------------
-    def start(self) -> TautulliSimulator:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
-        server = self._server
-        self._thread = threading.Thread(
-            target=lambda: server.serve_forever(poll_interval=0.05), daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut down: later requests get "connection refused" (Tautulli is down)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> TautulliSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "simulator not started"
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def request_count(self) -> int:
@@ -255,13 +244,9 @@ class TautulliSimulator:
         return 200, _envelope("success", message, data)
 
     def _take_fault(self, number: int, cmd: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if number >= fault.at and fault.cmd in (None, cmd) and fault.count != 0:
-                    if fault.count is not None:
-                        fault.count -= 1
-                    return fault
-        return None
+        return take_fault(
+            self.faults, self._lock, lambda f: number >= f.at and f.cmd in (None, cmd)
+        )
 
     # --- commands --------------------------------------------------------------------
     def _cmd_status(self, params: dict[str, str]) -> dict:
@@ -648,45 +633,3 @@ def _user_dict(n: int, row: dict[str, Any]) -> dict[str, Any]:
 
 def _envelope(result: str, message: str | None, data: Any) -> dict:
     return {"response": {"result": result, "message": message, "data": data}}
-
-
-def _make_handler(sim: TautulliSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self._serve(b"")
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self._serve(self.rfile.read(length) if length else b"")
-
-        def _serve(self, body: bytes) -> None:
-            parts = urlsplit(self.path)
-            if parts.path.rstrip("/") != "/api/v2":
-                self._send(404, b"Not Found", "text/plain")
-                return
-            params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-            form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-            params.update({k: v[-1] for k, v in form.items()})
-            status, payload = sim.handle(params)
-            raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self._send(status, raw, "application/json;charset=UTF-8")
-
-        def _send(self, status: int, raw: bytes, content_type: str) -> None:
-            gzipped = "gzip" in self.headers.get("Accept-Encoding", "") and len(raw) > 1024
-            if gzipped:
-                raw = gzip.compress(raw, compresslevel=1)
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(raw)))
-            if gzipped:
-                self.send_header("Content-Encoding", "gzip")
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(raw)  # a client that gave up (timeout test) is no error
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
-    return Handler

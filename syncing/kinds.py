@@ -71,7 +71,7 @@ RUN_KINDS: dict[str, RunKind] = {
     "tautulli_item": RunKind(
         work="syncing.services.tautulli_sync.tautulli_item_sync_work",
         lock="tautulli_item",
-        lock_detail="rating_key",
+        lock_detail="plex_id",
     ),
 }
 

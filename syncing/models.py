@@ -171,9 +171,9 @@ class Play(models.Model):
     tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="plays")
     row_id = models.BigIntegerField()
     reference_id = models.BigIntegerField(null=True, blank=True)
-    rating_key = models.BigIntegerField(null=True, blank=True)
-    parent_rating_key = models.BigIntegerField(null=True, blank=True)
-    grandparent_rating_key = models.BigIntegerField(null=True, blank=True)
+    plex_id = models.BigIntegerField(null=True, blank=True)
+    parent_plex_id = models.BigIntegerField(null=True, blank=True)
+    grandparent_plex_id = models.BigIntegerField(null=True, blank=True)
     media_type = models.CharField(max_length=20, blank=True)
     user_id = models.BigIntegerField(null=True, blank=True)
     user = models.CharField(max_length=200, blank=True)
@@ -192,13 +192,13 @@ class Play(models.Model):
             models.UniqueConstraint(fields=["tautulli", "row_id"], name="uniq_play_row"),
         ]
         indexes = [
-            models.Index(fields=["tautulli", "rating_key"], name="play_rating_key_idx"),
+            models.Index(fields=["tautulli", "plex_id"], name="play_plex_id_idx"),
             models.Index(fields=["tautulli", "guid"], name="play_guid_idx"),
             models.Index(fields=["tautulli", "started"], name="play_started_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.title or self.rating_key}"
+        return f"{self.user} · {self.title or self.plex_id}"
 
 
 class SyncRun(models.Model):

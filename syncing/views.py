@@ -28,11 +28,11 @@ def tautulli_webhook(request: HttpRequest) -> HttpResponse:
     if not webhook_secret_matches(request.headers.get("X-SmartPlex-Secret")):
         return JsonResponse({"error": "forbidden"}, status=403)
     try:
-        rating_key = webhook_payload_parse(request.body)
+        plex_id = webhook_payload_parse(request.body)
     except WebhookPayloadError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    queued = webhook_item_sync_enqueue(rating_key=rating_key)
-    return JsonResponse({"rating_key": rating_key, "queued": queued}, status=202)
+    queued = webhook_item_sync_enqueue(plex_id=plex_id)
+    return JsonResponse({"rating_key": plex_id, "queued": queued}, status=202)
 
 
 def sync_now_message(queued, refused):

@@ -60,8 +60,8 @@ def test_external_ids(guid, tags, expected):
 def test_reads_a_real_episode_with_nested_media():
     elem = next(fixture_xml("library_tvshows_most_recent.xml").iter("Video"))
     item = item_from_element(elem)
-    assert (item.rating_key, item.type, item.title) == (35, "episode", "Episode 5")
-    assert (item.parent_rating_key, item.grandparent_rating_key) == (20, 30)
+    assert (item.plex_id, item.type, item.title) == (35, "episode", "Episode 5")
+    assert (item.parent_plex_id, item.grandparent_plex_id) == (20, 30)
     assert (item.parent_title, item.grandparent_title) == ("Season 1", "TV Show")
     assert (item.season_number, item.episode_number) == (1, 5)
     assert item.file_path == "/storage/tvshows/TV Show/Season 1/Episode 5.mkv"
@@ -76,7 +76,7 @@ def test_flattened_parts_read_as_no_file_like_plexapi_does():
     elem = next(fixture_xml("children_20.xml").iter("Video"))
     item = item_from_element(elem)
     assert (item.file_path, item.file_size_bytes) == (None, None)
-    assert (item.season_number, item.episode_number, item.grandparent_rating_key) == (1, 1, 30)
+    assert (item.season_number, item.episode_number, item.grandparent_plex_id) == (1, 1, 30)
     assert item.tvdb_id is None  # legacy episode GUID thetvdb://12345/1/10
 
 
@@ -90,7 +90,7 @@ def test_reads_real_legacy_movies_and_shows():
     )
     assert (movie.file_path, movie.file_size_bytes) == (None, None)  # no Media in this listing
     show = item_from_element(next(fixture_xml("library_tvshows_all.xml").iter("Directory")))
-    assert (show.type, show.rating_key, show.tvdb_id, show.year) == ("show", 30, "12345", 2000)
+    assert (show.type, show.plex_id, show.tvdb_id, show.year) == ("show", 30, "12345", 2000)
 
 
 def test_an_element_without_rating_key_is_an_error():
@@ -123,7 +123,7 @@ def test_pages_cover_everything_once_with_one_request_each(client, plex_sim, ple
     pages = list(client.iter_pages("2", "episode", page_size=10))
     assert [len(p.items) for p in pages] == [10, 10, 10, 6]
     assert [p.offset for p in pages] == [0, 10, 20, 30] and {p.total for p in pages} == {36}
-    keys = [i.rating_key for p in pages for i in p.items]
+    keys = [i.plex_id for p in pages for i in p.items]
     assert keys == [e.rating_key for e in plex_library.episodes()]
     listing = plex_sim.requests_to("/library/sections/2/all")
     assert len(listing) == 4 and plex_sim.request_count == 5  # + GET / on connect

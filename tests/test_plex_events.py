@@ -139,7 +139,7 @@ def test_playing_stopped_queues_the_tautulli_item_sync(synced, plex_sim, plex_li
 
     listen(synced, script)
     queued = SyncRun.objects.get(kind=SyncRun.Kind.TAUTULLI_ITEM)
-    assert queued.inputs == {"rating_key": movie.rating_key}
+    assert queued.inputs == {"plex_id": movie.rating_key}
     assert queued.trigger == "webhook"
     assert not SyncRun.objects.filter(kind=SyncRun.Kind.PLEX_EVENTS).exists()
 

@@ -34,12 +34,12 @@ def test_iter_changed_lists_only_changed_items_with_one_request_per_listing(plex
     client.server_info()
     before, served = client.requests_made, plex_sim.items_served
     pages = list(client.iter_changed("2", "episode", since=since))
-    keys = sorted(i.rating_key for p in pages for i in p.items)
+    keys = sorted(i.plex_id for p in pages for i in p.items)
     assert keys == sorted([episode.rating_key, *(e.rating_key for e in added)])
     assert client.requests_made - before == 2  # updatedAt, then addedAt
     assert plex_sim.items_served - served == 4 + 3  # updated+added, then added again
     assert [
-        i.file_size_bytes for p in pages for i in p.items if i.rating_key == episode.rating_key
+        i.file_size_bytes for p in pages for i in p.items if i.plex_id == episode.rating_key
     ] == [5]
 
 

@@ -49,7 +49,7 @@ def _target(
         return factories.arr_server(plex=plex, base_url=base_url, api_key=KEY), {}
     base_url = tautulli_url if good else "http://127.0.0.1:9"
     tautulli = factories.tautulli_server(plex=plex, base_url=base_url, api_key=KEY)
-    return tautulli, ({"rating_key": 1} if kind == "tautulli_item" else {})
+    return tautulli, ({"plex_id": 1} if kind == "tautulli_item" else {})
 
 
 @pytest.mark.parametrize("kind", list(RUN_KINDS))

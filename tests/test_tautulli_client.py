@@ -50,12 +50,12 @@ def test_history_page_returns_typed_rows(client, sim):
     episode, movie = page.rows
     assert (
         movie.row_id,
-        movie.rating_key,
-        movie.parent_rating_key,
-        movie.grandparent_rating_key,
+        movie.plex_id,
+        movie.parent_plex_id,
+        movie.grandparent_plex_id,
     ) == (1, 101, None, None)
     assert (movie.play_duration, movie.paused_counter, movie.watched_status) == (7000, 300, 1.0)
-    assert (episode.parent_rating_key, episode.grandparent_rating_key, episode.title) == (
+    assert (episode.parent_plex_id, episode.grandparent_plex_id, episode.title) == (
         210,
         200,
         "Harbor - The Storm",

@@ -58,9 +58,9 @@ def test_plays_of_several_users_sum_up(sim, tautulli, episode, movie):
     assert run.status == SyncRun.Status.SUCCESS, run.error
     assert stats(episode, movie) == [(3, 4800, utc(3)), (1, 6000, utc(2))]
     assert run.rows_fetched == 4 and run.rows_created == 4 and run.unmatched == 0
-    stored = Play.objects.get(tautulli=tautulli, rating_key=movie.plex_id)
-    assert (stored.parent_rating_key, stored.grandparent_rating_key) == (None, None)  # "" → NULL
-    assert Play.objects.get(tautulli=tautulli, user="bob").grandparent_rating_key == (
+    stored = Play.objects.get(tautulli=tautulli, plex_id=movie.plex_id)
+    assert (stored.parent_plex_id, stored.grandparent_plex_id) == (None, None)  # "" → NULL
+    assert Play.objects.get(tautulli=tautulli, user="bob").grandparent_plex_id == (
         episode.grandparent_plex_id
     )
 
@@ -195,7 +195,7 @@ def test_unmatched_plays_are_kept_and_counted(sim, tautulli, movie):
     run = tautulli_history_sync(tautulli=tautulli)
 
     assert run.unmatched == 1
-    assert Play.objects.filter(tautulli=tautulli, rating_key=gone.plex_id).exists()
+    assert Play.objects.filter(tautulli=tautulli, plex_id=gone.plex_id).exists()
     assert stats(movie)[0][0] == 1
 
 
@@ -303,7 +303,7 @@ def test_item_sync_refreshes_one_item(sim, tautulli, episode, movie):
     sim.add_play(target=target_of(movie), user="alice", started=utc(4), play_seconds=3000)
     sim.add_play(target=target_of(episode), user="bob", started=utc(3), play_seconds=1200)
 
-    run = tautulli_item_sync(tautulli=tautulli, rating_key=movie.plex_id)
+    run = tautulli_item_sync(tautulli=tautulli, plex_id=movie.plex_id)
     assert (run.status, run.rows_fetched, run.kind) == ("success", 1, "tautulli_item")
 
     assert stats(movie, episode) == [(1, 3000, utc(4)), (0, 0, None)]
@@ -351,7 +351,7 @@ def test_item_sync_failure_fails_its_run_clearly_and_changes_nothing(sim, tautul
     sim.add_play(target=target_of(movie), user="bob", started=utc(1))
     sim.fault(malformed=True, cmd="get_history")
 
-    run = tautulli_item_sync(tautulli=tautulli, rating_key=movie.plex_id)
+    run = tautulli_item_sync(tautulli=tautulli, plex_id=movie.plex_id)
 
     assert run.status == SyncRun.Status.FAILED and "malformed JSON" in run.error
 

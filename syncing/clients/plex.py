@@ -78,7 +78,7 @@ class PlexItem:
     grandparent the show (Plex's own parent/grandparent semantics).
     """
 
-    rating_key: int
+    plex_id: int
     type: str
     title: str
     guid: str
@@ -89,8 +89,8 @@ class PlexItem:
     added_at: datetime | None = None
     updated_at: datetime | None = None
     duration_ms: int | None = None
-    parent_rating_key: int | None = None
-    grandparent_rating_key: int | None = None
+    parent_plex_id: int | None = None
+    grandparent_plex_id: int | None = None
     parent_title: str | None = None
     grandparent_title: str | None = None
     season_number: int | None = None
@@ -104,9 +104,9 @@ class PlexItem:
 class PlexSession:
     """Something being played right now (`/status/sessions`)."""
 
-    rating_key: int
-    parent_rating_key: int | None
-    grandparent_rating_key: int | None
+    plex_id: int
+    parent_plex_id: int | None
+    grandparent_plex_id: int | None
     title: str
     user: str
 
@@ -199,14 +199,14 @@ def item_from_element(elem: Element, *, section_key: str | None = None) -> PlexI
     """Read one `<Video>`/`<Directory>` listing element (no extra requests, ever)."""
     a = elem.attrib
     kind = a.get("type", "")
-    rating_key = _int(a.get("ratingKey"))
-    if rating_key is None:
+    plex_id = _int(a.get("ratingKey"))
+    if plex_id is None:
         raise PlexResponseError(f"Plex listed a {kind or 'item'} without a ratingKey")
     guid = a.get("guid", "")
     tags = [g.attrib.get("id", "") for g in elem.findall("Guid")]
     path, size = _file_and_size(elem)
     item = PlexItem(
-        rating_key=rating_key,
+        plex_id=plex_id,
         type=kind,
         title=a.get("title", ""),
         guid=guid,
@@ -220,12 +220,12 @@ def item_from_element(elem: Element, *, section_key: str | None = None) -> PlexI
         **external_ids(guid, tags),
     )
     if kind == "season":
-        item.parent_rating_key = _int(a.get("parentRatingKey"))
+        item.parent_plex_id = _int(a.get("parentRatingKey"))
         item.parent_title = a.get("parentTitle")
         item.season_number = _int(a.get("index"))
     elif kind == "episode":
-        item.parent_rating_key = _int(a.get("parentRatingKey"))
-        item.grandparent_rating_key = _int(a.get("grandparentRatingKey"))
+        item.parent_plex_id = _int(a.get("parentRatingKey"))
+        item.grandparent_plex_id = _int(a.get("grandparentRatingKey"))
         item.parent_title = a.get("parentTitle")
         item.grandparent_title = a.get("grandparentTitle")
         item.season_number = _int(a.get("parentIndex"))
@@ -383,9 +383,9 @@ class PlexClient:
             user = elem.find("User")
             result.append(
                 PlexSession(
-                    rating_key=key,
-                    parent_rating_key=_int(elem.attrib.get("parentRatingKey")),
-                    grandparent_rating_key=_int(elem.attrib.get("grandparentRatingKey")),
+                    plex_id=key,
+                    parent_plex_id=_int(elem.attrib.get("parentRatingKey")),
+                    grandparent_plex_id=_int(elem.attrib.get("grandparentRatingKey")),
                     title=elem.attrib.get("title", ""),
                     user=user.attrib.get("title", "") if user is not None else "",
                 )
@@ -409,8 +409,8 @@ class PlexClient:
                 page, count = self._page(key, section_key, media_type, offset, page_size)
                 fresh = [i for i in page.items if _stamp(i, field) > since]
                 older_reached = len(fresh) < len(page.items)  # newest first: the rest is older
-                page.items = [i for i in fresh if i.rating_key not in seen]
-                seen.update(i.rating_key for i in page.items)
+                page.items = [i for i in fresh if i.plex_id not in seen]
+                seen.update(i.plex_id for i in page.items)
                 yield page
                 offset += count
                 if count == 0 or older_reached:
@@ -418,15 +418,15 @@ class PlexClient:
                 if offset >= page.total if page.total is not None else count < page_size:
                     break
 
-    def fetch_items(self, rating_keys: list[int], *, chunk: int = 100) -> dict[int, PlexItem]:
+    def fetch_items(self, plex_ids: list[int], *, chunk: int = 100) -> dict[int, PlexItem]:
         """Details of several items, `chunk` keys per request (`/library/metadata/1,2,3`).
 
         Keys missing from the answer (a 404 when none of a chunk exists) are not on the
         server any more; they are simply absent from the result.
         """
         found: dict[int, PlexItem] = {}
-        for start in range(0, len(rating_keys), chunk):
-            keys = ",".join(str(k) for k in rating_keys[start : start + chunk])
+        for start in range(0, len(plex_ids), chunk):
+            keys = ",".join(str(k) for k in plex_ids[start : start + chunk])
             try:
                 root = self._query(f"/library/metadata/{keys}", 0, chunk)
             except PlexNotFound:
@@ -435,15 +435,15 @@ class PlexClient:
             for elem in root:
                 if elem.attrib.get("type") in TYPE_NUMBERS:
                     item = item_from_element(elem, section_key=section)
-                    found[item.rating_key] = item
+                    found[item.plex_id] = item
         return found
 
-    def descendants(self, rating_key: int, kind: str, *, page_size: int = 1000) -> list[PlexItem]:
+    def descendants(self, plex_id: int, kind: str, *, page_size: int = 1000) -> list[PlexItem]:
         """A show's seasons and episodes, or a season's episodes (2 or 1 listings)."""
         paths = ["children", "allLeaves"] if kind == "show" else ["children"]
         items: list[PlexItem] = []
         for sub in paths:
-            key = f"/library/metadata/{rating_key}/{sub}?includeGuids=1"
+            key = f"/library/metadata/{plex_id}/{sub}?includeGuids=1"
             offset = 0
             while True:
                 root = self._query(key, offset, page_size)
@@ -459,26 +459,26 @@ class PlexClient:
                     break
         return items
 
-    def item_exists(self, rating_key: int) -> bool:
+    def item_exists(self, plex_id: int) -> bool:
         """Is this item still in Plex (`GET /library/metadata/{key}`: 404 means gone)?
 
         Used after a worker died mid-deletion, to learn whether its DELETE went through.
         """
         try:
-            self._query(f"/library/metadata/{int(rating_key)}", 0, 1)
+            self._query(f"/library/metadata/{int(plex_id)}", 0, 1)
         except PlexNotFound:
             return False
         return True
 
     # --- writes ---------------------------------------------------------------------------
-    def delete_item(self, rating_key: int) -> None:
+    def delete_item(self, plex_id: int) -> None:
         """Delete a movie, show, season or episode and its files (plexapi `item.delete()`).
 
         Needs "Allow media deletion" on the server; a refusal raises PlexResponseError.
         """
         server = self.server
-        with self._errors(f"deleting item {rating_key}"):
-            item = server.fetchItem(int(rating_key))
+        with self._errors(f"deleting item {plex_id}"):
+            item = server.fetchItem(int(plex_id))
             item._autoReload = False
             item.delete()
 

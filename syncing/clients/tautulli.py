@@ -33,9 +33,9 @@ class HistoryRow:
 
     row_id: int
     reference_id: int | None
-    rating_key: int | None
-    parent_rating_key: int | None
-    grandparent_rating_key: int | None
+    plex_id: int | None
+    parent_plex_id: int | None
+    grandparent_plex_id: int | None
     media_type: str
     user_id: int | None
     user: str
@@ -88,9 +88,9 @@ def history_row(raw: dict[str, Any]) -> HistoryRow | None:
     return HistoryRow(
         row_id=int(raw["row_id"]),
         reference_id=_opt_int(raw.get("reference_id")),
-        rating_key=_opt_int(raw.get("rating_key")),
-        parent_rating_key=_opt_int(raw.get("parent_rating_key")),
-        grandparent_rating_key=_opt_int(raw.get("grandparent_rating_key")),
+        plex_id=_opt_int(raw.get("rating_key")),
+        parent_plex_id=_opt_int(raw.get("parent_rating_key")),
+        grandparent_plex_id=_opt_int(raw.get("grandparent_rating_key")),
         media_type=str(raw.get("media_type") or ""),
         user_id=_opt_int(raw.get("user_id")),
         user=str(raw.get("user") or ""),
@@ -212,16 +212,16 @@ class TautulliClient:
         length: int,
         after: date | None = None,
         before: date | None = None,
-        rating_key: int | None = None,
-        parent_rating_key: int | None = None,
-        grandparent_rating_key: int | None = None,
+        plex_id: int | None = None,
+        parent_plex_id: int | None = None,
+        grandparent_plex_id: int | None = None,
         order_column: str = "date",
         order_dir: str = "desc",
     ) -> HistoryPage:
         """One page of ungrouped history without live activity (never length=-1).
 
-        The key filters match the rows' own columns: an episode's show is its
-        `grandparent_rating_key`, its season its `parent_rating_key`.
+        The key filters are Tautulli's `rating_key` / `parent_rating_key` /
+        `grandparent_rating_key`: an episode's show is its grandparent, its season its parent.
         """
         if length <= 0:
             raise ValueError("length must be positive (length=-1 drops the last row)")
@@ -233,9 +233,9 @@ class TautulliClient:
             length=length,
             after=after.isoformat() if after else None,
             before=before.isoformat() if before else None,
-            rating_key=rating_key,
-            parent_rating_key=parent_rating_key,
-            grandparent_rating_key=grandparent_rating_key,
+            rating_key=plex_id,
+            parent_rating_key=parent_plex_id,
+            grandparent_rating_key=grandparent_plex_id,
             order_column=order_column,
             order_dir=order_dir,
         )

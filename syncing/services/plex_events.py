@@ -41,7 +41,7 @@ HEARTBEAT_SECONDS = 20
 @dataclass(frozen=True)
 class PlexEvent:
     action: str  # "refresh" | "delete" | "stopped"
-    rating_key: int
+    plex_id: int
 
 
 def plex_events_parse(data: dict) -> list[PlexEvent]:
@@ -103,10 +103,10 @@ class EventBatcher:
                 self._first = now
             for event in events:
                 if event.action == "stopped":
-                    self._stopped[event.rating_key] = None
+                    self._stopped[event.plex_id] = None
                 else:
-                    self._items.pop(event.rating_key, None)
-                    self._items[event.rating_key] = event.action
+                    self._items.pop(event.plex_id, None)
+                    self._items[event.plex_id] = event.action
             if events:
                 self._last = now
 

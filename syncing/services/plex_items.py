@@ -73,8 +73,8 @@ PLEX_COLUMNS: tuple[Column, ...] = (
     Column("grandparent_title", _cut(500, "grandparent_title")),
     Column("season_number", _non_negative("season_number")),
     Column("episode_number", _non_negative("episode_number")),
-    Column("parent_plex_id", attrgetter("parent_rating_key")),
-    Column("grandparent_plex_id", attrgetter("grandparent_rating_key")),
+    Column("parent_plex_id", attrgetter("parent_plex_id")),
+    Column("grandparent_plex_id", attrgetter("grandparent_plex_id")),
     Column("plex_updated_at", attrgetter("updated_at")),
     Column("removed_at", lambda item: None),  # an item seen now is present, even if it had left
 )
@@ -123,7 +123,7 @@ def media_items_upsert_page(
     """Store one page of items; returns (created, updated). Unchanged rows get the stamp."""
     vendor = connection.vendor
     as_read, as_written = _datetime_forms(vendor)
-    wanted = {item.rating_key: _db_values(item, section.pk, as_read) for item in items}
+    wanted = {item.plex_id: _db_values(item, section.pk, as_read) for item in items}
     if not wanted:
         return 0, 0
     sql = _sql(vendor)

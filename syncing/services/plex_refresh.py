@@ -50,11 +50,11 @@ def plex_items_refresh(
     items = list(found.values())
     for item in list(items):
         if item.type in ("show", "season"):
-            items += client.descendants(item.rating_key, item.type)
+            items += client.descendants(item.plex_id, item.type)
     result = RefreshResult()
     _store(server=server, items=items, result=result)
     confirmed = [key for key in dict.fromkeys(delete) if key not in found]
-    result.gone = media_items_mark_gone_keys(server=server, rating_keys=confirmed)
+    result.gone = media_items_mark_gone_keys(server=server, plex_ids=confirmed)
     result.gone_keys = confirmed
     return result
 
@@ -71,7 +71,7 @@ def _store(*, server: PlexServer, items: list[PlexItem], result: RefreshResult) 
         if section is None:
             result.skipped += 1
             continue
-        by_section.setdefault(section.key, {})[item.rating_key] = item
+        by_section.setdefault(section.key, {})[item.plex_id] = item
     stamp = timezone.now()
     for key, section_items in by_section.items():
         created, updated = media_items_upsert_page(
@@ -82,15 +82,15 @@ def _store(*, server: PlexServer, items: list[PlexItem], result: RefreshResult) 
         result.seen += len(section_items)
 
 
-def media_items_mark_gone_keys(*, server: PlexServer, rating_keys: list[int]) -> int:
+def media_items_mark_gone_keys(*, server: PlexServer, plex_ids: list[int]) -> int:
     """Mark items Plex confirmed deleted (and their seasons/episodes) gone; returns how many."""
-    if not rating_keys:
+    if not plex_ids:
         return 0
     now = timezone.now()
     below = (
-        Q(plex_id__in=rating_keys)
-        | Q(parent_plex_id__in=rating_keys)
-        | Q(grandparent_plex_id__in=rating_keys)
+        Q(plex_id__in=plex_ids)
+        | Q(parent_plex_id__in=plex_ids)
+        | Q(grandparent_plex_id__in=plex_ids)
     )
     return (
         MediaItem.objects.filter(server=server, removed_at__isnull=True)
@@ -103,8 +103,8 @@ def plex_events_apply(server: PlexServer, batch: Batch) -> Batch | None:
     """Apply one batch of events: "stopped" plays queue the Tautulli item sync (the
     webhook's path); refreshes and deletions are one `plex_events` run. Returns what must
     wait because a full or light sync holds the Plex lock (None when all is applied)."""
-    for rating_key in batch.stopped:
-        webhook_item_sync_enqueue(rating_key=rating_key)
+    for plex_id in batch.stopped:
+        webhook_item_sync_enqueue(plex_id=plex_id)
     if not (batch.refresh or batch.delete):
         return None
     inputs = {"refresh": batch.refresh, "delete": batch.delete}

@@ -13,7 +13,7 @@ from syncing.models import Play
 from syncing.services.pg_copy import pg_copy_upsert
 
 _PLAY_FIELDS = [
-    "reference_id", "rating_key", "parent_rating_key", "grandparent_rating_key", "media_type",
+    "reference_id", "plex_id", "parent_plex_id", "grandparent_plex_id", "media_type",
     "user_id", "user", "started", "stopped", "play_duration", "paused_counter",
     "percent_complete", "watched_status", "guid", "title",
 ]  # fmt: skip
@@ -79,8 +79,8 @@ def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
     when = _epoch_adapter()
     params = [
         (
-            tautulli_id, r.row_id, r.reference_id, r.rating_key, r.parent_rating_key,
-            r.grandparent_rating_key, r.media_type[:20], r.user_id, r.user[:200], when(r.started),
+            tautulli_id, r.row_id, r.reference_id, r.plex_id, r.parent_plex_id,
+            r.grandparent_plex_id, r.media_type[:20], r.user_id, r.user[:200], when(r.started),
             when(r.stopped), r.play_duration, r.paused_counter, r.percent_complete,
             r.watched_status, r.guid[:300], r.title[:500],
         )

@@ -5,7 +5,7 @@ re-reading rows can never double count):
   total_play_count          COUNT(DISTINCT reference_id): a resumed session is one play
   total_watch_time_seconds  SUM(play_duration): Tautulli already excludes pauses
   last_watched_at           MAX(started), by any user
-A play belongs to the item whose plex_id is its rating_key. A play whose rating key matches
+A play belongs to the item whose plex_id is its plex_id. A play whose rating key matches
 no current item ("orphan") also counts for the current item with the same GUID: the title
 came back under a new rating key. Removed items keep the plays of their own rating key.
 
@@ -30,9 +30,9 @@ CHUNK = 500  # ids per IN list: far below every backend's parameter limit
 _ITEMS, _PLAYS = MediaItem._meta.db_table, Play._meta.db_table
 _ORPHAN = (
     f"NOT EXISTS (SELECT 1 FROM {_ITEMS} a WHERE a.server_id = %s "
-    "AND a.plex_id = p.rating_key AND a.removed_at IS NULL)"
+    "AND a.plex_id = p.plex_id AND a.removed_at IS NULL)"
 )
-_BY_KEY = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.rating_key = {_ITEMS}.plex_id"
+_BY_KEY = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.plex_id = {_ITEMS}.plex_id"
 _BY_GUID = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.guid = {_ITEMS}.guid AND {_ORPHAN}"
 # One row-valued subquery per item (SQLite >= 3.15 and PostgreSQL): a lone MAX(started) let
 # SQLite walk the whole started index instead of the item's few plays.
@@ -125,14 +125,14 @@ def play_tables_analyze() -> None:
             cursor.execute(f"ANALYZE {_ITEMS}")
 
 
-def item_stats_scope(*, rating_keys: Iterable[int], guids: Iterable[str]) -> Q:
+def item_stats_scope(*, plex_ids: Iterable[int], guids: Iterable[str]) -> Q:
     """Items touched by plays with these keys / orphan GUIDs, plus items never computed.
 
     Items whose `tautulli_synced_at` is NULL arrived since the last sync (perhaps a known
     title back under a new rating key), so their history is looked up too.
     """
     scope = Q(tautulli_synced_at__isnull=True)
-    for chunk in _chunks(rating_keys):
+    for chunk in _chunks(plex_ids):
         scope |= Q(plex_id__in=chunk)
     for chunk in _chunks(g for g in guids if g):
         scope |= Q(guid__in=chunk)

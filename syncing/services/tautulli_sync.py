@@ -66,7 +66,7 @@ class _Import:
     active_keys: set[int]
     known_keys: set[int]
     known_guids: set[str]
-    rating_keys: set[int] = field(default_factory=set)
+    plex_ids: set[int] = field(default_factory=set)
     orphan_guids: set[str] = field(default_factory=set)
     newest_started: int | None = None
     rows_fetched: int = 0
@@ -77,9 +77,9 @@ class _Import:
         """Upsert one page of plays and note the items they touch."""
         plays_upsert(tautulli_id=self.tautulli.pk, rows=rows)
         for row in rows:
-            key = row.rating_key
+            key = row.plex_id
             if key is not None:
-                self.rating_keys.add(key)
+                self.plex_ids.add(key)
             if key not in self.active_keys:
                 if row.guid:
                     self.orphan_guids.add(row.guid)
@@ -203,7 +203,7 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
         play_tables_analyze()
     scope = None
     if not rebuild:
-        scope = item_stats_scope(rating_keys=job.rating_keys, guids=job.orphan_guids)
+        scope = item_stats_scope(plex_ids=job.plex_ids, guids=job.orphan_guids)
     updated = item_stats_recompute(
         tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope
     )
@@ -211,30 +211,30 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
         tautulli_synced_at=timezone.now()
     )
     tautulli_users_store(tautulli=tautulli, rows=users)
-    user_item_stats_rebuild(tautulli=tautulli, rating_keys=None if rebuild else job.rating_keys)
+    user_item_stats_rebuild(tautulli=tautulli, plex_ids=None if rebuild else job.plex_ids)
     requests_link()
     return updated
 
 
-def tautulli_item_sync(*, tautulli: TautulliServer, rating_key: int) -> SyncRun:
+def tautulli_item_sync(*, tautulli: TautulliServer, plex_id: int) -> SyncRun:
     """Re-read one item's history and refresh its statistics now; returns the run."""
     return run_now(
         kind=SyncRun.Kind.TAUTULLI_ITEM,
         target=tautulli,
         trigger="webhook",
-        inputs={"rating_key": rating_key},
+        inputs={"plex_id": plex_id},
     )
 
 
 def tautulli_item_sync_work(ctx: RunContext) -> None:
     """The work of a one-item run (the play-stopped webhook): one cheap `rating_key=` query."""
     tautulli: TautulliServer = ctx.target
-    rating_key = int(ctx.inputs["rating_key"])
+    plex_id = int(ctx.inputs["plex_id"])
     job = _new_import(tautulli, ctx)
     with tautulli_client_for(tautulli) as client:
         start, size = 0, page_size()
         while True:
-            page = client.history_page(start=start, length=size, rating_key=rating_key)
+            page = client.history_page(start=start, length=size, plex_id=plex_id)
             job.store(page.rows)
             start += page.raw_count
             if page.raw_count < size or start >= page.records_filtered:
@@ -245,9 +245,9 @@ def tautulli_item_sync_work(ctx: RunContext) -> None:
         updated = item_stats_recompute(
             tautulli_id=tautulli.pk,
             server_id=tautulli.plex_server_id,
-            scope=Q(plex_id=rating_key) | Q(guid__in=sorted(job.orphan_guids)),
+            scope=Q(plex_id=plex_id) | Q(guid__in=sorted(job.orphan_guids)),
         )
-        user_item_stats_rebuild(tautulli=tautulli, rating_keys=[rating_key])
+        user_item_stats_rebuild(tautulli=tautulli, plex_ids=[plex_id])
     ctx.progress(
         rows_fetched=job.rows_fetched,
         pages_fetched=job.pages,

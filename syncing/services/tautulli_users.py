@@ -21,13 +21,13 @@ _ROLLUP, _PLAYS = UserItemStats._meta.db_table, Play._meta.db_table
 _REBUILD = f"""
 INSERT INTO {_ROLLUP} (tautulli_id, server_id, user_id, plex_id, parent_plex_id,
                        grandparent_plex_id, plays, watch_seconds, last_watched_at, watched)
-SELECT p.tautulli_id, %s, p.user_id, p.rating_key, MAX(p.parent_rating_key),
-       MAX(p.grandparent_rating_key), COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)),
+SELECT p.tautulli_id, %s, p.user_id, p.plex_id, MAX(p.parent_plex_id),
+       MAX(p.grandparent_plex_id), COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)),
        COALESCE(SUM(p.play_duration), 0), MAX(p.started),
        MAX(CASE WHEN p.watched_status >= 1 THEN 1 ELSE 0 END) = 1
 FROM {_PLAYS} p
-WHERE p.tautulli_id = %s AND p.user_id IS NOT NULL AND p.rating_key IS NOT NULL {{where}}
-GROUP BY p.tautulli_id, p.user_id, p.rating_key
+WHERE p.tautulli_id = %s AND p.user_id IS NOT NULL AND p.plex_id IS NOT NULL {{where}}
+GROUP BY p.tautulli_id, p.user_id, p.plex_id
 """
 
 
@@ -57,19 +57,19 @@ def tautulli_users_store(*, tautulli: TautulliServer, rows: list[UserRow]) -> in
 
 
 def user_item_stats_rebuild(
-    *, tautulli: TautulliServer, rating_keys: Iterable[int] | None = None
+    *, tautulli: TautulliServer, plex_ids: Iterable[int] | None = None
 ) -> None:
-    """Rebuild the rollup of the server (rating_keys=None) or of the given items only."""
+    """Rebuild the rollup of the server (plex_ids=None) or of the given items only."""
     ids = [tautulli.plex_server_id, tautulli.pk]
     with connection.cursor() as cursor:
-        if rating_keys is None:
+        if plex_ids is None:
             cursor.execute(f"DELETE FROM {_ROLLUP} WHERE tautulli_id = %s", [tautulli.pk])
             cursor.execute(_REBUILD.format(where=""), ids)
             return
-        for chunk in _chunks(sorted(set(rating_keys))):
+        for chunk in _chunks(sorted(set(plex_ids))):
             marks = _marks(chunk)
             cursor.execute(
                 f"DELETE FROM {_ROLLUP} WHERE tautulli_id = %s AND plex_id IN ({marks})",
                 [tautulli.pk, *chunk],
             )
-            cursor.execute(_REBUILD.format(where=f"AND p.rating_key IN ({marks})"), ids + chunk)
+            cursor.execute(_REBUILD.format(where=f"AND p.plex_id IN ({marks})"), ids + chunk)

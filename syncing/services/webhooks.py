@@ -20,7 +20,7 @@ MIN_SECRET_LENGTH = 16
 
 
 class WebhookPayloadError(ValueError):
-    """The body is not JSON with a numeric `rating_key`."""
+    """The body is not JSON with a numeric `rating_key` (Plex's ratingKey)."""
 
 
 def webhook_secret_get() -> str:
@@ -58,15 +58,15 @@ def webhook_payload_parse(body: bytes) -> int:
         raw = data["rating_key"]
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
         raise WebhookPayloadError(expected) from None
-    rating_key = int_in_range(raw, minimum=1) if isinstance(raw, str | int) else None
-    if rating_key is None:
+    plex_id = int_in_range(raw, minimum=1) if isinstance(raw, str | int) else None
+    if plex_id is None:
         raise WebhookPayloadError(
             f"rating_key must be a number (Plex's ratingKey), not {str(raw)[:40]!r}."
         )
-    return rating_key
+    return plex_id
 
 
-def webhook_item_sync_enqueue(*, rating_key: int) -> int:
+def webhook_item_sync_enqueue(*, plex_id: int) -> int:
     """Queue a one-item history run on every Tautulli server that syncs; returns how many.
 
     An item already queued on a server is not queued twice (the run's lock covers it).
@@ -79,7 +79,7 @@ def webhook_item_sync_enqueue(*, rating_key: int) -> int:
                     kind=SyncRun.Kind.TAUTULLI_ITEM,
                     target=tautulli,
                     trigger="webhook",
-                    inputs={"rating_key": rating_key},
+                    inputs={"plex_id": plex_id},
                 )
             )
     runs_enqueue(queued)
