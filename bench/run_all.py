@@ -52,7 +52,9 @@ def parse_args() -> argparse.Namespace:
         help="repeatable",
     )
     p.add_argument("--report", action="store_true", help="only print the table of saved results")
-    p.add_argument("--page-requests", type=int, help="page loads per scenario (candidates, people)")
+    p.add_argument(
+        "--page-requests", type=int, help="page loads per scenario (candidates, planner, people)"
+    )
     return p.parse_args()
 
 
@@ -144,7 +146,11 @@ def bench_run(
 
 def run_database(db: str, names: list[str], small: bool, pages: int | None = None) -> None:
     def extra(name: str) -> list[str]:
-        return ["--requests", str(pages)] if pages and name in ("candidates", "people") else []
+        return (
+            ["--requests", str(pages)]
+            if pages and name in ("candidates", "planner", "people")
+            else []
+        )
 
     if db == "sqlite":
         for name in names:
