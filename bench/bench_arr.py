@@ -14,6 +14,7 @@ charged to the sync. Uses DATABASE_URL when set, otherwise a fresh SQLite databa
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import multiprocessing as mp
 import sys
@@ -36,6 +37,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--episodes-per-season", type=int, default=10)
     p.add_argument("--movies", type=int, default=10_000)
     p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
+    p.add_argument("--profile", metavar="PREFIX", help="cProfile each run to PREFIX-<kind>.prof")
     args = p.parse_args()
     if args.small:
         args.shows, args.seasons_per_show, args.episodes_per_season, args.movies = 100, 2, 5, 500
@@ -129,19 +131,26 @@ def main() -> None:
             path_mappings=mapping,
         )
         floor_s, made = min(floor(kind, url) for _ in range(2))
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         run = run_now(kind="arr", target=server, trigger="bench")
         took = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(f"{args.profile}-{kind}.prof")
         assert run.status == "success", run.error
         linked, unmatched = run.items_updated, run.unmatched
         print(
             f"{kind}: sync_arr {took:.1f} s = {took / floor_s:.2f}x the floor ({floor_s:.1f} s, "
             f"{made} requests); {run.items_seen:,} rows, {linked:,} linked, {unmatched} unmatched, "
-            f"{run.requests_made} requests"
+            f"{run.requests_made} requests; phases {run.details.get('timings')}"
         )
         figures[kind] = {
             "sync_s": round(took, 2), "floor_s": round(floor_s, 2), "ratio": round(took / floor_s, 2),
             "rows": run.items_seen, "linked": linked, "requests": run.requests_made,
+            "floor_requests": made, "phases": run.details.get("timings"),
         }  # fmt: skip
     figures["peak_rss_mb"] = round(peak_rss_mb())
     print(f"peak RSS {figures['peak_rss_mb']} MB")

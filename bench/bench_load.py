@@ -15,7 +15,6 @@ under load, and the slowdown. The simulators run in a child process of their own
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import secrets
 import socket
@@ -31,24 +30,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import django_setup, results_save  # noqa: E402
+from bench.common import child_process, django_setup, library_args, library_parser, results_save  # noqa: E402
 
 PAGES = {"candidates": "/deletion/", "dashboard": "/"}
 SYNCS = {"plex": ["sync_plex"], "tautulli": ["sync_tautulli", "--full"]}
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--shows", type=int, default=1000)
-    p.add_argument("--movies", type=int, default=5000)
+    p = library_parser(__doc__, shows=1000, seasons_per_show=4, episodes_per_show=40, movies=5000)
     p.add_argument("--plays", type=int, default=300_000)
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--web-workers", type=int, default=4)
     p.add_argument("--seconds", type=float, default=60)
-    p.add_argument("--small", action="store_true", help="100 shows, 500 movies, 20k plays, 15 s")
-    args = p.parse_args()
+    args = library_args(p)
     if args.small:
-        args.shows, args.movies, args.plays, args.seconds = 100, 500, 20_000, 15
+        args.plays, args.seconds = 20_000, 15
     return args
 
 
@@ -58,8 +54,8 @@ def serve(args: argparse.Namespace, conn) -> None:
 
     size = DemoSize(
         shows=args.shows,
-        seasons_per_show=4,
-        episodes_per_season=10,
+        seasons_per_show=args.seasons_per_show,
+        episodes_per_season=args.episodes_per_show // args.seasons_per_show,
         movies=args.movies,
         users=50,
         days=730,
@@ -210,12 +206,9 @@ def main() -> None:
 def bench(args: argparse.Namespace) -> None:
     os.environ.setdefault("SMARTPLEX_DATA_DIR", tempfile.mkdtemp(prefix="smartplex-load-"))
     django_setup()
-    parent, child = mp.Pipe()
-    sims = mp.Process(target=serve, args=(args, child), daemon=True)
-    sims.start()
-    env = {**os.environ, **parent.recv(), "LOG_LEVEL": "WARNING", "DEBUG": "0"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    try:
+    with child_process(serve, args) as (_, sim_env):
+        env = {**os.environ, **sim_env, "LOG_LEVEL": "WARNING", "DEBUG": "0"}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
         _manage(env, "collectstatic", "--noinput")  # served by WhiteNoise, as in production
         _manage(env, "sync_plex")  # the first import fills the library and its history
         _manage(env, "sync_tautulli", "--full")
@@ -226,9 +219,6 @@ def bench(args: argparse.Namespace) -> None:
         finally:
             web.terminate()
             web.wait(timeout=30)
-    finally:
-        parent.send("stop")
-        sims.join(timeout=30)
     _print(figures)
     results_save("load", "postgresql", figures)
 

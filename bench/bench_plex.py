@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import multiprocessing as mp
 import os
 import sys
 import time
@@ -24,40 +23,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import django_setup, peak_rss_mb, results_save  # noqa: E402
+from bench.common import (  # noqa: E402
+    child_process,
+    django_setup,
+    library_args,
+    library_generate,
+    library_parser,
+    peak_rss_mb,
+    results_save,
+)
 
 TOKEN = "bench-token"
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--shows", type=int, default=2000)
-    p.add_argument("--episodes-per-show", type=int, default=50)
-    p.add_argument("--seasons-per-show", type=int, default=5)
-    p.add_argument("--movies", type=int, default=10_000)
+    p = library_parser(__doc__)
     p.add_argument("--page-size", type=int, default=1000)
-    p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
     p.add_argument("--profile", metavar="PREFIX", help="cProfile each sync to PREFIX-<label>.prof")
-    args = p.parse_args()
-    if args.small:
-        args.shows, args.episodes_per_show, args.seasons_per_show, args.movies = 100, 10, 2, 500
-    if args.episodes_per_show % args.seasons_per_show:
-        p.error("--episodes-per-show must be a multiple of --seasons-per-show")
-    return args
+    return library_args(p)
 
 
 def serve(args: argparse.Namespace, conn) -> None:
     """Child process: generate the library, serve it, report the URL, wait to be told to stop."""
-    from simulators.library import generate_library
     from simulators.plex import PlexSimulator
 
     started = time.perf_counter()
-    library = generate_library(
-        shows=args.shows,
-        seasons_per_show=args.seasons_per_show,
-        episodes_per_season=args.episodes_per_show // args.seasons_per_show,
-        movies=args.movies,
-    )
+    library = library_generate(args)
     generated = time.perf_counter() - started
     with PlexSimulator(library, token=TOKEN, record=False) as sim:
         conn.send((sim.url, generated, sum(1 for _ in library.iter_items())))
@@ -127,12 +118,7 @@ def sync_once(server, label: str, profile: str | None = None):
 
 def main() -> None:
     args = parse_args()
-    ctx = mp.get_context("spawn")  # a clean child: no Django state, no shared DB connection
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=serve, args=(args, child), daemon=True)
-    proc.start()
-    url, generated, n_items = parent.recv()
-    try:
+    with child_process(serve, args) as (_, (url, generated, n_items)):
         django_setup()
         from django.conf import settings
         from django.db import connection
@@ -187,9 +173,6 @@ def main() -> None:
         )
         if os.environ.get("DATABASE_URL"):
             server.delete()
-    finally:
-        parent.send("stop")
-        proc.join(timeout=10)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ child process, told what to change through a pipe.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import statistics
 import sys
@@ -27,38 +26,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import django_setup, peak_rss_mb, results_save  # noqa: E402
+from bench.common import (  # noqa: E402
+    child_process,
+    django_setup,
+    library_args,
+    library_generate,
+    library_parser,
+    peak_rss_mb,
+    results_save,
+)
 
 TOKEN = "bench-token"
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--shows", type=int, default=2000)
-    p.add_argument("--episodes-per-show", type=int, default=50)
-    p.add_argument("--seasons-per-show", type=int, default=5)
-    p.add_argument("--movies", type=int, default=10_000)
+    p = library_parser(__doc__)
     p.add_argument("--adds", type=int, default=10, help="movies added one at a time for latency")
     p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
-    args = p.parse_args()
+    args = library_args(p)
     if args.small:
-        args.shows, args.episodes_per_show, args.seasons_per_show, args.movies = 100, 10, 2, 500
         args.adds = 3
     return args
 
 
 def serve(args: argparse.Namespace, conn) -> None:
     """Child process: serve the library and apply the changes the parent asks for."""
-    from simulators.library import generate_library
     from simulators.plex import PlexSimulator
 
-    library = generate_library(
-        shows=args.shows,
-        seasons_per_show=args.seasons_per_show,
-        episodes_per_season=args.episodes_per_show // args.seasons_per_show,
-        movies=args.movies,
-    )
+    library = library_generate(args)
     with PlexSimulator(library, token=TOKEN, record=False) as sim:
         conn.send(sim.url)
         while (order := conn.recv()) != "stop":
@@ -173,12 +168,7 @@ def run(args: argparse.Namespace, conn, url: str) -> None:
 
 def main() -> None:
     args = parse_args()
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=serve, args=(args, child), daemon=True)
-    proc.start()
-    url = parent.recv()
-    try:
+    with child_process(serve, args) as (parent, url):
         if args.db == "postgres":
             from bench.run_all import pg_cluster, pg_database
 
@@ -187,9 +177,6 @@ def main() -> None:
                 run(args, parent, url)
         else:
             run(args, parent, url)
-    finally:
-        parent.send("stop")
-        proc.join(timeout=10)
 
 
 if __name__ == "__main__":

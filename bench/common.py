@@ -1,14 +1,20 @@
-"""What the benchmark scripts share: Django set-up on a fresh database, peak memory, and
-where their figures are saved for `run_all.py`."""
+"""What the benchmark scripts share: the library-size options, the simulators in a child
+process, Django set-up on a fresh database, peak memory, and where their figures are saved
+for `run_all.py`."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import multiprocessing as mp
 import os
 import resource
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,3 +44,54 @@ def results_save(name: str, vendor: str, figures: dict) -> None:
     figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"results written to {out.relative_to(ROOT)}")
+
+
+def library_parser(doc: str | None, **defaults: int) -> argparse.ArgumentParser:
+    """The options of a generated library (2,000 shows x 5 seasons x 50 episodes + 10,000
+    movies unless `defaults` says otherwise) and `--small`; see `library_args`."""
+    sizes = {"shows": 2000, "seasons_per_show": 5, "episodes_per_show": 50, "movies": 10_000}
+    sizes.update(defaults)
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    for name, default in sizes.items():
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
+    return p
+
+
+def library_args(p: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse; `--small` shrinks the library; episodes must split evenly into seasons."""
+    args = p.parse_args()
+    if args.small:
+        args.shows, args.episodes_per_show, args.seasons_per_show, args.movies = 100, 10, 2, 500
+    if args.episodes_per_show % args.seasons_per_show:
+        p.error("--episodes-per-show must be a multiple of --seasons-per-show")
+    return args
+
+
+def library_generate(args: argparse.Namespace):
+    """The simulators' library of the size `library_args` parsed."""
+    from simulators.library import generate_library
+
+    return generate_library(
+        shows=args.shows,
+        seasons_per_show=args.seasons_per_show,
+        episodes_per_season=args.episodes_per_show // args.seasons_per_show,
+        movies=args.movies,
+    )
+
+
+@contextmanager
+def child_process(
+    serve: Callable[[Any, Any], None], args: Any, *, start: str = "spawn"
+) -> Iterator[tuple[Any, Any]]:
+    """Run `serve(args, conn)` in a child (simulators off the measured process's CPU and
+    GIL); yield our end of the pipe and the child's first message; always tell it to stop."""
+    ctx = mp.get_context(start)  # spawn: a clean child, no Django state or DB connection
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=serve, args=(args, child), daemon=True)
+    proc.start()
+    try:
+        yield parent, parent.recv()
+    finally:
+        parent.send("stop")
+        proc.join(timeout=30)

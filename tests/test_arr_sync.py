@@ -10,7 +10,7 @@ from simulators.sonarr import sonarr_from_library
 from syncing.clients.errors import ClientError
 from syncing.models import ArrEpisode, ArrItem
 from syncing.services.arr_disks import arr_capacity_get
-from syncing.services.arr_sync import arr_server_sync
+from syncing.services.arr_sync import arr_client_for, arr_server_sync
 from tests import factories
 from tests.arr_helpers import assert_calls_conform
 
@@ -155,3 +155,76 @@ def test_credentials_in_the_base_url_never_show(plex_synced):
     with pytest.raises(ClientError) as exc:
         arr_server_sync(server=server)
     assert "s3cret" not in str(exc.value) and "http://***@127.0.0.1:9" in str(exc.value)
+
+
+def test_a_resync_writes_only_what_changed_and_keeps_row_ids(radarr_server, radarr_sim):
+    first = arr_server_sync(server=radarr_server)
+    assert first.written == {"created": len(radarr_sim.movies), "updated": 0, "deleted": 0}
+    before = {i.arr_id: i for i in ArrItem.objects.filter(server=radarr_server)}
+    assert arr_server_sync(server=radarr_server).written == {
+        "created": 0, "updated": 0, "deleted": 0,
+    }  # fmt: skip
+    radarr_sim.movies[2].update(monitored=False, tags=[7, 9], title="Renamed\tMovie")
+    radarr_sim.movies.pop(3)
+    result = arr_server_sync(server=radarr_server)
+    assert result.written == {"created": 0, "updated": 1, "deleted": 1}
+    after = {i.arr_id: i for i in ArrItem.objects.filter(server=radarr_server)}
+    assert set(after) == set(before) - {3}
+    assert all(after[k].pk == before[k].pk for k in after)
+    assert (after[2].monitored, after[2].tags, after[2].title) == (False, [7, 9], "Renamed\tMovie")
+    assert all(after[k].synced_at > before[k].synced_at for k in after)  # every row seen now
+    unchanged = [k for k in after if k != 2]
+    fields = ("title", "monitored", "tags", "seasons", "media_item_id", "matched_by", "file_path")
+    for k in unchanged:
+        assert [getattr(after[k], f) for f in fields] == [getattr(before[k], f) for f in fields]
+
+
+def test_a_sonarr_resync_follows_removed_series_and_files(sonarr_server, sonarr_sim):
+    arr_server_sync(server=sonarr_server)
+    episodes = ArrEpisode.objects.filter(server=sonarr_server)
+    before = dict(episodes.values_list("arr_id", "pk"))
+    gone_series = next(iter(sonarr_sim.series))
+    sonarr_sim.series.pop(gone_series)
+    kept = next(e for e in sonarr_sim.episodes.values() if e["seriesId"] != gone_series)
+    with arr_client_for(server=sonarr_server) as client:
+        client.episode_file_delete(kept["episodeFileId"])
+    result = arr_server_sync(server=sonarr_server)
+    gone_eps = {e["id"] for e in sonarr_sim.episodes.values() if e["seriesId"] == gone_series}
+    # Updated: the episode, and its series (its size on disk shrank).
+    assert result.written == {"created": 0, "updated": 2, "deleted": 1 + len(gone_eps)}
+    assert not ArrItem.objects.filter(server=sonarr_server, arr_id=gone_series).exists()
+    after = dict(episodes.values_list("arr_id", "pk"))
+    assert set(after) == set(before) - gone_eps
+    assert all(after[k] == before[k] for k in after)
+    row = episodes.get(arr_id=kept["id"])
+    assert (row.file_id, row.file_path, row.size) == (None, None, 0)
+
+
+def test_odd_characters_survive_the_bulk_write(plex_synced, plex_library):
+    odd = "Tab\there, new\nline, back\\slash \\N, \"quotes\" 'n' Ünïcødé 漢字"
+    with radarr_from_library(plex_library, movies=plex_library.movies[:1]) as sim:
+        sim.add_movie(
+            title=odd, year=1999, tmdb_id=99_999, path=f"/movies/{odd}", file=f"{odd}.mkv"
+        )
+        server = factories.arr_server(base_url=sim.url, api_key=sim.api_key, plex=plex_synced)
+        arr_server_sync(server=server)
+        item = ArrItem.objects.get(server=server, tmdb_id="99999")
+        assert (item.title, item.path, item.file_path) == (
+            odd,
+            f"/movies/{odd}",
+            f"/movies/{odd}/{odd}.mkv",
+        )
+        assert arr_server_sync(server=server).written["updated"] == 0  # read back equal
+
+
+def test_the_proxy_environment_is_still_honoured(radarr_server, monkeypatch):
+    """The client reads the proxy settings once, not per call; they still apply."""
+    from syncing.services.arr_sync import arr_connection_test
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(ClientError, match="unreachable"):
+        arr_connection_test(server=radarr_server)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert arr_connection_test(server=radarr_server).startswith("Radarr ")

@@ -1,8 +1,9 @@
 """`sync_arr`: read what each Radarr/Sonarr holds and link it to the Plex mirror.
 
 Each instance is read whole (movies with their files; series, then each series' episodes
-and episode files) and its rows in `arr_items` / `arr_episodes` are replaced in one
-transaction, so a failed read leaves the previous picture intact. Links to `media_items`
+and episode files) before anything is written; its rows in `arr_items` / `arr_episodes` are
+then brought to that picture in one transaction (arr_rows: only new and changed rows are
+written), so a failed read leaves the previous picture intact. Links to `media_items`
 of the instance's Plex server are found in memory from one query: by file path first
 (after the instance's path mappings), then by TMDB / TVDB / IMDB id, and for episodes by
 season and episode number inside the linked show. What only one side has is counted and
@@ -11,24 +12,39 @@ listed on the run. Disk space and root folders are stored for the capacity sourc
 
 from __future__ import annotations
 
+import json
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from media.models import MediaItem
 from syncing.clients.arr import ArrClient, ArrMovie, ArrSeries
-from syncing.models import ArrEpisode, ArrItem, ArrServer
+from syncing.clients.arr import ArrEpisode as ArrEpisodeRaw
+from syncing.models import ArrItem, ArrServer
 from syncing.runs import RunContext
 from syncing.services.arr_disks import arr_diskspace_store
+from syncing.services.arr_rows import (
+    EPISODES,
+    ITEMS,
+    Rows,
+    rows_analyze,
+    rows_delete,
+    rows_diff,
+    rows_stamp,
+    rows_upsert,
+)
 
+ANALYZE_AFTER = 1000  # rows created or deleted in a run that refresh the planner's statistics
 LIST_LIMIT = 50  # titles listed per side on the run; the counts are exact
 Progress = Callable[..., None]
 Match = ArrItem.MatchedBy
+_TITLE, _YEAR, _MEDIA = (ITEMS.fields.index(name) for name in ("title", "year", "media_item"))
 
 
 def arr_client_for(*, server: ArrServer) -> ArrClient:
@@ -45,6 +61,8 @@ class ArrSyncResult:
     episodes: int = 0
     linked: int = 0
     requests: int = 0
+    written: dict[str, int] = field(default_factory=dict)  # rows created / updated / deleted
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
     unmatched_arr: list[str] = field(default_factory=list)
     unmatched_arr_count: int = 0
     unmatched_plex: list[str] = field(default_factory=list)
@@ -54,6 +72,8 @@ class ArrSyncResult:
         """What the run's `details` shows: both unmatched lists and their exact counts."""
         return {
             "arr_version": self.version,
+            "rows_written": self.written,
+            "timings": self.timings,
             "unmatched_in_arr": {"count": self.unmatched_arr_count, "titles": self.unmatched_arr},
             "unmatched_in_plex": {
                 "count": self.unmatched_plex_count,
@@ -69,6 +89,7 @@ class PlexIndex:
         self.path: dict[str, tuple[int, int | None]] = {}
         self.ids: dict[tuple[str, str, str], int] = {}  # (type, scheme, value) → item id
         self.show_by_key: dict[int, int] = {}
+        self.key_by_show: dict[int, int] = {}
         self.episode_ids: dict[tuple[str, str], tuple[int, int | None]] = {}
         self.episode_number: dict[tuple[int, int, int], int] = {}
         rows = MediaItem.objects.filter(
@@ -87,6 +108,7 @@ class PlexIndex:
             self.path[path] = (pk, show)
         if kind == "show":
             self.show_by_key[key] = pk
+            self.key_by_show[pk] = key
         for scheme, value in ids.items():
             if not value:
                 continue
@@ -112,16 +134,20 @@ def arr_sync_work(ctx: RunContext) -> None:
         items_updated=result.linked,
         unmatched=result.unmatched_arr_count + result.unmatched_plex_count,
         requests_made=result.requests,
+        items_created=result.written["created"],
+        items_gone=result.written["deleted"],
         progress_label=f"{result.items} {'movies' if ctx.target.kind == 'radarr' else 'series'}",
     )
 
 
 def arr_server_sync(*, server: ArrServer, progress: Progress | None = None) -> ArrSyncResult:
-    """Read one instance, replace its rows, refresh its disk space; see the module docstring."""
+    """Read one instance, store its rows, refresh its disk space; see the module docstring."""
     progress = progress or (lambda **_: None)
     radarr = server.kind == ArrServer.Kind.RADARR
-    index = PlexIndex(server.plex_server_id, ("movie",) if radarr else ("show", "episode"))
     result = ArrSyncResult()
+    lap = _laps(result.timings)
+    index = PlexIndex(server.plex_server_id, ("movie",) if radarr else ("show", "episode"))
+    lap("plex_index_s")
     with arr_client_for(server=server) as client:
         result.version = client.status().version
         if radarr:
@@ -130,17 +156,32 @@ def arr_server_sync(*, server: ArrServer, progress: Progress | None = None) -> A
             items, episodes = _sonarr_rows(client, server, index, progress)
         disks, roots = client.diskspace(), client.root_folders()
         result.requests = client.requests_made
-    _rows_replace(server, items, episodes)
+    lap("read_s")
+    result.written = _rows_store(server, items, episodes)
+    lap("write_s")
     arr_diskspace_store(server=server, disks=disks, roots=roots)
     ArrServer.objects.filter(pk=server.pk).update(version=result.version)
-    result.items, result.episodes = len(items), sum(map(len, episodes.values()))
-    result.linked = sum(1 for i in items if i.media_item_id)
+    result.items, result.episodes = len(items), len(episodes)
+    result.linked = sum(1 for values in items.values() if values[_MEDIA])
     _unmatched(server, items, result)
+    lap("unmatched_and_disks_s")
     return result
 
 
-def _radarr_rows(client: ArrClient, server: ArrServer, index: PlexIndex) -> list[ArrItem]:
-    rows = []
+def _laps(into: dict[str, float]) -> Callable[[str], None]:
+    """A stopwatch: each call stores the seconds since the previous one under its name."""
+    last = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        into[name] = round(now - last[0], 3)
+        last[0] = now
+
+    return lap
+
+
+def _radarr_rows(client: ArrClient, server: ArrServer, index: PlexIndex) -> Rows:
+    rows = {}
     for movie in client.movies():
         plex_path = server.plex_path(movie.file_path)
         hit = index.path.get(plex_path) if plex_path else None
@@ -149,20 +190,21 @@ def _radarr_rows(client: ArrClient, server: ArrServer, index: PlexIndex) -> list
             if hit
             else index.by_ids("movie", tmdb=movie.tmdb_id, imdb=movie.imdb_id)
         )
-        rows.append(_item(server, movie, pk, how, file_path=plex_path))
+        rows[(ArrItem.Kind.MOVIE.value, movie.id)] = _item(movie, pk, how, file_path=plex_path)
     return rows
 
 
-def _item(server, raw: ArrMovie | ArrSeries, pk, how, **extra) -> ArrItem:
+def _item(raw: ArrMovie | ArrSeries, pk, how, file_path: str | None = None) -> tuple:
+    """An arr_items row (ITEMS layout); JSON as the text the database hands back."""
     is_movie = isinstance(raw, ArrMovie)
-    return ArrItem(
-        server=server, kind=ArrItem.Kind.MOVIE if is_movie else ArrItem.Kind.SERIES,
-        arr_id=raw.id, title=raw.title[:500], year=raw.year, tmdb_id=_s(raw.tmdb_id),
+    seasons = [] if is_movie else [[s.number, s.monitored] for s in raw.seasons]
+    return ITEMS.values(
+        title=raw.title[:500], year=raw.year, tmdb_id=_s(raw.tmdb_id),
         tvdb_id=None if is_movie else _s(raw.tvdb_id), imdb_id=raw.imdb_id, path=raw.path,
-        monitored=raw.monitored, tags=list(raw.tags), quality_profile_id=raw.quality_profile_id,
-        size_on_disk=raw.size_on_disk, media_item_id=pk, matched_by=how,
-        file_id=raw.file_id if is_movie else None,
-        seasons=[] if is_movie else [[s.number, s.monitored] for s in raw.seasons], **extra,
+        monitored=raw.monitored, tags=json.dumps(list(raw.tags)),
+        quality_profile_id=raw.quality_profile_id, seasons=json.dumps(seasons),
+        file_id=raw.file_id if is_movie else None, file_path=file_path,
+        size_on_disk=raw.size_on_disk, media_item=pk, matched_by=how,
     )  # fmt: skip
 
 
@@ -170,83 +212,105 @@ def _s(value: object) -> str | None:
     return str(value) if value else None
 
 
-def _sonarr_rows(client, server, index: PlexIndex, progress: Progress):
+def _sonarr_rows(client, server, index: PlexIndex, progress: Progress) -> tuple[Rows, Rows]:
+    """Series rows and episode rows (whose `series` is the series' Sonarr id until stored)."""
     everything = client.series()
-    items: list[ArrItem] = []
-    episodes: dict[int, list[ArrEpisode]] = {}
+    items: Rows = {}
+    episodes: Rows = {}
     for n, series in enumerate(everything, start=1):
-        rows, show_key = _episode_rows(client, server, index, series)
+        found, show_key = _episode_files(client, server, index, series)
         pk, how = (index.show_by_key.get(show_key), Match.PATH) if show_key else (None, "")
         if pk is None:
             pk, how = index.by_ids(
                 "show", tvdb=series.tvdb_id, tmdb=series.tmdb_id, imdb=series.imdb_id
             )
-        _episodes_by_number(index, rows, pk, series, index_shows=show_key)
-        items.append(_item(server, series, pk, how))
-        episodes[series.id] = rows
+        show_key = show_key or index.key_by_show.get(pk)
+        for ep, file, plex_path, hit in found:
+            link = (hit[0], Match.PATH) if hit else _episode_link(index, ep, show_key)
+            episodes[(ep.id,)] = _episode(series, ep, file, plex_path, link)
+        items[(ArrItem.Kind.SERIES.value, series.id)] = _item(series, pk, how)
         if n % 25 == 0 or n == len(everything):
             progress(progress_done=n, progress_total=len(everything), progress_label="series")
     return items, episodes
 
 
-def _episode_rows(client, server, index: PlexIndex, series: ArrSeries):
-    """One series' episodes with their files, linked to Plex episodes by path; returns the
-    rows and the Plex show most of the path-linked episodes belong to."""
+def _episode_files(client, server, index: PlexIndex, series: ArrSeries):
+    """One series' episodes with their file, its Plex path and the Plex episode at that
+    path; and the Plex show most of the path-linked episodes belong to."""
     files = {f.id: f for f in client.episode_files(series.id)}
-    rows, shows = [], Counter()
+    found, shows = [], Counter()
     for ep in client.episodes(series.id):
         file = files.get(ep.file_id) if ep.file_id else None
         plex_path = server.plex_path(file.path) if file else None
         hit = index.path.get(plex_path) if plex_path else None
         if hit:
             shows[hit[1]] += 1
-        rows.append(
-            ArrEpisode(
-                server=server, arr_id=ep.id, season_number=ep.season_number,
-                episode_number=ep.episode_number, tvdb_id=_s(ep.tvdb_id), monitored=ep.monitored,
-                file_id=file.id if file else None, file_path=plex_path, size=file.size if file else 0,
-                media_item_id=hit[0] if hit else None, matched_by=Match.PATH if hit else "",
-            )
-        )  # fmt: skip
-    return rows, (shows.most_common(1)[0][0] if shows else None)
+        found.append((ep, file, plex_path, hit))
+    return found, (shows.most_common(1)[0][0] if shows else None)
 
 
-def _episodes_by_number(index: PlexIndex, rows, show_pk, series, *, index_shows) -> None:
-    """Episodes not linked by path: by their TVDB id, then by season/episode number within
-    the show the series is linked to."""
-    show_key = index_shows or next((k for k, v in index.show_by_key.items() if v == show_pk), None)
-    for row in rows:
-        if row.media_item_id:
-            continue
-        hit = index.episode_ids.get(("tvdb", row.tvdb_id)) if row.tvdb_id else None
-        if hit and (show_key is None or hit[1] == show_key):
-            row.media_item_id, row.matched_by = hit[0], Match.TVDB
-        elif show_key is not None:
-            pk = index.episode_number.get((show_key, row.season_number, row.episode_number))
-            if pk is not None:
-                row.media_item_id, row.matched_by = pk, Match.NUMBER
+def _episode_link(index: PlexIndex, ep: ArrEpisodeRaw, show_key: int | None):
+    """An episode not linked by path: by its TVDB id (within the series' show when that is
+    known), then by season/episode number within that show."""
+    hit = index.episode_ids.get(("tvdb", str(ep.tvdb_id))) if ep.tvdb_id else None
+    if hit and (show_key is None or hit[1] == show_key):
+        return hit[0], Match.TVDB
+    if show_key is not None:
+        pk = index.episode_number.get((show_key, ep.season_number, ep.episode_number))
+        if pk is not None:
+            return pk, Match.NUMBER
+    return None, Match.NONE
+
+
+def _episode(series: ArrSeries, ep: ArrEpisodeRaw, file, plex_path, link) -> tuple:
+    return EPISODES.values(
+        series=series.id, season_number=ep.season_number, episode_number=ep.episode_number,
+        tvdb_id=_s(ep.tvdb_id), monitored=ep.monitored, file_id=file.id if file else None,
+        file_path=plex_path, size=file.size if file else 0, media_item=link[0],
+        matched_by=link[1],
+    )  # fmt: skip
 
 
 @transaction.atomic
-def _rows_replace(server: ArrServer, items: list[ArrItem], episodes: dict) -> None:
-    ArrEpisode.objects.filter(server=server).delete()
-    ArrItem.objects.filter(server=server).delete()
-    now = timezone.now()
-    for item in items:
-        item.synced_at = now
-    ArrItem.objects.bulk_create(items, batch_size=2000)
-    rows = []
-    for item in items:
-        for row in episodes.get(item.arr_id, ()) if item.kind == ArrItem.Kind.SERIES else ():
-            row.series = item
-            rows.append(row)
-    ArrEpisode.objects.bulk_create(rows, batch_size=2000)
+def _rows_store(server: ArrServer, items: Rows, episodes: Rows) -> dict[str, int]:
+    """Bring the server's rows to `items` and `episodes` (arr_rows): new and changed rows
+    written, gone ones deleted (episodes before their series), every item stamped.
+    Returns how many rows were created, updated and deleted."""
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    item_diff = rows_diff(ITEMS, server_id=server.pk, rows=items)
+    rows_upsert(ITEMS, server_id=server.pk, rows=item_diff.changed, stamp=stamp)
+    done = [(ITEMS, item_diff)]
+    if server.kind == ArrServer.Kind.SONARR:
+        series_pk = dict(
+            ArrItem.objects.filter(server=server, kind=ArrItem.Kind.SERIES).values_list(
+                "arr_id", "pk"
+            )
+        )
+        episodes = {k: (series_pk[v[0]], *v[1:]) for k, v in episodes.items()}
+        episode_diff = rows_diff(EPISODES, server_id=server.pk, rows=episodes)
+        rows_delete(EPISODES, episode_diff.gone)
+        rows_upsert(EPISODES, server_id=server.pk, rows=episode_diff.changed)
+        done.append((EPISODES, episode_diff))
+    rows_delete(ITEMS, item_diff.gone)
+    rows_stamp(ITEMS, server_id=server.pk, stamp=stamp)
+    rows_analyze(*(t for t, d in done if d.created + len(d.gone) >= ANALYZE_AFTER))
+    diffs = [d for _, d in done]
+    created = sum(d.created for d in diffs)
+    return {
+        "created": created,
+        "updated": sum(len(d.changed) for d in diffs) - created,
+        "deleted": sum(len(d.gone) for d in diffs),
+    }
 
 
-def _unmatched(server: ArrServer, items: list[ArrItem], result: ArrSyncResult) -> None:
+def _unmatched(server: ArrServer, items: Rows, result: ArrSyncResult) -> None:
     """What this instance holds that Plex has not, and what Plex has that no instance of
     this kind (linked to the same Plex server) holds."""
-    missing = [f"{i.title} ({i.year})" if i.year else i.title for i in items if not i.media_item_id]
+    missing = [
+        f"{v[_TITLE]} ({v[_YEAR]})" if v[_YEAR] else v[_TITLE]
+        for v in items.values()
+        if not v[_MEDIA]
+    ]
     result.unmatched_arr_count, result.unmatched_arr = len(missing), missing[:LIST_LIMIT]
     kind = ArrItem.Kind.MOVIE if server.kind == ArrServer.Kind.RADARR else ArrItem.Kind.SERIES
     held = ArrItem.objects.filter(
