@@ -5,19 +5,19 @@ Builds, in a throwaway database (SQLite file, or a test database next to DATABAS
 statistics, written directly in bulk. Then times, through Django's test client:
 
 - the candidates page grouped by show / season / episode / movie and the overview, with and
-  without filters (p50 / p95 over N requests, SQL queries per request);
+  without filters (wall and CPU p50 / p95 over N requests, SQL queries per request);
 - the bare page SQL (the grouped aggregate with its ORDER BY / LIMIT), the floor;
 - the MediaItem admin changelist, first page and a filtered page.
 
     .venv/bin/python bench/bench_candidates.py [--requests 50] [--shows 2000] [--movies 10000]
 
-Budgets: page p95 ≤ 250 ms and within 3x of the bare SQL; admin ≤ 300 ms.
+Budgets: page p95 ≤ 120 ms (issue 14; was 250 ms) and within 3x of the bare SQL; admin
+≤ 300 ms. Each page row also reports this process's CPU time per request (p50 / p95).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -160,14 +160,19 @@ def build_library(*, shows: int, seasons: int, episodes: int, movies: int) -> di
     return {"rows": MediaItem.objects.count(), "server": server}
 
 
-def timed(fn, n: int) -> tuple[list[float], int]:
+def timed(fn, n: int, cpu: list[float] | None = None) -> tuple[list[float], int]:
+    """Wall times in ms (and this process's CPU times into `cpu`: on a shared machine the
+    wall time includes waiting for a core; with SQLite the CPU time includes the queries,
+    with PostgreSQL the server's share is not in it)."""
     fn()  # warm up (and caches)
     times, queries = [], 0
     for _ in range(n):
         with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             fn()
             times.append((time.perf_counter() - start) * 1000)
+            if cpu is not None:
+                cpu.append((time.process_time() - cpu_start) * 1000)
         queries = len(ctx.captured_queries)
     return times, queries
 
@@ -248,25 +253,30 @@ def run(args) -> None:
     ]
     results = []
     header = (
-        f"{'scenario':46} {'p50 ms':>8} {'p95 ms':>8} {'SQL p50':>8} {'x SQL':>6} {'queries':>7}"
+        f"{'scenario':46} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8} "
+        f"{'SQL p50':>8} {'x SQL':>6} {'queries':>7}"
     )
+    print(f"load average before the requests: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(header)
     print("-" * len(header))
     for name, params in scenarios:
-        times, queries = timed(lambda p=params: client.get("/deletion/", p), args.requests)
+        cpu: list[float] = []
+        times, queries = timed(lambda p=params: client.get("/deletion/", p), args.requests, cpu)
         floor, _ = timed(bare_sql(params), args.requests)
         row = {
             "scenario": name,
             "p50_ms": round(pct(times, 50), 1),
             "p95_ms": round(pct(times, 95), 1),
+            "cpu_p50_ms": round(pct(cpu, 50), 1),
+            "cpu_p95_ms": round(pct(cpu, 95), 1),
             "sql_p50_ms": round(pct(floor, 50), 1),
             "queries": queries,
         }
         row["x_sql"] = round(row["p50_ms"] / row["sql_p50_ms"], 1) if row["sql_p50_ms"] else None
         results.append(row)
         print(
-            f"{name:46} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['sql_p50_ms']:8.1f} "
-            f"{row['x_sql']:6} {queries:7}"
+            f"{name:46} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['cpu_p50_ms']:8.1f} "
+            f"{row['cpu_p95_ms']:8.1f} {row['sql_p50_ms']:8.1f} {row['x_sql']:6} {queries:7}"
         )
     admin_url = "/admin/media/mediaitem/"
     for name, params in (
@@ -285,10 +295,10 @@ def run(args) -> None:
         }
         results.append(row)
         print(f"{name:46} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {'':8} {'':6} {queries:7}")
-    out = ROOT / "bench" / "results" / f"candidates-{connection.vendor}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"rows": built["rows"], "results": results}, indent=2))
-    print(f"results written to {out.relative_to(ROOT)}")
+    from bench.common import results_save
+
+    figures = {"rows": built["rows"], "load": round(os.getloadavg()[0], 1), "results": results}
+    results_save("candidates", connection.vendor, figures)
 
 
 if __name__ == "__main__":

@@ -101,9 +101,11 @@ class CandidateFilter:
         found = {lv for rule in rules for lv in self.levels_for(rule)}
         return [lv for lv in self.levels_for(None) if not rules or lv in found]
 
-    def levels_for(self, rule: DeletionRule | None) -> list[str]:
-        """The page's levels that `rule` (None: no rule) can select."""
-        if self.group_by in (*TV_LEVELS, Level.MOVIE):
+    def levels_for(self, rule: DeletionRule | None, levels: tuple[str, ...] = ()) -> list[str]:
+        """The page's levels (or these `levels`) that `rule` (None: no rule) can select."""
+        if levels:
+            levels = list(levels)
+        elif self.group_by in (*TV_LEVELS, Level.MOVIE):
             levels = [self.group_by]
         else:  # the overview: whole shows and movies side by side
             levels = [Level.SHOW, Level.MOVIE]

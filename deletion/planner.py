@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import BigIntegerField, Max, Value
 from django.utils import timezone
 
 from deletion.groups import Candidate, CandidateFilter, Ref
@@ -27,7 +28,8 @@ from media.formatting import GB, human_size
 from media.models import MediaItem
 
 PLAN_LEVELS = (Level.SHOW, Level.SEASON, Level.MOVIE)
-ROWS_SHOWN = 300  # a plan for a far target can hold thousands of groups; all are approved
+ROWS_SHOWN = 100  # a plan for a far target can hold thousands of groups; all are approved,
+# the page lists the first hundred (rendering 300 rows cost more than choosing the plan)
 
 ORDERINGS = {
     "score": "Score (default): size × days nobody watched it, so a big group idle for a "
@@ -55,24 +57,27 @@ class PlanTarget:
         return f"bring used space down to {self.used_percent:g} %"
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class Option:
-    """One group of the pool: its numbers, the rules that select it, its show (seasons)."""
+    """One group of the pool: its numbers, the rules that select it, its show (seasons).
+    `row` holds the raw numbers (see POOL_COLUMNS), read only for the rows shown; `score`
+    is computed once (a plan sorts thousands of options by it). Options compare by
+    identity: each group is one Option (its ref is its key)."""
 
     ref: Ref
     size: int
     idle_days: int
     rules: list[DeletionRule]
-    row: dict
+    row: dict | tuple
     show: Ref | None = None  # the show above a season
+    score: int = field(init=False)
 
-    @property
-    def score(self) -> int:
-        return self.size * max(self.idle_days, 1)
+    def __post_init__(self) -> None:
+        self.score = self.size * max(self.idle_days, 1)
 
 
-@dataclass(frozen=True)
-class PlanEntry:
+@dataclass(slots=True)
+class PlanEntry:  # not frozen: a far target makes thousands (frozen __init__ is slower)
     ref: Ref
     size: int
     rules: list[DeletionRule]
@@ -117,6 +122,12 @@ class Plan:
         return [e.pick for e in self.entries]
 
     @property
+    def picks_text(self) -> str:
+        """Every pick in one space-separated value: one hidden input for a plan of
+        thousands of groups instead of one each (plan_picks_parse reads both)."""
+        return " ".join(self.picks)
+
+    @property
     def not_shown(self) -> int:
         return max(0, len(self.entries) - ROWS_SHOWN)
 
@@ -156,18 +167,59 @@ def _when(value) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _idle_days(row: dict, now: datetime) -> int:
+def _idle_days(assumed_watched, first_added, now: datetime) -> int:
     """Days since anyone watched it, or since it arrived when nobody ever did."""
-    since = _when(row["assumed_watched"]) or _when(row["first_added"]) or now
+    since = _when(assumed_watched) or _when(first_added) or now
     return max(0, (now - since).days)
 
 
-def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[dict]:
+def _idle_days_reader(now: datetime) -> Callable[[object, object], int]:
+    """_idle_days for thousands of pool rows: SQLite's naive UTC text is compared with a
+    naive `now` (no time zone attached per row), and repeated values (a history start
+    shared by every group added before it) are parsed once."""
+    naive_now, seen = now.astimezone(UTC).replace(tzinfo=None), {}
+
+    def read(assumed_watched, first_added) -> int:
+        value = assumed_watched if assumed_watched is not None else first_added
+        if not isinstance(value, str):
+            return _idle_days(assumed_watched, first_added, now)
+        days = seen.get(value)
+        if days is None:
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                days = seen[value] = max(0, (naive_now - parsed).days)
+            else:
+                days = seen[value] = max(0, (now - parsed).days)
+        return days
+
+    return read
+
+
+# The pool query's columns (the candidates selector's grouped rows), read as plain tuples.
+POOL_COLUMNS = (
+    "server_id", "group_key", "items", "size", "added", "first_added", "last_watched",
+    "plays", "level", "rule_id", "rule_rank", "assumed_watched", "show_key",
+)  # fmt: skip
+_COL = {name: n for n, name in enumerate(POOL_COLUMNS)}
+
+
+def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[tuple]:
     """The rule's shows, seasons and movies: one UNION query through the cursor, unordered
-    (a plan sorts); dates stay raw until a group is chosen."""
-    parts = []
-    for level in PLAN_LEVELS:
-        parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
+    (a plan sorts), as tuples in POOL_COLUMNS order; dates stay raw until a group is
+    chosen."""
+    f = CandidateFilter(rule=rule)
+    parts = [  # plus the show above each season (its episodes' show key)
+        part.annotate(
+            show_key=Value(None, output_field=BigIntegerField())
+            if level == Level.MOVIE
+            else Max("grandparent_plex_id")
+        )
+        for level, part in zip(
+            f.levels_for(rule, PLAN_LEVELS),
+            candidate_groups(f=f, history=history, levels=PLAN_LEVELS),
+            strict=True,
+        )
+    ]
     try:
         combined = parts[0].union(*parts[1:], all=True) if parts else None
         sql, params = combined.query.sql_with_params() if combined is not None else ("", ())
@@ -177,24 +229,11 @@ def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[dict]:
         return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        names = [col[0] for col in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _season_shows(refs: list[Ref]) -> dict[Ref, Ref]:
-    """The show above each season (season rows carry their show's key as parent)."""
-    found: dict[Ref, Ref] = {}
-    by_server: dict[int, list[int]] = {}
-    for _, sid, key in refs:
-        by_server.setdefault(sid, []).append(key)
-    for sid, keys in by_server.items():
-        rows = MediaItem.objects.filter(
-            server_id=sid, type=MediaItem.MediaType.SEASON, plex_id__in=keys
-        ).values_list("plex_id", "parent_plex_id")
-        for key, show_key in rows:
-            if show_key is not None:
-                found[Ref(Level.SEASON, sid, key)] = Ref(Level.SHOW, sid, show_key)
-    return found
+        names = tuple(col[0] for col in cursor.description)
+        rows = cursor.fetchall()
+    if names != POOL_COLUMNS:  # a selector change must not silently mix columns up
+        raise RuntimeError(f"unexpected pool columns: {names}")
+    return rows
 
 
 def _labels(options: list[Option]) -> dict[Ref, dict]:
@@ -216,7 +255,7 @@ def _labels(options: list[Option]) -> dict[Ref, dict]:
 
 def _candidate(o: Option, label: dict) -> Candidate:
     season = o.ref.level == Level.SEASON
-    row = o.row
+    row = o.row if isinstance(o.row, dict) else dict(zip(POOL_COLUMNS, o.row, strict=True))
     return Candidate(
         level=o.ref.level,
         server_id=o.ref.server_id,
@@ -250,17 +289,19 @@ def plan_pool_get(
     """Every show, season and movie selected by any of `rules`: one query per rule."""
     now = now or timezone.now()
     pool: dict[Ref, Option] = {}
+    level, sid, key, size_at = _COL["level"], _COL["server_id"], _COL["group_key"], _COL["size"]
+    watched, first, idle_days = _COL["assumed_watched"], _COL["first_added"], _idle_days_reader(now)
+    show_at = _COL["show_key"]
     for rule in rules:
         for row in _pool_rows(rule, history):
-            ref = Ref(row["level"], row["server_id"], row["group_key"])
-            if ref in pool:
-                pool[ref].rules.append(rule)
+            ref = Ref(row[level], row[sid], row[key])
+            if (known := pool.get(ref)) is not None:
+                known.rules.append(rule)
                 continue
-            size = int(row["size"] or 0)
-            pool[ref] = Option(ref, size, _idle_days(row, now), [rule], row)
-    shows = _season_shows([r for r in pool if r[0] == Level.SEASON])
-    for ref, option in pool.items():
-        option.show = shows.get(ref)
+            idle = idle_days(row[watched], row[first])
+            option = pool[ref] = Option(ref, int(row[size_at] or 0), idle, [rule], row)
+            if ref.level == Level.SEASON and row[show_at] is not None:
+                option.show = Ref(Level.SHOW, ref.server_id, row[show_at])
     return [o for o in pool.values() if o.size > 0]
 
 
@@ -268,10 +309,10 @@ def reclaimable_get(*, history: HistoryState | None = None) -> dict[str, tuple[i
     """Level → (groups, bytes) the enabled rules select, each group counted once however
     many rules select it. One query; the levels are alternatives, never to be added up."""
     history = history or history_state_get()
-    parts = []
+    parts, levels = [], (*PLAN_LEVELS, Level.EPISODE)
     for rule in DeletionRule.objects.filter(enabled=True).order_by("pk"):
-        for level in (*PLAN_LEVELS, Level.EPISODE):
-            parts += candidate_groups(f=CandidateFilter(rule=rule, group_by=level), history=history)
+        f = CandidateFilter(rule=rule)
+        parts += candidate_groups(f=f, history=history, levels=levels)
     found = {level: (0, 0) for level in (Level.SHOW, Level.SEASON, Level.EPISODE, Level.MOVIE)}
     if not parts:
         return found
@@ -397,9 +438,10 @@ def plan_get(*, target: PlanTarget, ordering: str = "score") -> Plan:
 
 
 def plan_picks_parse(values: list[str]) -> list[tuple[int, Ref]]:
-    """The approve form's "rule_id:level:server:key" values; malformed ones are ignored."""
+    """The approve form's "rule_id:level:server:key" values (several per value when
+    space-separated, see Plan.picks_text); malformed ones are ignored."""
     picks = []
-    for value in values:
+    for value in (v for text in values for v in text.split()):
         rule_id, _, ref_text = value.partition(":")
         ref = Ref.parse(ref_text)
         if rule_id.isdigit() and ref is not None:

@@ -67,8 +67,11 @@ def guarded(perm: str) -> Callable:
 
 
 def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    """Every SmartPlex page carries the storage card (see templates/base.html)."""
-    return render(request, template, {"storage": storage_summary_get(), **context})
+    """Every SmartPlex page carries the storage card (see templates/base.html); a view that
+    has read it already passes it as `storage`."""
+    if "storage" not in context:
+        context = {"storage": storage_summary_get(), **context}
+    return render(request, template, context)
 
 
 def _query_with(request: HttpRequest, **changes: str) -> str:
@@ -161,6 +164,8 @@ def plan(request: HttpRequest) -> HttpResponse:
         except PlanError as exc:
             error = str(exc)
     context = {"form": form, "plan": result, "error": error, "orderings": ORDERINGS}
+    if result is not None:
+        context["storage"] = result.storage
     return _render(request, "deletion/plan.html", context)
 
 

@@ -138,6 +138,29 @@ def test_excluded_and_gone_items_never_appear(server, rule):
     assert row.items == 5
 
 
+@pytest.mark.parametrize("level", [Level.SEASON, Level.SHOW])
+def test_a_protected_season_or_show_hides_everything_inside_and_above(server, rule, level):
+    """Each hierarchy check the page keeps for the levels present (queries.blocking_levels)."""
+    show, seasons, episodes = _old_show(server)
+    other, _, other_episodes = _old_show(server, title="Other Show")
+    key = seasons[0].plex_id if level == Level.SEASON else show.plex_id
+    Exclusion.objects.create(
+        server=server,
+        level=level,
+        plex_id=key,
+        season_plex_id=key if level == Level.SEASON else None,
+        show_plex_id=show.plex_id,
+    )
+    assert _refs(_page(rule, group_by="show")) == {(Level.SHOW, other.plex_id)}
+    kept = {(Level.SEASON, s.plex_id) for s in seasons[1:]} if level == Level.SEASON else set()
+    own = {(Level.SEASON, s.plex_id) for s in seasons}
+    assert _refs(_page(rule, group_by="season")) & own == kept
+    episodes_left = _refs(_page(rule, group_by="episode", sort="size"))
+    hidden = [e for e in episodes if level == Level.SHOW or e.parent_plex_id == key]
+    assert hidden and not {(Level.EPISODE, e.plex_id) for e in hidden} & episodes_left
+    assert {(Level.EPISODE, e.plex_id) for e in other_episodes} <= episodes_left
+
+
 def test_expired_exclusion_no_longer_protects(server, rule):
     movie = factories.item(server=server, added_at=days_ago(90))
     Exclusion.objects.create(
