@@ -79,7 +79,8 @@ class ArrServerAdmin(SyncActionMixin, admin.ModelAdmin):
     def sync_now(self, request, queryset) -> None:
         _queue(self, request, SyncRun.Kind.ARR, queryset.filter(plex_server__enabled=True))
 
-    @admin.action(description="Test connection (system/status)", permissions=["change"])
+    # An operation, not an edit: the same permission as "Sync now" (docs/operations.md).
+    @admin.action(description="Test connection (system/status)", permissions=["run_sync"])
     def test_connection(self, request, queryset) -> None:
         for server in queryset:
             try:
