@@ -123,19 +123,6 @@ def rows_delete(table: Table, pks: Iterable[int]) -> None:
             cursor.execute(f"{delete} IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
 
-def rows_analyze(*tables: Table) -> None:
-    """Refresh PostgreSQL's planner statistics after a large write (no-op on SQLite).
-
-    Measured: right after a first sync filled arr_items, with no statistics yet, the
-    "in Plex, held by no instance" count ran as a nested loop (1.9 s for 10k movies).
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table.model._meta.db_table)}")
-
-
 def _columns(table: Table) -> list[models.Field]:
     """Every column an upsert writes, in row order: server, stamp, key, fields."""
     get = table.model._meta.get_field
