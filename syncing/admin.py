@@ -83,7 +83,8 @@ class ArrServerAdmin(SyncActionMixin, admin.ModelAdmin):
 
     sync_now = sync_action(SyncRun.Kind.ARR, "Sync now (Radarr/Sonarr)", plex_server__enabled=True)
 
-    @admin.action(description="Test connection (system/status)", permissions=["change"])
+    # An operation, not an edit: the same permission as "Sync now" (docs/operations.md).
+    @admin.action(description="Test connection (system/status)", permissions=["run_sync"])
     def test_connection(self, request, queryset) -> None:
         for server in queryset:
             try:
