@@ -1,8 +1,12 @@
-"""Rule conditions about people, in SQL over the stored plays' per-user rollup.
+"""Rule conditions about people, in SQL over the per-user rollups of the stored plays.
 
-- *ignore users*: a rule's ignored accounts are left out of plays and last watched. Per item,
-  only items those accounts ever played (an uncorrelated IN list) look at the rollup; every
-  other item keeps its stored statistics, so the page stays an index scan of media_items.
+The Tautulli sync keeps them (syncing.services.tautulli_rollups): one row per user and
+movie/episode (tautulli_user_item_stats) and per user and show/season
+(tautulli_user_group_stats), so every lookup here reads a few indexed rows per group.
+
+- *ignore users*: a rule's ignored accounts are left out of plays and last watched. Per
+  group, only groups those accounts ever played look at the rollups; every other group keeps
+  its stored statistics, so the page stays an index scan of media_items.
 - *requester watched*: a requested group is held back until whoever requested it (Seerr,
   linked to a Tautulli user) watched it: a play reaching Tautulli's watched threshold for a
   movie or an episode, >= N % of the episodes of a show or season. A requester with no
@@ -35,10 +39,12 @@ from django.db.models.functions import Coalesce
 from deletion.groups import Ref, server_keys_q
 from deletion.models import DeletionRule, Level
 from media.models import MediaItem
-from syncing.models import SeerrRequest, TautulliUser, UserItemStats
+from syncing.models import SeerrRequest, TautulliUser, UserGroupStats, UserItemStats
 
 _ITEMS = MediaItem._meta.db_table
 _STATS = UserItemStats._meta.db_table
+_GROUPS = UserGroupStats._meta.db_table
+_GROUP_LEVELS = (Level.SHOW, Level.SEASON)  # read from tautulli_user_group_stats
 _REQS = SeerrRequest._meta.db_table
 _USERS = TautulliUser._meta.db_table
 _LONG_AGO = datetime(1900, 1, 1, tzinfo=UTC)  # "they never watched it" in a comparison
@@ -61,13 +67,18 @@ def _aggregate(qs, column: str, function: str, default=None):
     return Subquery(qs.order_by().annotate(v=value).values("v")[:1])
 
 
+def _rollup(level: str, server_id, key):
+    """Per-user rows of one group: the show / season rollup, or the item rollup for an
+    episode or movie (both have `plays` and `last_watched_at`)."""
+    if level in _GROUP_LEVELS:
+        return UserGroupStats.objects.filter(server_id=server_id, level=level, group_key=key)
+    return UserItemStats.objects.filter(server_id=server_id, plex_id=key)
+
+
 def _group_rows(level: str, ignored: list[int], theirs: bool):
     """The rollup rows of the outer group (server_id, group_key): the ignored users' own
     (`theirs`) or everybody else's."""
-    col = GROUP_COLUMN[level]
-    rows = UserItemStats.objects.filter(
-        server_id=OuterRef("server_id"), **{col: OuterRef("group_key")}
-    )
+    rows = _rollup(level, OuterRef("server_id"), OuterRef("group_key"))
     return rows.filter(user_id__in=ignored) if theirs else rows.exclude(user_id__in=ignored)
 
 
@@ -105,10 +116,11 @@ def ignore_idle(
     keys per server, from the rollup's last-watched index), and fewer than `max_plays` plays
     once theirs are subtracted (looked up only for groups over the limit by everyone's
     count). A group added before a history that starts after `cutoff` stays unknown."""
-    col = GROUP_COLUMN[level]
-    recent = UserItemStats.objects.filter(  # never a NULL key: NOT IN would match nothing
-        last_watched_at__gte=cutoff, **{f"{col}__isnull": False}
-    ).exclude(user_id__in=ignored)
+    if level in _GROUP_LEVELS:
+        recent, col = UserGroupStats.objects.filter(level=level), "group_key"
+    else:
+        recent, col = UserItemStats.objects.all(), "plex_id"
+    recent = recent.filter(last_watched_at__gte=cutoff).exclude(user_id__in=ignored)
     per_server = []
     for sid in sorted(server_ids):
         q = Q(server_id=sid) & ~Q(group_key__in=recent.filter(server_id=sid).values(col))
@@ -130,9 +142,9 @@ _EPISODES = (
     f"FROM {_ITEMS} e WHERE e.server_id = r.server_id AND e.{{col}} = {{key}} "
     "AND e.type = 'episode' AND e.removed_at IS NULL"
 )
-_WATCHED_EPISODES = (  # the requester's episodes past the watched threshold, from the rollup
-    f"SELECT COUNT(*) FROM {_STATS} s WHERE s.user_id = u.user_id AND s.server_id = r.server_id "
-    "AND s.{col} = {key} AND s.watched = %s"
+_WATCHED_EPISODES = (  # the requester's episodes past the watched threshold (group rollup)
+    f"SELECT COALESCE(SUM(g.watched_items), 0) FROM {_GROUPS} g WHERE g.server_id = r.server_id "
+    "AND g.level = '{level}' AND g.group_key = {key} AND g.user_id = u.user_id"
 )
 _FROM = f"FROM {_REQS} r LEFT JOIN {_USERS} u ON u.id = r.tautulli_user_id"
 
@@ -146,11 +158,11 @@ def _live(server_id: int, media_type: str, since: datetime | None) -> tuple[str,
     return sql, params
 
 
-def _share_below(col: str, key: str) -> str:
-    """Requester's watched episodes under `key` below N % of the live ones (2 params)."""
+def _share_below(level: str, key: str) -> str:
+    """Requester's watched episodes under `key` below N % of the live ones (1 param)."""
     return (
-        f"100 * ({_WATCHED_EPISODES.format(col=col, key=key)}) "
-        f"< %s * (SELECT COUNT(*) {_EPISODES.format(col=col, key=key)})"
+        f"100 * ({_WATCHED_EPISODES.format(level=str(level), key=key)}) "
+        f"< %s * (SELECT COUNT(*) {_EPISODES.format(col=GROUP_COLUMN[level], key=key)})"
     )
 
 
@@ -165,15 +177,15 @@ def _held_back_sql(level: str, server_id: int, rule: DeletionRule, since) -> tup
         return sql, [*params, False, True]
     live, params = _live(server_id, "tv", since)
     if level == Level.SHOW:
-        sql = f"SELECT r.plex_id {_FROM} WHERE {live} AND ({_UNKNOWN} OR {_share_below('grandparent_plex_id', 'r.plex_id')})"
-        return sql, [*params, False, True, n]
+        sql = f"SELECT r.plex_id {_FROM} WHERE {live} AND ({_UNKNOWN} OR {_share_below(Level.SHOW, 'r.plex_id')})"
+        return sql, [*params, False, n]
     if level == Level.SEASON:
         sql = (
             f"SELECT se.plex_id {_FROM} JOIN {_ITEMS} se ON se.server_id = r.server_id "
             f"AND se.parent_plex_id = r.plex_id AND se.type = 'season' WHERE {live} "
-            f"AND ({_UNKNOWN} OR {_share_below('parent_plex_id', 'se.plex_id')})"
+            f"AND ({_UNKNOWN} OR {_share_below(Level.SEASON, 'se.plex_id')})"
         )
-        return sql, [*params, False, True, n]
+        return sql, [*params, False, n]
     sql = (
         f"SELECT e.plex_id {_FROM} JOIN {_ITEMS} e ON e.server_id = r.server_id "
         f"AND e.grandparent_plex_id = r.plex_id AND e.type = 'episode' WHERE {live} "
@@ -271,13 +283,12 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
     watchers: dict[Ref, set[int]] = {}
     for level in {c.level for c in candidates}:
         mine = [c for c in candidates if c.level == level]
-        col = GROUP_COLUMN[level]
+        if level in _GROUP_LEVELS:
+            col, rows = "group_key", UserGroupStats.objects.filter(level=level, watched_items__gt=0)
+        else:
+            col, rows = "plex_id", UserItemStats.objects.filter(watched=True)
         q = server_keys_q(((c.server_id, c.plex_id) for c in mine), col)
-        rows = (
-            UserItemStats.objects.filter(q, watched=True)
-            .values_list("server_id", col, "user_id")
-            .distinct()
-        )
+        rows = rows.filter(q).values_list("server_id", col, "user_id").distinct()
         for sid, key, user_id in rows:
             watchers.setdefault(Ref(level, sid, key), set()).add(user_id)
     names = _names({u for ids in watchers.values() for u in ids})

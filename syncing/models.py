@@ -191,8 +191,10 @@ class Play(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tautulli", "row_id"], name="uniq_play_row"),
         ]
+        # By item then user: an item's plays (item statistics) and one user's plays of an
+        # item (the per-user rollup refreshed after an incremental sync) are both ranges.
         indexes = [
-            models.Index(fields=["tautulli", "plex_id"], name="play_plex_id_idx"),
+            models.Index(fields=["tautulli", "plex_id", "user_id"], name="play_item_user_idx"),
             models.Index(fields=["tautulli", "guid"], name="play_guid_idx"),
             models.Index(fields=["tautulli", "started"], name="play_started_idx"),
         ]
@@ -358,36 +360,14 @@ class UserItemStats(models.Model):
                 fields=["tautulli", "user_id", "plex_id"], name="uniq_user_item_stats"
             ),
         ]
-        # Per group (item, season, show) and user, with the numbers the rules read, so the
-        # candidates page's correlated lookups are index-only; per user first, for a
-        # requester's watched episodes; and by last watch, for "watched recently by anyone
-        # but the ignored accounts".
+        # Per item and user with the numbers the rules read (index-only lookups); per user
+        # first, to refresh the shows and seasons above a user's items
+        # (tautulli_user_group_stats); and by last watch, for "watched recently by anyone but
+        # the ignored accounts".
         indexes = [
             models.Index(
                 fields=["server", "plex_id", "user_id", "watched", "last_watched_at", "plays"],
                 name="uis_item_idx",
-            ),
-            models.Index(
-                fields=[
-                    "server",
-                    "parent_plex_id",
-                    "user_id",
-                    "watched",
-                    "last_watched_at",
-                    "plays",
-                ],
-                name="uis_season_idx",
-            ),
-            models.Index(
-                fields=[
-                    "server",
-                    "grandparent_plex_id",
-                    "user_id",
-                    "watched",
-                    "last_watched_at",
-                    "plays",
-                ],
-                name="uis_show_idx",
             ),
             models.Index(
                 fields=["user_id", "server", "grandparent_plex_id", "watched"],
@@ -398,20 +378,67 @@ class UserItemStats(models.Model):
                 name="uis_user_season_idx",
             ),
             models.Index(
-                fields=[
-                    "last_watched_at",
-                    "user_id",
-                    "server",
-                    "grandparent_plex_id",
-                    "parent_plex_id",
-                    "plex_id",
-                ],
+                fields=["last_watched_at", "user_id", "server", "plex_id"],
                 name="uis_recent_idx",
             ),
         ]
 
     def __str__(self) -> str:
         return f"user {self.user_id} · item {self.plex_id}: {self.plays} plays"
+
+
+class UserGroupStats(models.Model):
+    """Per-user rollup of a show or season (from tautulli_user_item_stats), refreshed with it
+    by the Tautulli sync, so the rules about people read one row per user and group: their
+    plays and last watch (ignored accounts), and how many of its episodes they watched past
+    Tautulli's threshold (requesters)."""
+
+    class Level(models.TextChoices):
+        SHOW = "show", "Show"
+        SEASON = "season", "Season"
+
+    tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="+")
+    server = models.ForeignKey(PlexServer, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=10, choices=Level.choices)
+    group_key = models.BigIntegerField(help_text="plex_id of the show or season")
+    user_id = models.BigIntegerField()
+    plays = models.PositiveIntegerField(default=0)
+    last_watched_at = models.DateTimeField(null=True, blank=True)
+    watched_items = models.PositiveIntegerField(
+        default=0, help_text="Episodes with a play past Tautulli's watched threshold"
+    )
+
+    class Meta:
+        db_table = "tautulli_user_group_stats"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tautulli", "level", "user_id", "group_key"], name="uniq_user_group_stats"
+            ),
+        ]
+        # Per group, newest watch first, with the numbers the page reads (index-only lookups:
+        # "the newest watch by anyone but the ignored accounts" is the first row or two), and
+        # by last watch for "watched recently by anyone but the ignored accounts".
+        indexes = [
+            models.Index(
+                fields=[
+                    "server",
+                    "level",
+                    "group_key",
+                    "last_watched_at",
+                    "user_id",
+                    "plays",
+                    "watched_items",
+                ],
+                name="ugs_group_idx",
+            ),
+            models.Index(
+                fields=["server", "level", "last_watched_at", "user_id", "group_key"],
+                name="ugs_recent_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} · {self.level} {self.group_key}: {self.plays} plays"
 
 
 class SeerrServer(TimeStampedModel):

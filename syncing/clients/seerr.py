@@ -8,17 +8,13 @@ with a one-line, key-free message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
-from syncing.clients.errors import ClientError, mask_secret
+from syncing.clients.errors import ClientError
+from syncing.clients.http import ApiClient, retrying_session
 
 API_PATH = "/api/v1"
 PAGE_SIZE = 100
@@ -84,63 +80,33 @@ def request_row(raw: dict[str, Any]) -> RequestRow:
     )
 
 
-class SeerrClient:
+class SeerrClient(ApiClient):
     """A session bound to one Seerr server. Use as a context manager or call close()."""
+
+    name, error = "Seerr", SeerrError
 
     def __init__(
         self, base_url: str, api_key: str, *, timeout: float = 30.0, retries: int = 2
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self.timeout = timeout
-        self.requests_made = 0
-        self.session = requests.Session()
-        retry = Retry(
-            total=retries,
-            read=False,
-            status=retries,
-            backoff_factor=0.3,
-            status_forcelist=(502, 503, 504),
-            allowed_methods=frozenset({"GET"}),
-            raise_on_status=False,
-        )
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.headers.update({"X-Api-Key": api_key, "Accept": "application/json"})
+        session = retrying_session(
+            retries=retries, backoff=0.3, methods={"GET"}, statuses=(502, 503, 504),
+            headers={"X-Api-Key": api_key, "Accept": "application/json"},
+        )  # fmt: skip
+        super().__init__(base_url, api_key, timeout=timeout, session=session)
 
     def __repr__(self) -> str:
-        return f"<SeerrClient {self.base_url}{API_PATH}>"
-
-    def __enter__(self) -> SeerrClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.session.close()
-
-    def _mask(self, text: str) -> str:
-        return mask_secret(text, self._api_key)
+        return f"<SeerrClient {self.shown_url}{API_PATH}>"
 
     def get(self, path: str, **params: Any) -> Any:
         """GET one endpoint and return its JSON, or raise SeerrError."""
-        where = f"{self.base_url}{API_PATH}{path}"
-        self.requests_made += 1
-        try:
-            resp = self.session.get(where, params=params, timeout=self.timeout)
-        except requests.Timeout:
-            raise SeerrError(f"Seerr did not answer within {self.timeout:g} s ({where})") from None
-        except requests.RequestException as exc:
-            raise SeerrError(f"Seerr is unreachable at {where} ({type(exc).__name__})") from None
+        url = f"{self.base_url}{API_PATH}{path}"
+        where = f"{self.shown_url}{API_PATH}{path}"
+        resp = self.send("GET", url, where=where, params=params)
         if resp.status_code in (401, 403):
             raise SeerrError(f"Seerr refused the API key (HTTP {resp.status_code}, {where})")
         if resp.status_code != 200:
             raise SeerrError(f"Seerr answered HTTP {resp.status_code} for {where}")
-        try:
-            return json.loads(resp.content)
-        except ValueError:
-            raise SeerrError(f"Seerr sent malformed JSON for {where}") from None
+        return self.decoded(resp, what=where)
 
     def _pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every row of a paged list (`take`/`skip` to the end, by `pageInfo.results`)."""

@@ -8,16 +8,12 @@ message is Tautulli's own when it gave one, with the key masked.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
-from syncing.clients.errors import SECRET_MASK, ClientError, mask_secret, redact
+from syncing.clients.errors import SECRET_MASK, ClientError
+from syncing.clients.http import ApiClient, retrying_session
 
 API_PATH = "/api/v2"
 MASK = SECRET_MASK
@@ -118,8 +114,10 @@ def user_row(raw: dict[str, Any]) -> UserRow:
     )
 
 
-class TautulliClient:
+class TautulliClient(ApiClient):
     """A session bound to one Tautulli server. Use as a context manager or call close()."""
+
+    name, error = "Tautulli", TautulliError
 
     def __init__(
         self,
@@ -130,68 +128,31 @@ class TautulliClient:
         retries: int = 3,
         backoff: float = 0.5,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self.timeout = timeout
-        self.requests_made = 0
-        self.session = requests.Session()
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=False,  # re-raise read timeouts as such: a slow server is not retried
-            status=retries,
-            other=0,
-            backoff_factor=backoff,
-            status_forcelist=(500, 502, 503, 504),
-            allowed_methods=frozenset({"GET", "POST"}),
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"Accept-Encoding": "gzip", "Accept": "application/json"})
+        session = retrying_session(
+            retries=retries, backoff=backoff, methods={"GET", "POST"},
+            headers={"Accept-Encoding": "gzip", "Accept": "application/json"},
+        )  # fmt: skip
+        super().__init__(base_url, api_key, timeout=timeout, session=session)
 
     def __repr__(self) -> str:
-        return f"<TautulliClient {redact(self.base_url)}{API_PATH}?apikey={MASK}>"
-
-    def __enter__(self) -> TautulliClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.session.close()
+        return f"<TautulliClient {self.shown_url}{API_PATH}?apikey={MASK}>"
 
     def masked_url(self, cmd: str) -> str:
-        return f"{redact(self.base_url)}{API_PATH}?apikey={MASK}&cmd={cmd}"
-
-    def _mask(self, text: str) -> str:
-        return mask_secret(text, self._api_key)
+        return f"{self.shown_url}{API_PATH}?apikey={MASK}&cmd={cmd}"
 
     def call(self, cmd: str, **params: Any) -> Any:
         """Run one command and return its `data`, or raise TautulliError."""
         form = {k: v for k, v in params.items() if v is not None}
         form.update(apikey=self._api_key, cmd=cmd)
         where = self.masked_url(cmd)
-        self.requests_made += 1
+        resp = self.send("POST", self.base_url + API_PATH, where=where, data=form)
+        what = f"{cmd} (HTTP {resp.status_code}, {where})"
+        payload = self.decoded(resp, what=what)
         try:
-            resp = self.session.post(self.base_url + API_PATH, data=form, timeout=self.timeout)
-        except requests.Timeout:
-            raise TautulliError(
-                f"Tautulli did not answer within {self.timeout:g} s ({where})"
-            ) from None
-        except requests.RequestException as exc:
-            reason = type(exc).__name__
-            raise TautulliError(f"Tautulli is unreachable at {where} ({reason})") from None
-        try:
-            payload = json.loads(resp.content)
             response = payload["response"]
             result, message = response.get("result"), response.get("message")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise TautulliError(
-                f"Tautulli sent malformed JSON for {cmd} (HTTP {resp.status_code}, {where})"
-            ) from None
+        except (KeyError, TypeError, AttributeError):
+            raise TautulliError(f"Tautulli sent malformed JSON for {what}") from None
         if result != "success" or resp.status_code != 200:
             detail = self._mask(str(message)) if message else "no message"
             raise TautulliError(f"Tautulli error on {cmd} (HTTP {resp.status_code}): {detail}")

@@ -27,12 +27,13 @@ from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import ProgressCallback, RunContext, run_now
 from syncing.services.requests_link import requests_link
 from syncing.services.tautulli_plays import plays_upsert
+from syncing.services.tautulli_rollups import Touched, rollups_rebuild, rollups_refresh
 from syncing.services.tautulli_stats import (
     item_stats_recompute,
     item_stats_scope,
     play_tables_analyze,
 )
-from syncing.services.tautulli_users import tautulli_users_store, user_item_stats_rebuild
+from syncing.services.tautulli_users import tautulli_users_store
 from syncing.services.tautulli_windows import (
     history_batches,
     history_oldest_day,
@@ -68,6 +69,7 @@ class _Import:
     known_guids: set[str]
     plex_ids: set[int] = field(default_factory=set)
     orphan_guids: set[str] = field(default_factory=set)
+    touched: Touched = field(default_factory=Touched)
     newest_started: int | None = None
     rows_fetched: int = 0
     unmatched: int = 0
@@ -76,6 +78,7 @@ class _Import:
     def store(self, rows: list[HistoryRow]) -> None:
         """Upsert one page of plays and note the items they touch."""
         plays_upsert(tautulli_id=self.tautulli.pk, rows=rows)
+        self.touched.add(rows)
         for row in rows:
             key = row.plex_id
             if key is not None:
@@ -211,7 +214,10 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
         tautulli_synced_at=timezone.now()
     )
     tautulli_users_store(tautulli=tautulli, rows=users)
-    user_item_stats_rebuild(tautulli=tautulli, plex_ids=None if rebuild else job.plex_ids)
+    if rebuild:
+        rollups_rebuild(tautulli=tautulli)
+    else:
+        rollups_refresh(tautulli=tautulli, touched=job.touched)
     requests_link()
     return updated
 
@@ -247,7 +253,7 @@ def tautulli_item_sync_work(ctx: RunContext) -> None:
             server_id=tautulli.plex_server_id,
             scope=Q(plex_id=plex_id) | Q(guid__in=sorted(job.orphan_guids)),
         )
-        user_item_stats_rebuild(tautulli=tautulli, plex_ids=[plex_id])
+        rollups_refresh(tautulli=tautulli, touched=job.touched)
     ctx.progress(
         rows_fetched=job.rows_fetched,
         pages_fetched=job.pages,

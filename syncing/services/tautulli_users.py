@@ -1,34 +1,13 @@
-"""Tautulli's users and the per-user rollup of plays (tautulli_user_item_stats).
-
-Both are refreshed inside every Tautulli history sync, in the same transaction as the item
-statistics: a failed sync leaves them as they were. The rollup is rebuilt in SQL from the
-stored plays (whole table for a full run, the touched rating keys for an incremental one),
-never by adding deltas, so re-read rows can never double count.
-"""
+"""Tautulli's users (get_users), refreshed inside every Tautulli history sync, in the same
+transaction as the statistics and the per-user rollups (tautulli_rollups): a failed sync
+leaves them as they were."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from django.db import connection
-
 from syncing.clients.tautulli import UserRow
-from syncing.models import Play, TautulliServer, TautulliUser, UserItemStats
-from syncing.services.tautulli_stats import _chunks, _marks
+from syncing.models import TautulliServer, TautulliUser
 
 _FIELDS = ["username", "friendly_name", "email", "keep_history", "is_active"]
-_ROLLUP, _PLAYS = UserItemStats._meta.db_table, Play._meta.db_table
-_REBUILD = f"""
-INSERT INTO {_ROLLUP} (tautulli_id, server_id, user_id, plex_id, parent_plex_id,
-                       grandparent_plex_id, plays, watch_seconds, last_watched_at, watched)
-SELECT p.tautulli_id, %s, p.user_id, p.plex_id, MAX(p.parent_plex_id),
-       MAX(p.grandparent_plex_id), COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)),
-       COALESCE(SUM(p.play_duration), 0), MAX(p.started),
-       MAX(CASE WHEN p.watched_status >= 1 THEN 1 ELSE 0 END) = 1
-FROM {_PLAYS} p
-WHERE p.tautulli_id = %s AND p.user_id IS NOT NULL AND p.plex_id IS NOT NULL {{where}}
-GROUP BY p.tautulli_id, p.user_id, p.plex_id
-"""
 
 
 def tautulli_users_store(*, tautulli: TautulliServer, rows: list[UserRow]) -> int:
@@ -54,22 +33,3 @@ def tautulli_users_store(*, tautulli: TautulliServer, rows: list[UserRow]) -> in
     TautulliUser.objects.bulk_create(new)
     TautulliUser.objects.bulk_update(changed, _FIELDS)
     return len(new) + len(changed)
-
-
-def user_item_stats_rebuild(
-    *, tautulli: TautulliServer, plex_ids: Iterable[int] | None = None
-) -> None:
-    """Rebuild the rollup of the server (plex_ids=None) or of the given items only."""
-    ids = [tautulli.plex_server_id, tautulli.pk]
-    with connection.cursor() as cursor:
-        if plex_ids is None:
-            cursor.execute(f"DELETE FROM {_ROLLUP} WHERE tautulli_id = %s", [tautulli.pk])
-            cursor.execute(_REBUILD.format(where=""), ids)
-            return
-        for chunk in _chunks(sorted(set(plex_ids))):
-            marks = _marks(chunk)
-            cursor.execute(
-                f"DELETE FROM {_ROLLUP} WHERE tautulli_id = %s AND plex_id IN ({marks})",
-                [tautulli.pk, *chunk],
-            )
-            cursor.execute(_REBUILD.format(where=f"AND p.plex_id IN ({marks})"), ids + chunk)

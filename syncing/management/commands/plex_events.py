@@ -5,24 +5,24 @@ from __future__ import annotations
 import signal
 import threading
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from media.models import PlexServer
-from syncing.selectors import plex_servers_for_sync
-from syncing.services.connections import connections_none_reason, connections_sync_from_env
+from syncing.management.base import ConnectionsCommand
 from syncing.services.plex_events import EventBatcher
 from syncing.services.plex_listener import PlexEventListener
 from syncing.services.plex_refresh import plex_events_apply
 
 
-class Command(BaseCommand):
+class Command(ConnectionsCommand):
     help = (
         "Listen to Plex's notifications (every enabled server, or --server NAME) and refresh "
         "the items they name within seconds. Runs until Ctrl-C or SIGTERM."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("--server", help="Name of the Plex server (default: all enabled)")
+    kind, model, system, env = "plex", PlexServer, "Plex", ("PLEX_URL", "PLEX_TOKEN")
+
+    def add_options(self, parser) -> None:
         parser.add_argument(
             "--quiet",
             type=float,
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, server=None, quiet=1.0, max_wait=3.0, stop_after=None, **options):
-        servers = _servers(server)
+        servers = self.targets(server)
         if quiet < 0 or max_wait <= 0:
             raise CommandError("--quiet must be >= 0 and --max-wait > 0 seconds.")
         stop = threading.Event()
@@ -70,20 +70,3 @@ class Command(BaseCommand):
                 thread.join()
             signal.signal(signal.SIGTERM, previous)
         self.stdout.write("Stopped listening to Plex.")
-
-
-def _servers(name: str | None) -> list[PlexServer]:
-    """The enabled servers, or the one named; a clear error when there is none."""
-    connections_sync_from_env()
-    servers = plex_servers_for_sync()
-    if name:
-        servers = list(PlexServer.objects.filter(name=name))
-        if not servers:
-            raise CommandError(f"No Plex server named {name!r}.")
-    if not servers:
-        raise CommandError(
-            connections_none_reason(
-                system="Plex", url_var="PLEX_URL", key_var="PLEX_TOKEN", model=PlexServer
-            )
-        )
-    return servers

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
-
+from syncing.management.base import ConnectionsCommand
 from syncing.models import ArrServer, SyncRun
-from syncing.runs import SyncAlreadyRunning, run_now
-from syncing.selectors import arr_servers_for_sync
-from syncing.services.connections import connections_none_reason, connections_sync_from_env
+from syncing.runs import run_now
 
 
-class Command(BaseCommand):
+class Command(ConnectionsCommand):
     help = "Read every enabled Radarr/Sonarr (or --server NAME) and link it to the Plex mirror."
+    kind, model, system, noun = "arr", ArrServer, "Radarr/Sonarr", "connection"
+    env = ("RADARR_URL", "RADARR_API_KEY")
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("--server", help="Name of the Radarr/Sonarr connection to sync")
-
-    def handle(self, *args, server: str | None = None, **options) -> None:
-        connections_sync_from_env()
-        servers = arr_servers_for_sync()
-        if server:
-            servers = list(ArrServer.objects.filter(name=server))
-            if not servers:
-                raise CommandError(f"No Radarr/Sonarr connection named {server!r}.")
-        if not servers:
-            reason = connections_none_reason(
-                system="Radarr/Sonarr", url_var="RADARR_URL", key_var="RADARR_API_KEY",
-                model=ArrServer,
-            )  # fmt: skip
-            raise CommandError(reason)
-        failures = [run for run in map(self._sync_one, servers) if run.status != "success"]
-        if failures:
-            raise CommandError("; ".join(f"{r.arr_server.name}: {r.error}" for r in failures))
-
-    def _sync_one(self, server: ArrServer) -> SyncRun:
-        try:
-            run = run_now(kind=SyncRun.Kind.ARR, target=server, trigger="command")
-        except SyncAlreadyRunning as exc:
-            raise CommandError(f"{server.name}: {exc}") from None
+    def sync_one(self, server: ArrServer, **options) -> SyncRun:
+        run = run_now(kind=SyncRun.Kind.ARR, target=server, trigger="command")
         self.stdout.write(_summary(run))
         return run
 
