@@ -5,8 +5,11 @@
 
 The Plex mirror is filled first by the real Plex sync (not timed), so sync_arr has 110k
 items to link to. Then, for Radarr and for Sonarr: the floor (fetching and parsing the same
-JSON sync_arr reads — the same requests, with `requests` and `json` and nothing else; the
-lower of two runs counts) and one `sync_arr` run (read, link, replace the rows, disk space).
+JSON sync_arr reads — the same requests, one at a time, with `requests` and `json` and
+nothing else; the lower of two runs counts), one `sync_arr` run through the run skeleton
+(read, link, write every row, disk space, the after-run receivers) and a re-sync with
+nothing changed. Wall and CPU time (all threads) are printed; `--profile` writes cProfile
+files.
 The simulators run in a child process, so neither their memory nor (mostly) their CPU is
 charged to the sync. Uses DATABASE_URL when set, otherwise a fresh SQLite database.
 """
@@ -79,7 +82,7 @@ def floor(kind: str, url: str) -> tuple[float, int]:
 
     session = requests.Session()
     session.headers["X-Api-Key"] = KEY
-    started, made = time.perf_counter(), 0
+    started, cpu, made = time.perf_counter(), time.process_time(), 0
 
     def get(path: str, **params):
         nonlocal made
@@ -95,7 +98,46 @@ def floor(kind: str, url: str) -> tuple[float, int]:
             get("episode", seriesId=series["id"])
     get("diskspace")
     get("rootfolder")
-    return time.perf_counter() - started, made
+    return time.perf_counter() - started, made, time.process_time() - cpu
+
+
+def sync_timed(server, profile: str | None) -> tuple:
+    """One sync_arr run through the run skeleton: (run, wall seconds, CPU seconds)."""
+    from syncing.runs import run_now
+
+    profiler = cProfile.Profile() if profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    run = run_now(kind="arr", target=server, trigger="bench")
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(f"{profile}.prof")
+    assert run.status == "success", run.error
+    return run, took, cpu
+
+
+def measure(kind: str, server, url: str, args: argparse.Namespace) -> dict:
+    """The floor, a first sync (every row new) and a re-sync with nothing changed."""
+    floor_s, made, floor_cpu = min(floor(kind, url) for _ in range(2))
+    profile = f"{args.profile}-{kind}" if args.profile else None
+    run, took, cpu = sync_timed(server, profile)
+    again, again_s, _ = sync_timed(server, f"{profile}-resync" if profile else None)
+    print(
+        f"{kind}: sync_arr {took:.1f} s = {took / floor_s:.2f}x the floor ({floor_s:.1f} s, "
+        f"{made} requests); {run.items_seen:,} rows, {run.items_updated:,} linked, "
+        f"{run.unmatched} unmatched, {run.requests_made} requests; CPU {cpu:.1f} s (floor "
+        f"{floor_cpu:.1f} s); phases {run.details.get('timings')}\n"
+        f"{kind}: re-sync, nothing changed: {again_s:.1f} s = {again_s / floor_s:.2f}x the floor; "
+        f"rows written {again.details.get('rows_written')}; phases {again.details.get('timings')}"
+    )
+    return {
+        "sync_s": round(took, 2), "floor_s": round(floor_s, 2), "ratio": round(took / floor_s, 2),
+        "resync_s": round(again_s, 2), "rows": run.items_seen, "linked": run.items_updated,
+        "requests": run.requests_made, "floor_requests": made, "cpu_s": round(cpu, 2),
+        "floor_cpu_s": round(floor_cpu, 2), "phases": run.details.get("timings"),
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -130,28 +172,7 @@ def main() -> None:
             plex=plex,
             path_mappings=mapping,
         )
-        floor_s, made = min(floor(kind, url) for _ in range(2))
-        profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        run = run_now(kind="arr", target=server, trigger="bench")
-        took = time.perf_counter() - started
-        if profiler:
-            profiler.disable()
-            profiler.dump_stats(f"{args.profile}-{kind}.prof")
-        assert run.status == "success", run.error
-        linked, unmatched = run.items_updated, run.unmatched
-        print(
-            f"{kind}: sync_arr {took:.1f} s = {took / floor_s:.2f}x the floor ({floor_s:.1f} s, "
-            f"{made} requests); {run.items_seen:,} rows, {linked:,} linked, {unmatched} unmatched, "
-            f"{run.requests_made} requests; phases {run.details.get('timings')}"
-        )
-        figures[kind] = {
-            "sync_s": round(took, 2), "floor_s": round(floor_s, 2), "ratio": round(took / floor_s, 2),
-            "rows": run.items_seen, "linked": linked, "requests": run.requests_made,
-            "floor_requests": made, "phases": run.details.get("timings"),
-        }  # fmt: skip
+        figures[kind] = measure(kind, server, url, args)
     figures["peak_rss_mb"] = round(peak_rss_mb())
     print(f"peak RSS {figures['peak_rss_mb']} MB")
     results_save("arr", vendor, figures)

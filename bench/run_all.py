@@ -4,8 +4,8 @@
     .venv/bin/python bench/run_all.py --small          # a quick check of the machinery
     .venv/bin/python bench/run_all.py --db postgres    # one database only
 
-Each script (bench_plex, bench_tautulli, bench_candidates, bench_planner, bench_people)
-runs as its own process, so
+Each script (bench_plex, bench_tautulli, bench_candidates, bench_planner, bench_people,
+bench_arr) runs as its own process, so
 one's memory and caches never count for another, and writes its figures to
 bench/results/<name>-<db>.json (git-ignored); this script reads them back. For
 PostgreSQL it starts a throwaway PostgreSQL 15 cluster like scripts/pg.sh (as root,
@@ -39,6 +39,7 @@ PAGE_P95_MS, PAGE_X_SQL, ADMIN_MS = 120, 3.0, 300  # page p95 tightened from 250
 # Budgets from issue 14.
 PLANNER_MS, DASHBOARD_MS, PLANNER_POOL = 300, 150, 5000
 PEOPLE_P95_MS = 150  # issue 15
+ARR_RATIO = 2.0  # issue 12: sync_arr within 2x fetching + parsing the same JSON
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,7 +48,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     p.add_argument(
         "--only",
-        choices=("plex", "tautulli", "candidates", "planner", "people"),
+        choices=("plex", "tautulli", "candidates", "planner", "people", "arr"),
         action="append",
         help="repeatable",
     )
@@ -60,7 +61,7 @@ def parse_args() -> argparse.Namespace:
 
 def script_args(name: str, small: bool) -> list[str]:
     """Full size per issue 7, or a small library that runs in seconds."""
-    if name == "plex":
+    if name in ("plex", "arr"):
         return ["--small"] if small else []
     if name == "tautulli":
         return ["--rows", "50000", "--users", "20"] if small else []
@@ -330,12 +331,35 @@ def people_rows(res: dict[str, dict | None]) -> list:
     return out
 
 
+def arr_rows(res: dict[str, dict | None]) -> list:
+    """sync_arr per kind: a first sync against its floor, and a re-sync with no change."""
+    out = []
+    for kind, label in (("radarr", "movies"), ("sonarr", "series + episodes")):
+        rows = next((r[kind]["rows"] for r in res.values() if r and kind in r), 0)
+        first, again = {}, {}
+        for db, r in res.items():
+            f = (r or {}).get(kind)
+            if not f:
+                first[db] = again[db] = ("—", None)
+                continue
+            first[db] = (
+                f"{f['sync_s']:.1f} s = {f['ratio']:.2f}x (floor {f['floor_s']:.1f} s, "
+                f"{f['requests']} req)",
+                f["ratio"] <= ARR_RATIO,
+            )
+            again[db] = (f"{f['resync_s']:.1f} s = {f['resync_s'] / f['floor_s']:.2f}x", None)
+        out.append(_row(f"sync_arr {kind} ({rows:,} {label})", f"≤ {ARR_RATIO:.0f}x floor", first))
+        out.append(_row(f"sync_arr {kind} re-sync, no change", "(measured)", again))
+    return out
+
+
 TABLES = {
     "plex": plex_rows,
     "tautulli": tautulli_rows,
     "candidates": candidates_rows,
     "planner": planner_rows,
     "people": people_rows,
+    "arr": arr_rows,
 }
 
 
@@ -369,7 +393,7 @@ def table_print(dbs: list[str], names: list[str]) -> None:
 def main() -> None:
     args = parse_args()
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    names = args.only or ["plex", "tautulli", "candidates", "planner", "people"]
+    names = args.only or ["plex", "tautulli", "candidates", "planner", "people", "arr"]
     RESULTS.mkdir(exist_ok=True)
     if not args.report:
         for db in dbs:

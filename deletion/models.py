@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from media.formatting import human_size
-from media.models import LibrarySection, PlexServer, TimeStampedModel
+from media.models import LibrarySection, LogModel, PlexServer, RunModel, TimeStampedModel
 from syncing.models import TautulliUser
 
 
@@ -168,7 +168,7 @@ class Exclusion(GroupRef, TimeStampedModel):
         return f"Protected {self.get_level_display().lower()}: {self.title or self.plex_id}"
 
 
-class DeletionRun(models.Model):
+class DeletionRun(RunModel):
     """One execution of the approved queue (every run is a row; progress for the page)."""
 
     class Status(models.TextChoices):
@@ -185,7 +185,6 @@ class DeletionRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     deleted = models.PositiveIntegerField(default=0)
@@ -193,10 +192,6 @@ class DeletionRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     bytes_freed = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
 
     def __str__(self) -> str:
         return f"Execution #{self.pk} ({self.status})"
@@ -280,7 +275,7 @@ class DeletionRequest(GroupRef, TimeStampedModel):
         return human_size(self.size_bytes)
 
 
-class AuditLog(models.Model):
+class AuditLog(LogModel):
     """Append-only record of every approval, protection and execution outcome."""
 
     class Action(models.TextChoices):
@@ -293,7 +288,6 @@ class AuditLog(models.Model):
         FAIL = "fail", "Failed"
         CANCEL = "cancel", "Taken out of the queue"
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -314,8 +308,7 @@ class AuditLog(models.Model):
     )
     message = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(LogModel.Meta):
         verbose_name = "audit log entry"
         verbose_name_plural = "audit log"
 

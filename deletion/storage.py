@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from deletion.models import DeletionRequest
-from media.formatting import GB, human_size
+from media.formatting import GB, human_size_of
 from media.models import MediaItem
 from media.services import storage_capacity_get
 
@@ -38,21 +38,10 @@ class StorageSummary:
         after = max(0, self.used_bytes - self.approved_bytes)
         return max(0, min(100, round(100 * after / self.capacity_bytes)))
 
-    @property
-    def used_human(self) -> str:
-        return human_size(self.used_bytes)
-
-    @property
-    def capacity_human(self) -> str:
-        return human_size(self.capacity_bytes)
-
-    @property
-    def free_human(self) -> str:
-        return human_size(self.free_bytes)
-
-    @property
-    def approved_human(self) -> str:
-        return human_size(self.approved_bytes)
+    used_human = human_size_of("used_bytes")
+    capacity_human = human_size_of("capacity_bytes")
+    free_human = human_size_of("free_bytes")
+    approved_human = human_size_of("approved_bytes")
 
 
 def _capacity_bytes() -> tuple[int | None, str]:

@@ -260,27 +260,36 @@ def _enqueue_execution(request: HttpRequest, **kwargs) -> None:
     )
 
 
+def _back_to_queue(request: HttpRequest, done: bool, success: str, refused: str) -> HttpResponse:
+    """Say how a queue action on one group went (it may have changed state meanwhile)."""
+    if done:
+        messages.success(request, success)
+    else:
+        messages.warning(request, refused)
+    return redirect("deletion:queue")
+
+
 @require_POST
 @guarded("deletion.approve_deletion")
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     deletion_request = get_object_or_404(DeletionRequest, pk=pk)
     reason = request.POST.get("reason", "")[:300]
-    if request_cancel(request=deletion_request, user=request.user, reason=reason):
-        messages.success(request, f"{deletion_request.title} is out of the queue.")
-    else:
-        messages.warning(request, f"{deletion_request.title} is no longer waiting.")
-    return redirect("deletion:queue")
+    done = request_cancel(request=deletion_request, user=request.user, reason=reason)
+    title = deletion_request.title
+    return _back_to_queue(
+        request, done, f"{title} is out of the queue.", f"{title} is no longer waiting."
+    )
 
 
 @require_POST
 @guarded("deletion.approve_deletion")
 def retry(request: HttpRequest, pk: int) -> HttpResponse:
     deletion_request = get_object_or_404(DeletionRequest, pk=pk)
-    if request_retry(request=deletion_request, user=request.user):
-        messages.success(request, f"{deletion_request.title} is back in the queue.")
-    else:
-        messages.warning(request, f"{deletion_request.title} cannot be retried.")
-    return redirect("deletion:queue")
+    done = request_retry(request=deletion_request, user=request.user)
+    title = deletion_request.title
+    return _back_to_queue(
+        request, done, f"{title} is back in the queue.", f"{title} cannot be retried."
+    )
 
 
 @require_GET

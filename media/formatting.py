@@ -17,6 +17,11 @@ def human_size(num_bytes: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+def human_size_of(attr: str) -> property:
+    """A read-only `human_size` of another attribute: `used_human = human_size_of("used_bytes")`."""
+    return property(lambda obj: human_size(getattr(obj, attr)))
+
+
 GB = 1024**3
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import models
 
 from media.models import PlexServer
 
@@ -38,9 +39,16 @@ class SecretKeepingForm(forms.ModelForm):
         return cleaned
 
 
-class PlexServerForm(SecretKeepingForm):
-    secret_fields = ("token",)
+def connection_form(
+    model: type[models.Model], fields: list[str], *, secret: str = "api_key"
+) -> type[SecretKeepingForm]:
+    """The admin form of a connection (Plex, Tautulli, Seerr, …): `fields`, its `secret`
+    masked and kept when left blank."""
+    meta = type("Meta", (), {"model": model, "fields": fields})
+    attrs = {"Meta": meta, "secret_fields": (secret,), "__module__": model.__module__}
+    return type(f"{model.__name__}Form", (SecretKeepingForm,), attrs)
 
-    class Meta:
-        model = PlexServer
-        fields = ["name", "base_url", "token", "enabled"]
+
+PlexServerForm = connection_form(
+    PlexServer, ["name", "base_url", "token", "enabled"], secret="token"
+)

@@ -16,6 +16,34 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class LogModel(models.Model):
+    """A row of a log (the audit log, notifications): when it was written, newest first."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+
+class RunModel(models.Model):
+    """A background run's record (sync runs, deletion executions): newest first, when it
+    finished and why it failed. Subclasses declare `started_at` and their own counters."""
+
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-started_at"]
+
+    @property
+    def duration(self):
+        if self.finished_at and self.started_at:
+            return self.finished_at - self.started_at
+        return None
+
+
 class PlexServer(TimeStampedModel):
     """A Plex Media Server connection. The token is a secret: never logged or shown."""
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from media.models import LogModel
 
-class Notification(models.Model):
+
+class Notification(LogModel):
     """One message about one event of one run (never one per item)."""
 
     class Event(models.TextChoices):
@@ -27,7 +29,6 @@ class Notification(models.Model):
         FAILED = "failed", "Failed"
         NO_TARGET = "no_target", "No target configured"
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     event = models.CharField(max_length=20, choices=Event.choices)
     # "one message per event per run": a second notify() with the same key adds nothing.
     key = models.CharField(max_length=200, null=True, blank=True, unique=True)
@@ -38,8 +39,7 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="Last error of each failing target")
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(LogModel.Meta):
         permissions = [("manage_notifications", "Can change notification targets and test them")]
 
     def __str__(self) -> str:

@@ -105,8 +105,8 @@ class MediaVersion:
 
 
 @dataclass(slots=True, eq=False)
-class _Video:
-    """What a movie and an episode both hold: they play, so they have media and a length."""
+class _Item:
+    """What a movie, a show and an episode each hold of their own."""
 
     rating_key: int
     title: str
@@ -115,6 +115,12 @@ class _Video:
     guid_tags: tuple[str, ...]
     added_at: int
     updated_at: int
+
+
+@dataclass(slots=True, eq=False)
+class _Video(_Item):
+    """What a movie and an episode both hold: they play, so they have media and a length."""
+
     duration_ms: int
     media: list[MediaVersion]
 
@@ -126,14 +132,7 @@ class Movie(_Video, _TopLevel):
 
 
 @dataclass(slots=True, eq=False)
-class Show(_TopLevel):
-    rating_key: int
-    title: str
-    year: int | None
-    guid: str
-    guid_tags: tuple[str, ...]
-    added_at: int
-    updated_at: int
+class Show(_Item, _TopLevel):
     section_key: str = "2"
     seasons: list[Season] = field(default_factory=list)
     media_type = "show"

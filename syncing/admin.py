@@ -35,6 +35,17 @@ def _queue(modeladmin, request, kind: str, queryset, inputs: dict | None = None)
         modeladmin.message_user(request, text, level)
 
 
+def sync_action(kind: str, description: str, *, inputs: dict | None = None, **only):
+    """A "Sync now" action: a run of `kind` queued for each selected enabled target (narrowed
+    by the `only` filters), needing the run_sync permission."""
+
+    @admin.action(description=description, permissions=["run_sync"])
+    def sync_now(modeladmin, request, queryset) -> None:
+        _queue(modeladmin, request, kind, queryset.filter(**only), inputs=inputs)
+
+    return sync_now
+
+
 class SyncActionMixin:
     def has_run_sync_permission(self, request) -> bool:
         return request.user.has_perm("syncing.run_sync")
@@ -46,9 +57,7 @@ class SyncablePlexServerAdmin(SyncActionMixin, PlexServerAdmin):
 
     actions = ["sync_now"]
 
-    @admin.action(description="Sync now (Plex library)", permissions=["run_sync"])
-    def sync_now(self, request, queryset) -> None:
-        _queue(self, request, SyncRun.Kind.PLEX, queryset)
+    sync_now = sync_action(SyncRun.Kind.PLEX, "Sync now (Plex library)")
 
 
 @admin.register(TautulliServer)
@@ -58,13 +67,10 @@ class TautulliServerAdmin(SyncActionMixin, admin.ModelAdmin):
     list_filter = ["enabled"]
     actions = ["sync_now", "sync_now_full"]
 
-    @admin.action(description="Sync now (new history)", permissions=["run_sync"])
-    def sync_now(self, request, queryset) -> None:
-        _queue(self, request, SyncRun.Kind.TAUTULLI, queryset)
-
-    @admin.action(description="Sync now (full rebuild of statistics)", permissions=["run_sync"])
-    def sync_now_full(self, request, queryset) -> None:
-        _queue(self, request, SyncRun.Kind.TAUTULLI, queryset, inputs={"full": True})
+    sync_now = sync_action(SyncRun.Kind.TAUTULLI, "Sync now (new history)")
+    sync_now_full = sync_action(
+        SyncRun.Kind.TAUTULLI, "Sync now (full rebuild of statistics)", inputs={"full": True}
+    )
 
 
 @admin.register(ArrServer)
@@ -75,11 +81,10 @@ class ArrServerAdmin(SyncActionMixin, admin.ModelAdmin):
     readonly_fields = ["version", "created_at", "updated_at"]
     actions = ["test_connection", "sync_now"]
 
-    @admin.action(description="Sync now (Radarr/Sonarr)", permissions=["run_sync"])
-    def sync_now(self, request, queryset) -> None:
-        _queue(self, request, SyncRun.Kind.ARR, queryset.filter(plex_server__enabled=True))
+    sync_now = sync_action(SyncRun.Kind.ARR, "Sync now (Radarr/Sonarr)", plex_server__enabled=True)
 
-    @admin.action(description="Test connection (system/status)", permissions=["change"])
+    # An operation, not an edit: the same permission as "Sync now" (docs/operations.md).
+    @admin.action(description="Test connection (system/status)", permissions=["run_sync"])
     def test_connection(self, request, queryset) -> None:
         for server in queryset:
             try:
@@ -108,9 +113,7 @@ class SeerrServerAdmin(SyncActionMixin, admin.ModelAdmin):
     list_filter = ["enabled"]
     actions = ["sync_now", "test_connection"]
 
-    @admin.action(description="Sync now (Seerr requests)", permissions=["run_sync"])
-    def sync_now(self, request, queryset) -> None:
-        _queue(self, request, SyncRun.Kind.SEERR, queryset)
+    sync_now = sync_action(SyncRun.Kind.SEERR, "Sync now (Seerr requests)")
 
     @admin.action(description="Test connection", permissions=["run_sync"])
     def test_connection(self, request, queryset) -> None:

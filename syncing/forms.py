@@ -1,19 +1,18 @@
+"""Admin forms of the connections SmartPlex syncs from (keys masked, kept when blank)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from django import forms
 
-from media.forms import SecretKeepingForm
+from media.forms import SecretKeepingForm, connection_form
 from syncing.models import ArrServer, SeerrServer, TautulliServer
 
-
-class TautulliServerForm(SecretKeepingForm):
-    secret_fields = ("api_key",)
-
-    class Meta:
-        model = TautulliServer
-        fields = ["name", "base_url", "api_key", "plex_server", "enabled"]
+TautulliServerForm = connection_form(
+    TautulliServer, ["name", "base_url", "api_key", "plex_server", "enabled"]
+)
+SeerrServerForm = connection_form(SeerrServer, ["name", "base_url", "api_key", "enabled"])
 
 
 class ArrServerForm(SecretKeepingForm):
@@ -43,11 +42,3 @@ class ArrServerForm(SecretKeepingForm):
                 'Give a list of [arr prefix, Plex prefix] pairs, e.g. [["/movies", "/data/movies"]].'
             )
         return value
-
-
-class SeerrServerForm(SecretKeepingForm):
-    secret_fields = ("api_key",)
-
-    class Meta:
-        model = SeerrServer
-        fields = ["name", "base_url", "api_key", "enabled"]

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from media.models import MediaItem, PlexServer, TimeStampedModel
+from media.models import MediaItem, PlexServer, RunModel, TimeStampedModel
 
 
 class TautulliServer(TimeStampedModel):
@@ -203,7 +203,7 @@ class Play(models.Model):
         return f"{self.user} · {self.title or self.plex_id}"
 
 
-class SyncRun(models.Model):
+class SyncRun(RunModel):
     """Every sync is a row: what ran, against which server, how it went, with counts.
 
     A partial unique constraint allows one queued-or-running sync of a kind per server: the
@@ -254,7 +254,6 @@ class SyncRun(models.Model):
     details = models.JSONField(default=dict, blank=True, help_text="Timings, unmatched items, …")
     started_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(null=True, blank=True)
     progress_label = models.CharField(max_length=200, blank=True)
@@ -267,10 +266,8 @@ class SyncRun(models.Model):
     rows_fetched = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
     unmatched = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-started_at"]
+    class Meta(RunModel.Meta):
         permissions = [("run_sync", "Can start a sync now")]
         constraints = [
             models.UniqueConstraint(
@@ -300,12 +297,6 @@ class SyncRun(models.Model):
         for field in self.TARGET_FIELDS.values():
             if getattr(self, f"{field}_id") is not None:
                 return getattr(self, field)
-        return None
-
-    @property
-    def duration(self):
-        if self.finished_at and self.started_at:
-            return self.finished_at - self.started_at
         return None
 
 

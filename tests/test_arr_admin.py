@@ -22,7 +22,7 @@ def test_test_connection_shows_the_version(make_staff, radarr_sim, plex_server):
     server = factories.arr_server(
         base_url=radarr_sim.url, api_key=radarr_sim.api_key, plex=plex_server
     )
-    client = make_staff("syncing.view_arrserver", "syncing.change_arrserver")
+    client = make_staff("syncing.view_arrserver", "syncing.run_sync")
     msgs = _test_connection(client, server)
     assert msgs == [f"{server.name}: connected, Radarr {radarr_sim.version}."]
     server.refresh_from_db()
@@ -31,17 +31,30 @@ def test_test_connection_shows_the_version(make_staff, radarr_sim, plex_server):
 
 def test_test_connection_with_a_wrong_key_is_one_line(make_staff, radarr_sim, plex_server):
     server = factories.arr_server(base_url=radarr_sim.url, api_key="nope-secret", plex=plex_server)
-    client = make_staff("syncing.view_arrserver", "syncing.change_arrserver")
+    client = make_staff("syncing.view_arrserver", "syncing.run_sync")
     (msg,) = _test_connection(client, server)
     assert msg == f"{server.name}: Radarr at {radarr_sim.url} rejected the API key (401)"
 
 
-def test_test_connection_needs_change_permission(make_staff, radarr_sim, plex_server):
+def test_test_connection_needs_the_run_sync_permission(make_staff, radarr_sim, plex_server):
+    """Testing a connection is an operation like "Sync now": editing rights are not enough."""
     server = factories.arr_server(
         base_url=radarr_sim.url, api_key=radarr_sim.api_key, plex=plex_server
     )
-    client = make_staff("syncing.view_arrserver")
+    client = make_staff("syncing.view_arrserver", "syncing.change_arrserver")
     client.post(CHANGELIST, {"action": "test_connection", "_selected_action": [server.pk]})
+    assert radarr_sim.calls == []
+
+
+def test_test_connection_is_post_with_csrf_only(make_staff, radarr_sim, plex_server):
+    server = factories.arr_server(
+        base_url=radarr_sim.url, api_key=radarr_sim.api_key, plex=plex_server
+    )
+    client = make_staff("syncing.view_arrserver", "syncing.run_sync")
+    client.get(CHANGELIST, {"action": "test_connection", "_selected_action": [server.pk]})
+    client.handler.enforce_csrf_checks = True
+    data = {"action": "test_connection", "_selected_action": [server.pk]}
+    assert client.post(CHANGELIST, data).status_code == 403
     assert radarr_sim.calls == []
 
 

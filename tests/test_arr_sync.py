@@ -228,3 +228,27 @@ def test_the_proxy_environment_is_still_honoured(radarr_server, monkeypatch):
         arr_connection_test(server=radarr_server)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert arr_connection_test(server=radarr_server).startswith("Radarr ")
+
+
+def test_a_failed_read_midway_fails_with_one_line_and_keeps_the_rows(sonarr_server, sonarr_sim):
+    """Series are read a few at a time: an error on one of them still ends the sync with
+    that error, and nothing stored changes."""
+    arr_server_sync(server=sonarr_server)
+    before = set(ArrEpisode.objects.filter(server=sonarr_server).values_list("pk", "file_id"))
+    sonarr_sim.fault(method="GET", path="/api/v3/episode", status=503, count=None, skip=3)
+    next(iter(sonarr_sim.episodes.values())).update(episodeFileId=0)
+    with pytest.raises(ClientError, match=r"^Sonarr answered HTTP 503 on GET /api/v3/episode"):
+        arr_server_sync(server=sonarr_server)
+    after = set(ArrEpisode.objects.filter(server=sonarr_server).values_list("pk", "file_id"))
+    assert after == before
+
+
+def test_the_reads_are_the_same_requests_as_one_at_a_time(sonarr_server, sonarr_sim):
+    result = arr_server_sync(server=sonarr_server)
+    per_series = [
+        c for c in sonarr_sim.calls if c.path in ("/api/v3/episode", "/api/v3/episodefile")
+    ]
+    assert len(per_series) == 2 * len(sonarr_sim.series)
+    assert result.requests == 4 + 2 * len(sonarr_sim.series)  # + status, series, disks, roots
+    asked = {(c.path, c.query["seriesId"]) for c in per_series}
+    assert len(asked) == len(per_series)  # each asked once

@@ -12,6 +12,7 @@ from typing import Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from syncing.clients.errors import ClientError, mask_secret, redact
@@ -95,11 +96,13 @@ class ApiClient:
         """One request (retried by the session); a timeout or no connection is `error`."""
         self.requests_made += 1
         try:
-            return self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.Timeout:
+            resp = self.session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+            resp._content = _read_whole(resp)  # what `resp.content` returns from here on
+            return resp
+        except (requests.Timeout, ReadTimeoutError):
             message = f"{self.name} did not answer within {self.timeout:g} s ({where})"
             raise self.error(message) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, HTTPError) as exc:
             message = f"{self.name} is unreachable at {where} ({type(exc).__name__})"
             raise self.error(message) from None
 
@@ -109,3 +112,16 @@ class ApiClient:
             return json.loads(resp.content) if resp.content else None
         except ValueError:
             raise self.error(f"{self.name} sent malformed JSON for {what}") from None
+
+
+def _read_whole(resp: requests.Response) -> bytes:
+    """The body in one read, then the connection back to the pool.
+
+    `requests` reads a body 10 KB at a time; while sync_arr links rows on its main thread,
+    every one of those reads in a fetching thread waited for the GIL (measured: 10k
+    Radarr movies fetched in 1.0 s instead of 0.5 s).
+    """
+    try:
+        return resp.raw.read(decode_content=True)
+    finally:
+        resp.raw.release_conn()

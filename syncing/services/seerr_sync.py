@@ -8,6 +8,7 @@ longer lists are removed; the rest are linked to the library and to Tautulli's u
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +17,7 @@ from syncing.clients.seerr import RequestRow, SeerrClient, SeerrUserRow
 from syncing.models import SeerrRequest, SeerrServer, SyncRun
 from syncing.runs import ProgressCallback, RunContext, run_now
 from syncing.services.requests_link import requests_link
+from syncing.services.upserts import row_stage
 
 _FIELDS = [
     "media_type", "tmdb_id", "tvdb_id", "seasons", "status", "requested_at",
@@ -63,13 +65,8 @@ def seerr_requests_store(
     result, new, changed = SeerrSyncResult(fetched=len(rows)), [], []
     for row in rows:
         values = _values(row, by_id)
-        stored = existing.pop(row.id, None)
-        if stored is None:
-            new.append(SeerrRequest(seerr=seerr, request_id=row.id, **values))
-        elif any(getattr(stored, k) != v for k, v in values.items()):
-            for name, value in values.items():
-                setattr(stored, name, value)
-            changed.append(stored)
+        make = partial(SeerrRequest, seerr=seerr, request_id=row.id)
+        row_stage(existing=existing, key=row.id, values=values, make=make, new=new, changed=changed)
     SeerrRequest.objects.bulk_create(new, batch_size=500)
     SeerrRequest.objects.bulk_update(changed, _FIELDS, batch_size=500)
     SeerrRequest.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()

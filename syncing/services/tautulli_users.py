@@ -4,8 +4,11 @@ leaves them as they were."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from syncing.clients.tautulli import UserRow
 from syncing.models import TautulliServer, TautulliUser
+from syncing.services.upserts import row_stage
 
 _FIELDS = ["username", "friendly_name", "email", "keep_history", "is_active"]
 
@@ -19,13 +22,10 @@ def tautulli_users_store(*, tautulli: TautulliServer, rows: list[UserRow]) -> in
         values = {name: getattr(row, name) for name in _FIELDS}
         values["username"], values["friendly_name"] = row.username[:200], row.friendly_name[:200]
         values["email"] = row.email[:300]
-        user = existing.pop(row.user_id, None)
-        if user is None:
-            new.append(TautulliUser(tautulli=tautulli, user_id=row.user_id, **values))
-        elif any(getattr(user, k) != v for k, v in values.items()):
-            for name, value in values.items():
-                setattr(user, name, value)
-            changed.append(user)
+        make = partial(TautulliUser, tautulli=tautulli, user_id=row.user_id)
+        row_stage(
+            existing=existing, key=row.user_id, values=values, make=make, new=new, changed=changed
+        )
     for gone in existing.values():
         if gone.is_active:
             gone.is_active = False
