@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import multiprocessing as mp
 import sys
 import time
 from pathlib import Path
@@ -27,37 +26,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import django_setup, peak_rss_mb, results_save  # noqa: E402
+from bench.common import (  # noqa: E402
+    child_process,
+    django_setup,
+    library_args,
+    library_generate,
+    library_parser,
+    peak_rss_mb,
+    results_save,
+)
 
 KEY = "bench-arr-key"
 TOKEN = "bench-token"
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--shows", type=int, default=2000)
-    p.add_argument("--seasons-per-show", type=int, default=5)
-    p.add_argument("--episodes-per-season", type=int, default=10)
-    p.add_argument("--movies", type=int, default=10_000)
-    p.add_argument("--small", action="store_true", help="100 shows x 10 episodes + 500 movies")
+    p = library_parser(__doc__)
     p.add_argument("--profile", metavar="PREFIX", help="cProfile each run to PREFIX-<kind>.prof")
-    args = p.parse_args()
-    if args.small:
-        args.shows, args.seasons_per_show, args.episodes_per_season, args.movies = 100, 2, 5, 500
-    return args
+    return library_args(p)
 
 
 def serve(args: argparse.Namespace, conn) -> None:
     """Child process: one library served by Plex, Radarr and Sonarr simulators."""
-    from simulators.library import generate_library
     from simulators.plex import PlexSimulator
     from simulators.radarr import radarr_from_library
     from simulators.sonarr import sonarr_from_library
 
-    library = generate_library(
-        shows=args.shows, seasons_per_show=args.seasons_per_show,
-        episodes_per_season=args.episodes_per_season, movies=args.movies,
-    )  # fmt: skip
+    library = library_generate(args)
     with (
         PlexSimulator(library, token=TOKEN, record=False) as plex,
         radarr_from_library(library, api_key=KEY, arr_prefix="/movies") as radarr,
@@ -145,13 +140,17 @@ def main() -> None:
     django_setup(prefix="smartplex-bench-arr-")
     from django.db import connection
 
+    with child_process(serve, args) as (_, urls):
+        results_save("arr", connection.vendor, measure_all(args, *urls))
+
+
+def measure_all(args: argparse.Namespace, plex_url: str, radarr_url: str, sonarr_url: str) -> dict:
+    """A Plex mirror, then the floor and the syncs of Radarr and of Sonarr."""
+    from django.db import connection
+
     from syncing.runs import run_now
     from tests import factories
 
-    parent, child = mp.get_context("spawn").Pipe()
-    proc = mp.get_context("spawn").Process(target=serve, args=(args, child), daemon=True)
-    proc.start()
-    plex_url, radarr_url, sonarr_url = parent.recv()
     vendor = connection.vendor
     plex = factories.plex_server(name="Bench Plex", base_url=plex_url, token=TOKEN)
     started = time.perf_counter()
@@ -175,9 +174,7 @@ def main() -> None:
         figures[kind] = measure(kind, server, url, args)
     figures["peak_rss_mb"] = round(peak_rss_mb())
     print(f"peak RSS {figures['peak_rss_mb']} MB")
-    results_save("arr", vendor, figures)
-    parent.send("stop")
-    proc.join(5)
+    return figures
 
 
 if __name__ == "__main__":

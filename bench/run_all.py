@@ -240,7 +240,10 @@ def tautulli_rows(res: dict[str, dict | None]) -> list:
             f"≤ {INCREMENTAL_S:.0f} s",
             cell(
                 lambda r: (
-                    f"{r['incremental_s']:.2f} s",
+                    f"{r['incremental_s']:.2f} s"
+                    + (
+                        f" (CPU {r['incremental_cpu_s']:.2f} s)" if "incremental_cpu_s" in r else ""
+                    ),
                     r["incremental_s"] <= INCREMENTAL_S,
                 )
             ),
@@ -323,7 +326,10 @@ def people_rows(res: dict[str, dict | None]) -> list:
         for db, r in res.items():
             s = next((s for s in (r or {}).get("results", []) if s["scenario"] == name), None)
             cells[db] = (
-                (f"p95 {s['p95_ms']:.0f} ms, {s['queries']} q", s["p95_ms"] <= PEOPLE_P95_MS)
+                (
+                    f"p95 {s['p95_ms']:.0f} ms{_cpu(s)}, {s['queries']} q",
+                    s["p95_ms"] <= PEOPLE_P95_MS,
+                )
                 if s
                 else ("—", None)
             )

@@ -23,6 +23,7 @@ from django.db import connection, models
 
 from syncing.models import ArrEpisode, ArrItem
 from syncing.services.pg_copy import pg_copy_upsert
+from syncing.services.upserts import values_upsert
 
 SQLITE_ROWS = 500  # rows per SQLite INSERT: ≤ 18 parameters each, far below its limit
 DELETE_CHUNK = 500
@@ -97,11 +98,7 @@ def rows_upsert(table: Table, *, server_id: int, rows: list[tuple], stamp=None) 
         if connection.vendor == "postgresql":
             pg_copy_upsert(cursor, rows=full, **_pg_spec(table))
             return
-        marks = f"({', '.join(['%s'] * len(full[0]))})"
-        for start in range(0, len(full), SQLITE_ROWS):
-            chunk = full[start : start + SQLITE_ROWS]
-            values = f"VALUES {', '.join([marks] * len(chunk))}"
-            cursor.execute(sql["upsert"].format(rows=values), [v for row in chunk for v in row])
+        values_upsert(cursor, sql=sql["upsert"], rows=full, chunk=SQLITE_ROWS)
 
 
 def rows_stamp(table: Table, *, server_id: int, stamp) -> None:
@@ -121,19 +118,6 @@ def rows_delete(table: Table, pks: Iterable[int]) -> None:
         for start in range(0, len(pks), DELETE_CHUNK):
             chunk = pks[start : start + DELETE_CHUNK]
             cursor.execute(f"{delete} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-
-
-def rows_analyze(*tables: Table) -> None:
-    """Refresh PostgreSQL's planner statistics after a large write (no-op on SQLite).
-
-    Measured: right after a first sync filled arr_items, with no statistics yet, the
-    "in Plex, held by no instance" count ran as a nested loop (1.9 s for 10k movies).
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table.model._meta.db_table)}")
 
 
 def _columns(table: Table) -> list[models.Field]:

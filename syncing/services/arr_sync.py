@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from media.models import MediaItem
@@ -36,14 +35,12 @@ from syncing.services.arr_rows import (
     EPISODES,
     ITEMS,
     Rows,
-    rows_analyze,
     rows_delete,
     rows_diff,
     rows_stamp,
     rows_upsert,
 )
 
-ANALYZE_AFTER = 1000  # rows created or deleted in a run that refresh the planner's statistics
 LIST_LIMIT = 50  # titles listed per side on the run; the counts are exact
 Progress = Callable[..., None]
 Match = ArrItem.MatchedBy
@@ -318,7 +315,6 @@ def _rows_store(server: ArrServer, items: Rows, episodes: Rows) -> dict[str, int
         done.append((EPISODES, episode_diff))
     rows_delete(ITEMS, item_diff.gone)
     rows_stamp(ITEMS, server_id=server.pk, stamp=stamp)
-    rows_analyze(*(t for t, d in done if d.created + len(d.gone) >= ANALYZE_AFTER))
     diffs = [d for _, d in done]
     created = sum(d.created for d in diffs)
     return {
@@ -338,13 +334,16 @@ def _unmatched(server: ArrServer, items: Rows, result: ArrSyncResult) -> None:
     ]
     result.unmatched_arr_count, result.unmatched_arr = len(missing), missing[:LIST_LIMIT]
     kind = ArrItem.Kind.MOVIE if server.kind == ArrServer.Kind.RADARR else ArrItem.Kind.SERIES
+    # NOT IN over the held ids, not NOT EXISTS: PostgreSQL hashes the list whatever its
+    # statistics say, where NOT EXISTS on a just-filled arr_items (no statistics yet) ran as
+    # a nested loop (measured 1.9 s for 10k movies; an ANALYZE first cost 0.3 s).
     held = ArrItem.objects.filter(
-        kind=kind, media_item=OuterRef("pk"), server__plex_server=server.plex_server_id
-    )
+        kind=kind, server__plex_server=server.plex_server_id, media_item__isnull=False
+    ).values("media_item_id")
     plex_only = MediaItem.objects.filter(
         server_id=server.plex_server_id, removed_at__isnull=True,
         type="movie" if kind == ArrItem.Kind.MOVIE else "show",
-    ).filter(~Exists(held))  # fmt: skip
+    ).exclude(pk__in=held)  # fmt: skip
     result.unmatched_plex_count = plex_only.count()
     result.unmatched_plex = [str(i) for i in plex_only.order_by("title")[:LIST_LIMIT]]
 

@@ -34,6 +34,7 @@ from media.locks import media_items_write_lock
 from media.models import LibrarySection, MediaItem, PlexServer
 from syncing.clients.plex import PlexItem
 from syncing.services.pg_copy import pg_copy_upsert
+from syncing.services.upserts import values_upsert
 
 
 class Column(NamedTuple):
@@ -168,11 +169,7 @@ def _upsert(cursor, vendor: str, sql: dict[str, str], rows: list[tuple]) -> None
     if vendor == "postgresql":
         pg_copy_upsert(cursor, rows=rows, **_pg_upsert_spec())
         return
-    row_marks = f"({', '.join(['%s'] * len(rows[0]))})"
-    for start in range(0, len(rows), UPSERT_ROWS):
-        chunk = rows[start : start + UPSERT_ROWS]
-        values = f"VALUES {', '.join([row_marks] * len(chunk))}"
-        cursor.execute(sql["upsert"].format(rows=values), [v for row in chunk for v in row])
+    values_upsert(cursor, sql=sql["upsert"], rows=rows, chunk=UPSERT_ROWS)
 
 
 def media_items_analyze() -> None:

@@ -1,9 +1,10 @@
-"""Staging rows for bulk writes: one rule for "new, changed or unchanged" shared by the syncs
-that mirror a small list (Seerr requests, Tautulli users) with bulk_create / bulk_update."""
+"""Bulk writes shared by the syncs: staging a small list's rows for bulk_create / bulk_update
+(Seerr requests, Tautulli users), and the SQLite path of the raw-SQL upserts (Plex items,
+Radarr/Sonarr rows; PostgreSQL goes through `pg_copy_upsert`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db import models
@@ -30,3 +31,15 @@ def row_stage(
         for name, value in values.items():
             setattr(stored, name, value)
         changed.append(stored)
+
+
+def values_upsert(cursor, *, sql: str, rows: Sequence[Sequence], chunk: int = 500) -> None:
+    """Run `sql` (an INSERT … ON CONFLICT whose `{rows}` is where the VALUES list goes) over
+    `rows`, `chunk` rows a statement: a few statements, never one per row."""
+    if not rows:
+        return
+    marks = f"({', '.join(['%s'] * len(rows[0]))})"
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        values = f"VALUES {', '.join([marks] * len(part))}"
+        cursor.execute(sql.format(rows=values), [v for row in part for v in row])
