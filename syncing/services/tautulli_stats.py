@@ -9,9 +9,11 @@ A play belongs to the item whose plex_id is its plex_id. A play whose rating key
 no current item ("orphan") also counts for the current item with the same GUID: the title
 came back under a new rating key. Removed items keep the plays of their own rating key.
 
-Two statements per chunk of items, each using one index: by rating key for every item, then
-by GUID only for the few items that orphan plays point to (an OR of both in one subquery
-made PostgreSQL scan the play table).
+The plays by key are read through the per-user rollup (tautulli_rollups), which the sync
+refreshes first from the same plays: its rows per item add up to the figures above. Then,
+per chunk of items, only for the few that need it: plays without a user (not in the
+rollup), and plays by GUID for the items orphan plays point to (an OR of key and GUID in
+one subquery made PostgreSQL scan the play table).
 """
 
 from __future__ import annotations
@@ -23,34 +25,41 @@ from django.db import connection
 from django.db.models import Q
 
 from media.models import MediaItem
-from syncing.models import Play
+from syncing.models import Play, UserItemStats
 
 CHUNK = 500  # ids per IN list: far below every backend's parameter limit
 
 _ITEMS, _PLAYS = MediaItem._meta.db_table, Play._meta.db_table
+_ROLLUP = UserItemStats._meta.db_table
 _ORPHAN = (
     f"NOT EXISTS (SELECT 1 FROM {_ITEMS} a WHERE a.server_id = %s "
     "AND a.plex_id = p.plex_id AND a.removed_at IS NULL)"
 )
-_BY_KEY = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.plex_id = {_ITEMS}.plex_id"
 _BY_GUID = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.guid = {_ITEMS}.guid AND {_ORPHAN}"
 # One row-valued subquery per item (SQLite >= 3.15 and PostgreSQL): a lone MAX(started) let
 # SQLite walk the whole started index instead of the item's few plays.
+# Plays by key come from the per-user rollup (tautulli_rollups, refreshed first): ~20 rows
+# per item instead of ~50 plays, and the same numbers (a resumed session never changes user,
+# so its distinct sessions add up across users). Plays without a user, absent from the
+# rollup, are added from the plays for the few items that have any. `+s.tautulli_id`: no
+# index on that alone (SQLite preferred it to the item's index and read every row).
 _SET_BY_KEY = f"""
 UPDATE {_ITEMS} SET (total_play_count, total_watch_time_seconds, last_watched_at) = (
-  SELECT COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)), COALESCE(SUM(p.play_duration), 0),
-         MAX(p.started)
-  {_BY_KEY})
+  SELECT COALESCE(SUM(s.plays), 0), COALESCE(SUM(s.watch_seconds), 0), MAX(s.last_watched_at)
+  FROM {_ROLLUP} s WHERE s.server_id = {_ITEMS}.server_id AND s.plex_id = {_ITEMS}.plex_id
+  AND +s.tautulli_id = %s)
 WHERE id IN ({{ids}})
 """
-_ADD_BY_GUID = f"""
+_NO_USER = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.plex_id = {_ITEMS}.plex_id AND p.user_id IS NULL"
+_NO_USER_KEYS = f"SELECT DISTINCT p.plex_id FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.user_id IS NULL AND p.plex_id IN ({{keys}})"
+_ADD = f"""
 UPDATE {_ITEMS} SET (total_play_count, total_watch_time_seconds, last_watched_at) = (
   SELECT {_ITEMS}.total_play_count + COUNT(DISTINCT COALESCE(p.reference_id, p.row_id)),
          {_ITEMS}.total_watch_time_seconds + COALESCE(SUM(p.play_duration), 0),
          CASE WHEN {_ITEMS}.last_watched_at IS NULL OR MAX(p.started) > {_ITEMS}.last_watched_at
               THEN COALESCE(MAX(p.started), {_ITEMS}.last_watched_at)
               ELSE {_ITEMS}.last_watched_at END
-  {_BY_GUID})
+  {{source}})
 WHERE id IN ({{ids}})
 """
 _ORPHAN_GUIDS = f"SELECT DISTINCT p.guid FROM {_PLAYS} p WHERE p.tautulli_id = %s AND {{where}}"
@@ -82,17 +91,22 @@ def _orphan_guids(cursor, *, tautulli_id: int, server_id: int, guids: list[str] 
 def _chunk_recompute(
     cursor, *, tautulli_id: int, server_id: int, items: list[tuple], orphan: set | None
 ) -> None:
-    ids = [pk for pk, _guid, _removed in items]
+    ids = [pk for pk, _key, _guid, _removed in items]
     cursor.execute(_SET_BY_KEY.format(ids=_marks(ids)), [tautulli_id, *ids])
-    guids = sorted({guid for _pk, guid, removed in items if guid and removed is None})
+    keys = [key for _pk, key, _guid, _removed in items]
+    cursor.execute(_NO_USER_KEYS.format(keys=_marks(keys)), [tautulli_id, *keys])
+    if no_user := {key for (key,) in cursor.fetchall()}:
+        targets = [pk for pk, key, _guid, _removed in items if key in no_user]
+        cursor.execute(_ADD.format(source=_NO_USER, ids=_marks(targets)), [tautulli_id, *targets])
+    guids = sorted({guid for _pk, _key, guid, removed in items if guid and removed is None})
     if not guids:
         return
     if orphan is None:
         orphan = _orphan_guids(cursor, tautulli_id=tautulli_id, server_id=server_id, guids=guids)
-    targets = [pk for pk, guid, removed in items if guid in orphan and removed is None]
+    targets = [pk for pk, _key, guid, removed in items if guid in orphan and removed is None]
     if targets:
         params = [tautulli_id, server_id, *targets]
-        cursor.execute(_ADD_BY_GUID.format(ids=_marks(targets)), params)
+        cursor.execute(_ADD.format(source=_BY_GUID, ids=_marks(targets)), params)
 
 
 def item_stats_recompute(*, tautulli_id: int, server_id: int, scope: Q | None = None) -> int:
@@ -103,7 +117,7 @@ def item_stats_recompute(*, tautulli_id: int, server_id: int, scope: Q | None = 
     items = MediaItem.objects.filter(server_id=server_id, type__in=["movie", "episode"])
     if scope is not None:
         items = items.filter(scope)
-    rows = list(items.order_by("pk").values_list("pk", "guid", "removed_at"))
+    rows = list(items.order_by("pk").values_list("pk", "plex_id", "guid", "removed_at"))
     ids = {"tautulli_id": tautulli_id, "server_id": server_id}
     with connection.cursor() as cursor:
         # Everything: one pass over the plays finds every orphan GUID; a scope: per chunk.

@@ -205,7 +205,10 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
     if job.rows_fetched >= ANALYZE_AFTER_ROWS:
         play_tables_analyze()
     scope = None
-    if not rebuild:
+    if rebuild:  # the rollups first: item statistics read them
+        rollups_rebuild(tautulli=tautulli)
+    else:
+        rollups_refresh(tautulli=tautulli, touched=job.touched)
         scope = item_stats_scope(plex_ids=job.plex_ids, guids=job.orphan_guids)
     updated = item_stats_recompute(
         tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope
@@ -214,10 +217,6 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
         tautulli_synced_at=timezone.now()
     )
     tautulli_users_store(tautulli=tautulli, rows=users)
-    if rebuild:
-        rollups_rebuild(tautulli=tautulli)
-    else:
-        rollups_refresh(tautulli=tautulli, touched=job.touched)
     requests_link()
     return updated
 
@@ -248,12 +247,12 @@ def tautulli_item_sync_work(ctx: RunContext) -> None:
         requests_made = client.requests_made
     with transaction.atomic():
         media_items_write_lock(server_id=tautulli.plex_server_id)
+        rollups_refresh(tautulli=tautulli, touched=job.touched)  # first: item statistics read it
         updated = item_stats_recompute(
             tautulli_id=tautulli.pk,
             server_id=tautulli.plex_server_id,
             scope=Q(plex_id=plex_id) | Q(guid__in=sorted(job.orphan_guids)),
         )
-        rollups_refresh(tautulli=tautulli, touched=job.touched)
     ctx.progress(
         rows_fetched=job.rows_fetched,
         pages_fetched=job.pages,
