@@ -26,24 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import (  # noqa: E402
-    child_process,
-    django_setup,
-    library_args,
-    library_generate,
-    library_parser,
-    peak_rss_mb,
-    results_save,
-)
+from bench import common  # noqa: E402
 
 KEY = "bench-arr-key"
 TOKEN = "bench-token"
 
 
 def parse_args() -> argparse.Namespace:
-    p = library_parser(__doc__)
+    p = common.library_parser(__doc__)
     p.add_argument("--profile", metavar="PREFIX", help="cProfile each run to PREFIX-<kind>.prof")
-    return library_args(p)
+    return common.library_args(p)
 
 
 def serve(args: argparse.Namespace, conn) -> None:
@@ -52,7 +44,7 @@ def serve(args: argparse.Namespace, conn) -> None:
     from simulators.radarr import radarr_from_library
     from simulators.sonarr import sonarr_from_library
 
-    library = library_generate(args)
+    library = common.library_generate(args)
     with (
         PlexSimulator(library, token=TOKEN, record=False) as plex,
         radarr_from_library(library, api_key=KEY, arr_prefix="/movies") as radarr,
@@ -137,11 +129,11 @@ def measure(kind: str, server, url: str, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     args = parse_args()
-    django_setup(prefix="smartplex-bench-arr-")
+    common.django_setup(prefix="smartplex-bench-arr-")
     from django.db import connection
 
-    with child_process(serve, args) as (_, urls):
-        results_save("arr", connection.vendor, measure_all(args, *urls))
+    with common.child_process(serve, args) as (_, urls):
+        common.results_save("arr", connection.vendor, measure_all(args, *urls))
 
 
 def measure_all(args: argparse.Namespace, plex_url: str, radarr_url: str, sonarr_url: str) -> dict:
@@ -172,7 +164,7 @@ def measure_all(args: argparse.Namespace, plex_url: str, radarr_url: str, sonarr
             path_mappings=mapping,
         )
         figures[kind] = measure(kind, server, url, args)
-    figures["peak_rss_mb"] = round(peak_rss_mb())
+    figures["peak_rss_mb"] = round(common.peak_rss_mb())
     print(f"peak RSS {figures['peak_rss_mb']} MB")
     return figures
 

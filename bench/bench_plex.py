@@ -23,24 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import (  # noqa: E402
-    child_process,
-    django_setup,
-    library_args,
-    library_generate,
-    library_parser,
-    peak_rss_mb,
-    results_save,
-)
+from bench import common  # noqa: E402
 
 TOKEN = "bench-token"
 
 
 def parse_args() -> argparse.Namespace:
-    p = library_parser(__doc__)
+    p = common.library_parser(__doc__)
     p.add_argument("--page-size", type=int, default=1000)
     p.add_argument("--profile", metavar="PREFIX", help="cProfile each sync to PREFIX-<label>.prof")
-    return library_args(p)
+    return common.library_args(p)
 
 
 def serve(args: argparse.Namespace, conn) -> None:
@@ -48,7 +40,7 @@ def serve(args: argparse.Namespace, conn) -> None:
     from simulators.plex import PlexSimulator
 
     started = time.perf_counter()
-    library = library_generate(args)
+    library = common.library_generate(args)
     generated = time.perf_counter() - started
     with PlexSimulator(library, token=TOKEN, record=False) as sim:
         conn.send((sim.url, generated, sum(1 for _ in library.iter_items())))
@@ -111,15 +103,15 @@ def sync_once(server, label: str, profile: str | None = None):
     print(
         f"{label:<18} {wall:7.2f} s  (cpu {cpu:5.2f} s)  {run.requests_made:5d} requests  {run.pages_fetched:4d} pages  "
         f"{run.items_seen} seen / {run.items_created} created / {run.items_updated} updated / "
-        f"{run.items_gone} gone  ({rate:,.0f} items/s)  peak RSS {peak_rss_mb():.0f} MB"
+        f"{run.items_gone} gone  ({rate:,.0f} items/s)  peak RSS {common.peak_rss_mb():.0f} MB"
     )
     return wall, run
 
 
 def main() -> None:
     args = parse_args()
-    with child_process(serve, args) as (_, (url, generated, n_items)):
-        django_setup()
+    with common.child_process(serve, args) as (_, (url, generated, n_items)):
+        common.django_setup()
         from django.conf import settings
         from django.db import connection
 
@@ -149,7 +141,7 @@ def main() -> None:
         )
         floor_s = min(floor_s, floor2_s)
         rows = MediaItem.objects.filter(server=server).count()
-        results_save(
+        common.results_save(
             "plex",
             connection.vendor,
             {
@@ -158,7 +150,7 @@ def main() -> None:
                 "floor_s": round(floor_s, 2),
                 "full_sync_s": round(full, 2),
                 "resync_s": round(again, 2),
-                "peak_rss_mb": round(peak_rss_mb()),
+                "peak_rss_mb": round(common.peak_rss_mb()),
                 "rows": rows,
                 "full_requests": full_run.requests_made,
                 "resync_requests": again_run.requests_made,
@@ -169,7 +161,7 @@ def main() -> None:
         print(
             f"ratio to floor: full {full / floor_s:.2f}x, re-sync {again / floor_s:.2f}x; "
             f"rows {rows:,}; "
-            f"peak RSS {peak_rss_mb():.0f} MB (simulator in a separate process)"
+            f"peak RSS {common.peak_rss_mb():.0f} MB (simulator in a separate process)"
         )
         if os.environ.get("DATABASE_URL"):
             server.delete()

@@ -26,24 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import (  # noqa: E402
-    child_process,
-    django_setup,
-    library_args,
-    library_generate,
-    library_parser,
-    peak_rss_mb,
-    results_save,
-)
+from bench import common  # noqa: E402
 
 TOKEN = "bench-token"
 
 
 def parse_args() -> argparse.Namespace:
-    p = library_parser(__doc__)
+    p = common.library_parser(__doc__)
     p.add_argument("--adds", type=int, default=10, help="movies added one at a time for latency")
     p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    args = library_args(p)
+    args = common.library_args(p)
     if args.small:
         args.adds = 3
     return args
@@ -53,7 +45,7 @@ def serve(args: argparse.Namespace, conn) -> None:
     """Child process: serve the library and apply the changes the parent asks for."""
     from simulators.plex import PlexSimulator
 
-    library = library_generate(args)
+    library = common.library_generate(args)
     with PlexSimulator(library, token=TOKEN, record=False) as sim:
         conn.send(sim.url)
         while (order := conn.recv()) != "stop":
@@ -122,7 +114,7 @@ def latency(server, conn, adds: int) -> list[float]:
 
 
 def run(args: argparse.Namespace, conn, url: str) -> None:
-    django_setup()
+    common.django_setup()
     from django.db import connection
 
     from media.models import MediaItem, PlexServer
@@ -144,9 +136,9 @@ def run(args: argparse.Namespace, conn, url: str) -> None:
     waits = latency(server, conn, args.adds)
     print(
         f"plex_events latency over {len(waits)} additions: median {statistics.median(waits):.2f} s, "
-        f"max {max(waits):.2f} s; peak RSS {peak_rss_mb():.0f} MB"
+        f"max {max(waits):.2f} s; peak RSS {common.peak_rss_mb():.0f} MB"
     )
-    results_save(
+    common.results_save(
         "plex_changes",
         connection.vendor,
         {
@@ -168,7 +160,7 @@ def run(args: argparse.Namespace, conn, url: str) -> None:
 
 def main() -> None:
     args = parse_args()
-    with child_process(serve, args) as (parent, url):
+    with common.child_process(serve, args) as (parent, url):
         if args.db == "postgres":
             from bench.run_all import pg_cluster, pg_database
 
