@@ -97,21 +97,21 @@ def build_library(*, shows: int, seasons: int, episodes: int, movies: int) -> di
     for s in range(shows):
         title = f"{rng.choice(words)} {rng.choice(words)} {s}"
         stale = rng.random() < 0.4
-        show_key = key = key + 1
+        show_plex_id = key = key + 1
         rows.append(
-            MediaItem(server=server, section=tv_sec, plex_id=show_key, type="show", title=title)
+            MediaItem(server=server, section=tv_sec, plex_id=show_plex_id, type="show", title=title)
         )
         for n in range(1, seasons + 1):
-            season_key = key = key + 1
+            season_plex_id = key = key + 1
             rows.append(
                 MediaItem(
                     server=server,
                     section=tv_sec,
-                    plex_id=season_key,
+                    plex_id=season_plex_id,
                     type="season",
                     title=f"Season {n}",
                     parent_title=title,
-                    parent_plex_id=show_key,
+                    parent_plex_id=show_plex_id,
                     season_number=n,
                 )
             )
@@ -126,8 +126,8 @@ def build_library(*, shows: int, seasons: int, episodes: int, movies: int) -> di
                         title=f"Episode {e}",
                         grandparent_title=title,
                         parent_title=f"Season {n}",
-                        grandparent_plex_id=show_key,
-                        parent_plex_id=season_key,
+                        grandparent_plex_id=show_plex_id,
+                        parent_plex_id=season_plex_id,
                         season_number=n,
                         episode_number=e,
                         **stats(stale),

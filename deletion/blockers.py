@@ -46,7 +46,7 @@ def _touching(candidates: list[Candidate]) -> Q:
     keys: dict[int, set[int]] = {}
     for c in candidates:
         keys.setdefault(c.server_id, set()).update(
-            k for k in (c.plex_id, c.show_key, c.season_key) if k is not None
+            k for k in (c.plex_id, c.show_plex_id, c.season_plex_id) if k is not None
         )
     where = Q(pk__in=[])
     for server_id, found in keys.items():
@@ -71,9 +71,9 @@ class _Index:
         if c.level == Level.SHOW:
             lookups.append(("show_plex_id", c.plex_id))
         elif c.level == Level.SEASON:
-            lookups += [("season_plex_id", c.plex_id), ("plex_id", c.show_key)]
+            lookups += [("season_plex_id", c.plex_id), ("plex_id", c.show_plex_id)]
         elif c.level == Level.EPISODE:
-            lookups += [("plex_id", c.show_key), ("plex_id", c.season_key)]
+            lookups += [("plex_id", c.show_plex_id), ("plex_id", c.season_plex_id)]
         for column, key in lookups:
             if key is not None and (row := self._by[column].get((c.server_id, key))):
                 return row

@@ -136,8 +136,8 @@ class Candidate:
     subtitle: str
     season_number: int | None
     episode_number: int | None
-    show_key: int | None
-    season_key: int | None
+    show_plex_id: int | None
+    season_plex_id: int | None
     items: int
     size: int
     added: datetime | None

@@ -71,14 +71,14 @@ def _rollup(level: str, server_id, key):
     """Per-user rows of one group: the show / season rollup, or the item rollup for an
     episode or movie (both have `plays` and `last_watched_at`)."""
     if level in _GROUP_LEVELS:
-        return UserGroupStats.objects.filter(server_id=server_id, level=level, group_key=key)
+        return UserGroupStats.objects.filter(server_id=server_id, level=level, group_plex_id=key)
     return UserItemStats.objects.filter(server_id=server_id, plex_id=key)
 
 
 def _group_rows(level: str, ignored: list[int], theirs: bool):
-    """The rollup rows of the outer group (server_id, group_key): the ignored users' own
+    """The rollup rows of the outer group (server_id, group_plex_id): the ignored users' own
     (`theirs`) or everybody else's."""
-    rows = _rollup(level, OuterRef("server_id"), OuterRef("group_key"))
+    rows = _rollup(level, OuterRef("server_id"), OuterRef("group_plex_id"))
     return rows.filter(user_id__in=ignored) if theirs else rows.exclude(user_id__in=ignored)
 
 
@@ -117,13 +117,13 @@ def ignore_idle(
     once theirs are subtracted (looked up only for groups over the limit by everyone's
     count). A group added before a history that starts after `cutoff` stays unknown."""
     if level in _GROUP_LEVELS:
-        recent, col = UserGroupStats.objects.filter(level=level), "group_key"
+        recent, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
     else:
         recent, col = UserItemStats.objects.all(), "plex_id"
     recent = recent.filter(last_watched_at__gte=cutoff).exclude(user_id__in=ignored)
     per_server = []
     for sid in sorted(server_ids):
-        q = Q(server_id=sid) & ~Q(group_key__in=recent.filter(server_id=sid).values(col))
+        q = Q(server_id=sid) & ~Q(group_plex_id__in=recent.filter(server_id=sid).values(col))
         start = history_start.get(sid)
         if start is not None and start >= cutoff:
             q &= Q(first_all__gte=start)
@@ -144,7 +144,7 @@ _EPISODES = (
 )
 _WATCHED_EPISODES = (  # the requester's episodes past the watched threshold (group rollup)
     f"SELECT COALESCE(SUM(g.watched_items), 0) FROM {_GROUPS} g WHERE g.server_id = r.server_id "
-    "AND g.level = '{level}' AND g.group_key = {key} AND g.user_id = u.user_id"
+    "AND g.level = '{level}' AND g.group_plex_id = {key} AND g.user_id = u.user_id"
 )
 _FROM = f"FROM {_REQS} r LEFT JOIN {_USERS} u ON u.id = r.tautulli_user_id"
 
@@ -269,7 +269,7 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
     """Per candidate ref: (who requested it, who watched it). One query for the requests,
     one per level for the watchers, one for the names."""
     show_of = {
-        c.ref: (c.server_id, c.plex_id if c.level in (Level.SHOW, Level.MOVIE) else c.show_key)
+        c.ref: (c.server_id, c.plex_id if c.level in (Level.SHOW, Level.MOVIE) else c.show_plex_id)
         for c in candidates
     }
     wanted = {k for k in show_of.values() if k[1] is not None}
@@ -284,7 +284,10 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
     for level in {c.level for c in candidates}:
         mine = [c for c in candidates if c.level == level]
         if level in _GROUP_LEVELS:
-            col, rows = "group_key", UserGroupStats.objects.filter(level=level, watched_items__gt=0)
+            col, rows = (
+                "group_plex_id",
+                UserGroupStats.objects.filter(level=level, watched_items__gt=0),
+            )
         else:
             col, rows = "plex_id", UserItemStats.objects.filter(watched=True)
         q = server_keys_q(((c.server_id, c.plex_id) for c in mine), col)

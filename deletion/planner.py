@@ -197,8 +197,8 @@ def _idle_days_reader(now: datetime) -> Callable[[object, object], int]:
 
 # The pool query's columns (the candidates selector's grouped rows), read as plain tuples.
 POOL_COLUMNS = (
-    "server_id", "group_key", "items", "size", "added", "first_added", "last_watched",
-    "plays", "level", "rule_id", "rule_rank", "assumed_watched", "show_key",
+    "server_id", "group_plex_id", "items", "size", "added", "first_added", "last_watched",
+    "plays", "level", "rule_id", "rule_rank", "assumed_watched", "show_plex_id",
 )  # fmt: skip
 _COL = {name: n for n, name in enumerate(POOL_COLUMNS)}
 
@@ -221,7 +221,7 @@ def _pool_rows(rule: DeletionRule, history: HistoryState) -> list[tuple]:
     f = CandidateFilter(rule=rule)
     parts = [  # plus the show above each season (its episodes' show key)
         part.annotate(
-            show_key=Value(None, output_field=BigIntegerField())
+            show_plex_id=Value(None, output_field=BigIntegerField())
             if level == Level.MOVIE
             else Max("grandparent_plex_id")
         )
@@ -276,8 +276,10 @@ def _candidate(o: Option, label: dict) -> Candidate:
         subtitle=(label.get("title") if season else "") or "",
         season_number=label.get("season_number") if season else None,
         episode_number=None,
-        show_key=o.show.plex_id if o.show else (o.ref.plex_id if o.ref.level == "show" else None),
-        season_key=o.ref.plex_id if season else None,
+        show_plex_id=o.show.plex_id
+        if o.show
+        else (o.ref.plex_id if o.ref.level == "show" else None),
+        season_plex_id=o.ref.plex_id if season else None,
         items=row["items"],
         size=o.size,
         added=_when(row["added"]),
@@ -301,9 +303,9 @@ def plan_pool_get(
     """Every show, season and movie selected by any of `rules`: one query per rule."""
     now = now or timezone.now()
     pool: dict[Ref, Option] = {}
-    level, sid, key, size_at = _COL["level"], _COL["server_id"], _COL["group_key"], _COL["size"]
+    level, sid, key, size_at = _COL["level"], _COL["server_id"], _COL["group_plex_id"], _COL["size"]
     watched, first, idle_days = _COL["assumed_watched"], _COL["first_added"], _idle_days_reader(now)
-    show_at = _COL["show_key"]
+    show_at = _COL["show_plex_id"]
     for rule in rules:
         for row in _pool_rows(rule, history):
             ref = Ref(row[level], row[sid], row[key])
@@ -335,7 +337,7 @@ def reclaimable_get(*, history: HistoryState | None = None) -> dict[str, tuple[i
     qn = connection.ops.quote_name
     sql = (
         f"SELECT d.{qn('level')}, COUNT(*), SUM(d.{qn('size')}) FROM (SELECT DISTINCT "
-        f"g.{qn('level')}, g.{qn('server_id')}, g.{qn('group_key')}, g.{qn('size')} "
+        f"g.{qn('level')}, g.{qn('server_id')}, g.{qn('group_plex_id')}, g.{qn('size')} "
         f"FROM ({inner}) g) d GROUP BY d.{qn('level')}"
     )
     with connection.cursor() as cursor:

@@ -198,7 +198,11 @@ def group_rows(
     A rule that ignores users gets their plays left out (deletion.people); the numbers of
     every user stay available as `plays_all` / `last_all` / `first_all` (`ignored`: the
     rule's ignored user ids when the caller has them already)."""
-    rows = items.order_by().annotate(group_key=F(GROUP_KEY[level])).values("server_id", "group_key")
+    rows = (
+        items.order_by()
+        .annotate(group_plex_id=F(GROUP_KEY[level]))
+        .values("server_id", "group_plex_id")
+    )
     stats = _stat_columns(level)
     if ignored := (ignored_user_ids(rule) if ignored is None else ignored):
         rows = rows.alias(
@@ -223,16 +227,16 @@ def _label_columns(level: str) -> dict:
             "subtitle": F("grandparent_title"),
             "season_number": F("season_number"),
             "episode_number": F("episode_number"),
-            "show_key": F("grandparent_plex_id"),
-            "season_key": F("parent_plex_id"),
+            "show_plex_id": F("grandparent_plex_id"),
+            "season_plex_id": F("parent_plex_id"),
         }
     show = level == Level.SHOW
     return {
         "title": Max("grandparent_title"),
         "subtitle": Max("parent_title"),
         "season_number": null_int if show else Max("season_number"),
-        "show_key": Max("grandparent_plex_id"),
-        "season_key": null_int if show else Max("parent_plex_id"),
+        "show_plex_id": Max("grandparent_plex_id"),
+        "season_plex_id": null_int if show else Max("parent_plex_id"),
     }
 
 
@@ -246,12 +250,12 @@ def _labels_get(refs: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], 
         rows = (
             MediaItem.objects.filter(keys, type=item_type, removed_at__isnull=True)
             .order_by()
-            .annotate(group_key=F(GROUP_KEY[level]))
-            .values("server_id", "group_key")
+            .annotate(group_plex_id=F(GROUP_KEY[level]))
+            .values("server_id", "group_plex_id")
             .annotate(**_label_columns(level))
         )
         for row in rows:
-            found[(level, row["server_id"], row["group_key"])] = row
+            found[(level, row["server_id"], row["group_plex_id"])] = row
     return found
 
 
@@ -328,13 +332,13 @@ def _to_candidate(row: dict, label: dict) -> Candidate:
     return Candidate(
         level=row["level"],
         server_id=row["server_id"],
-        plex_id=row["group_key"],
+        plex_id=row["group_plex_id"],
         title=label.get("title") or "",
         subtitle=label.get("subtitle") or "",
         season_number=label.get("season_number"),
         episode_number=label.get("episode_number"),
-        show_key=label.get("show_key"),
-        season_key=label.get("season_key"),
+        show_plex_id=label.get("show_plex_id"),
+        season_plex_id=label.get("season_plex_id"),
         items=row["items"],
         size=int(row["size"] or 0),
         added=_aware(row["added"]),
@@ -362,7 +366,7 @@ def ref_batches(refs: list[tuple[str, int, int]]) -> Iterator[tuple[str, Q]]:
 
 
 def with_labels(rows: list[dict]) -> list[Candidate]:
-    refs = [Ref(r["level"], r["server_id"], r["group_key"]) for r in rows]
+    refs = [Ref(r["level"], r["server_id"], r["group_plex_id"]) for r in rows]
     labels = _labels_get(refs) if refs else {}
     return [_to_candidate(r, labels.get(ref, {})) for r, ref in zip(rows, refs, strict=True)]
 
@@ -373,7 +377,7 @@ def _groups_sql(parts: list[QuerySet], dedupe: bool) -> tuple[str, tuple]:
     inner, params = combined.query.sql_with_params()
     if dedupe:
         qn = connection.ops.quote_name
-        keys = ", ".join(qn(c) for c in ("level", "server_id", "group_key"))
+        keys = ", ".join(qn(c) for c in ("level", "server_id", "group_plex_id"))
         inner = (
             f"SELECT * FROM (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY "
             f"u.{qn('rule_rank')}) AS rule_pick FROM ({inner}) u) d WHERE d.rule_pick = 1"
@@ -395,7 +399,7 @@ def candidate_page_sql(
     SQLite). Raises EmptyResultSet when the filter can match nothing."""
     inner, params = _groups_sql(parts, dedupe)
     qn = connection.ops.quote_name
-    order = [*SORTS.get(sort, SORTS["size"]), "level", "server_id", "group_key"]
+    order = [*SORTS.get(sort, SORTS["size"]), "level", "server_id", "group_plex_id"]
     order_sql = ", ".join(  # output column names (watched_sort is computed here)
         f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )

@@ -142,14 +142,19 @@ def rule_mismatches(
 
 def _inside_or_above(c: Candidate) -> Q:
     """Rows (exclusions, requests) that address this group, one inside it, or one above it."""
-    level, plex_id, show_key, season_key = c.level, c.plex_id, c.show_key, c.season_key
+    level, plex_id, show_plex_id, season_plex_id = (
+        c.level,
+        c.plex_id,
+        c.show_plex_id,
+        c.season_plex_id,
+    )
     q = Q(plex_id=plex_id)
     if level == Level.SHOW:
         q |= Q(show_plex_id=plex_id)
     elif level == Level.SEASON:
-        q |= Q(season_plex_id=plex_id) | Q(plex_id=show_key)
+        q |= Q(season_plex_id=plex_id) | Q(plex_id=show_plex_id)
     elif level == Level.EPISODE:
-        q |= Q(plex_id__in=[k for k in (show_key, season_key) if k])
+        q |= Q(plex_id__in=[k for k in (show_plex_id, season_plex_id) if k])
     return q & Q(server_id=c.server_id)
 
 

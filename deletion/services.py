@@ -99,9 +99,9 @@ def _keys(c: Candidate) -> dict:
     if c.level == Level.SHOW:
         return {"show_plex_id": c.plex_id}
     if c.level == Level.SEASON:
-        return {"show_plex_id": c.show_key, "season_plex_id": c.plex_id}
+        return {"show_plex_id": c.show_plex_id, "season_plex_id": c.plex_id}
     if c.level == Level.EPISODE:
-        return {"show_plex_id": c.show_key, "season_plex_id": c.season_key}
+        return {"show_plex_id": c.show_plex_id, "season_plex_id": c.season_plex_id}
     return {}
 
 

@@ -391,7 +391,7 @@ class UserGroupStats(models.Model):
     tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="+")
     server = models.ForeignKey(PlexServer, on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=10, choices=Level.choices)
-    group_key = models.BigIntegerField(help_text="plex_id of the show or season")
+    group_plex_id = models.BigIntegerField(help_text="plex_id of the show or season")
     user_id = models.BigIntegerField()
     plays = models.PositiveIntegerField(default=0)
     last_watched_at = models.DateTimeField(null=True, blank=True)
@@ -403,7 +403,8 @@ class UserGroupStats(models.Model):
         db_table = "tautulli_user_group_stats"
         constraints = [
             models.UniqueConstraint(
-                fields=["tautulli", "level", "user_id", "group_key"], name="uniq_user_group_stats"
+                fields=["tautulli", "level", "user_id", "group_plex_id"],
+                name="uniq_user_group_stats",
             ),
         ]
         # Per group, newest watch first, with the numbers the page reads (index-only lookups:
@@ -414,7 +415,7 @@ class UserGroupStats(models.Model):
                 fields=[
                     "server",
                     "level",
-                    "group_key",
+                    "group_plex_id",
                     "last_watched_at",
                     "user_id",
                     "plays",
@@ -423,13 +424,13 @@ class UserGroupStats(models.Model):
                 name="ugs_group_idx",
             ),
             models.Index(
-                fields=["server", "level", "last_watched_at", "user_id", "group_key"],
+                fields=["server", "level", "last_watched_at", "user_id", "group_plex_id"],
                 name="ugs_recent_idx",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"user {self.user_id} · {self.level} {self.group_key}: {self.plays} plays"
+        return f"user {self.user_id} · {self.level} {self.group_plex_id}: {self.plays} plays"
 
 
 class SeerrServer(TimeStampedModel):

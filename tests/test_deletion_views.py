@@ -79,7 +79,7 @@ def test_group_by_and_filters(boss, library):
     seasons = boss.get(reverse("deletion:candidates"), {"group_by": "season", "q": "Show 1"})
     rows = seasons.context["page"].rows
     assert {r.level for r in rows} == {"season"} and len(rows) == 2
-    assert {r.show_key for r in rows} == {shows[1].plex_id}
+    assert {r.show_plex_id for r in rows} == {shows[1].plex_id}
     drill = boss.get(
         reverse("deletion:candidates"),
         {"group_by": "episode", "show": f"{shows[0].server_id}-{shows[0].plex_id}"},

@@ -77,7 +77,7 @@ def test_a_show_and_its_season_are_never_both_planned_and_levels_mix(server):
         shows = {key for lv, _, key in refs if lv == Level.SHOW}
         for e in plan.entries:
             if e.candidate.level == Level.SEASON:
-                assert e.candidate.show_key not in shows, (order, gb)
+                assert e.candidate.show_plex_id not in shows, (order, gb)
         assert (Level.SHOW, server.pk, mixed.plex_id) not in refs
     everything = plan_get(target=PlanTarget(free_gb=9), ordering="score")
     assert _refs(everything) == {

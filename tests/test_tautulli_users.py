@@ -80,8 +80,8 @@ def _rollups() -> tuple[list, list]:
         "user_id", "plex_id", "parent_plex_id", "grandparent_plex_id", "plays",
         "watch_seconds", "last_watched_at", "watched",
     )  # fmt: skip
-    groups = UserGroupStats.objects.order_by("level", "group_key", "user_id").values_list(
-        "level", "group_key", "user_id", "plays", "last_watched_at", "watched_items"
+    groups = UserGroupStats.objects.order_by("level", "group_plex_id", "user_id").values_list(
+        "level", "group_plex_id", "user_id", "plays", "last_watched_at", "watched_items"
     )
     return list(items), list(groups)
 

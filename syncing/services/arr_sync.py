@@ -240,15 +240,15 @@ def _sonarr_rows(
     items: Rows = {}
     episodes: Rows = {}
     for n, (series, files, eps) in enumerate(reader.per_series(everything), start=1):
-        found, show_key = _episode_files(server, index, files, eps)
-        pk, how = (index.show_by_key.get(show_key), Match.PATH) if show_key else (None, "")
+        found, show_plex_id = _episode_files(server, index, files, eps)
+        pk, how = (index.show_by_key.get(show_plex_id), Match.PATH) if show_plex_id else (None, "")
         if pk is None:
             pk, how = index.by_ids(
                 "show", tvdb=series.tvdb_id, tmdb=series.tmdb_id, imdb=series.imdb_id
             )
-        show_key = show_key or index.key_by_show.get(pk)
+        show_plex_id = show_plex_id or index.key_by_show.get(pk)
         for ep, file, plex_path, hit in found:
-            link = (hit[0], Match.PATH) if hit else _episode_link(index, ep, show_key)
+            link = (hit[0], Match.PATH) if hit else _episode_link(index, ep, show_plex_id)
             episodes[(ep.id,)] = _episode(series, ep, file, plex_path, link)
         items[(ArrItem.Kind.SERIES.value, series.id)] = _item(series, pk, how)
         if n % 25 == 0 or n == len(everything):
@@ -271,14 +271,14 @@ def _episode_files(server, index: PlexIndex, files: list[ArrEpisodeFile], eps: l
     return found, (shows.most_common(1)[0][0] if shows else None)
 
 
-def _episode_link(index: PlexIndex, ep: ArrEpisodeRaw, show_key: int | None):
+def _episode_link(index: PlexIndex, ep: ArrEpisodeRaw, show_plex_id: int | None):
     """An episode not linked by path: by its TVDB id (within the series' show when that is
     known), then by season/episode number within that show."""
     hit = index.episode_ids.get(("tvdb", str(ep.tvdb_id))) if ep.tvdb_id else None
-    if hit and (show_key is None or hit[1] == show_key):
+    if hit and (show_plex_id is None or hit[1] == show_plex_id):
         return hit[0], Match.TVDB
-    if show_key is not None:
-        pk = index.episode_number.get((show_key, ep.season_number, ep.episode_number))
+    if show_plex_id is not None:
+        pk = index.episode_number.get((show_plex_id, ep.season_number, ep.episode_number))
         if pk is not None:
             return pk, Match.NUMBER
     return None, Match.NONE

@@ -40,7 +40,7 @@ GROUP BY p.tautulli_id, p.user_id, p.plex_id
 # {where} never says `key IS NOT NULL` beside `key IN (…)`: SQLite then walked the index
 # range "key > NULL" (every play) instead of looking the listed keys up.
 _GROUP_SELECT = f"""
-INSERT INTO {_GROUPS} (tautulli_id, server_id, level, group_key, user_id, plays,
+INSERT INTO {_GROUPS} (tautulli_id, server_id, level, group_plex_id, user_id, plays,
                        last_watched_at, watched_items)
 SELECT s.tautulli_id, s.server_id, %s, s.{{col}}, s.user_id, SUM(s.plays), MAX(s.last_watched_at),
        SUM(CASE WHEN s.watched THEN 1 ELSE 0 END)
@@ -126,7 +126,7 @@ def _groups_refresh(cursor, tautulli: TautulliServer, level: str, pairs: set) ->
         marks = _marks(keys)
         cursor.execute(
             f"DELETE FROM {_GROUPS} WHERE tautulli_id = %s AND level = %s AND user_id = %s "
-            f"AND group_key IN ({marks})",
+            f"AND group_plex_id IN ({marks})",
             [tautulli.pk, level, user_id, *keys],
         )
         cursor.execute(
