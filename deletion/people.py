@@ -265,6 +265,13 @@ def _names(user_ids: set[int]) -> dict[int, str]:
     return found
 
 
+def _watched_rows(level: str):
+    """The rollup that says who watched a group of this level, and its key column."""
+    if level in _GROUP_LEVELS:
+        return "group_plex_id", UserGroupStats.objects.filter(level=level, watched_items__gt=0)
+    return "plex_id", UserItemStats.objects.filter(watched=True)
+
+
 def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Per candidate ref: (who requested it, who watched it). One query for the requests,
     one per level for the watchers, one for the names."""
@@ -283,13 +290,7 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
     watchers: dict[Ref, set[int]] = {}
     for level in {c.level for c in candidates}:
         mine = [c for c in candidates if c.level == level]
-        if level in _GROUP_LEVELS:
-            col, rows = (
-                "group_plex_id",
-                UserGroupStats.objects.filter(level=level, watched_items__gt=0),
-            )
-        else:
-            col, rows = "plex_id", UserItemStats.objects.filter(watched=True)
+        col, rows = _watched_rows(level)
         q = server_keys_q(((c.server_id, c.plex_id) for c in mine), col)
         rows = rows.filter(q).values_list("server_id", col, "user_id").distinct()
         for sid, key, user_id in rows:
