@@ -17,7 +17,6 @@ Budgets: page p95 ≤ 120 ms (issue 14; was 250 ms) and within 3x of the bare SQ
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -38,11 +37,12 @@ warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, no c
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+
+from bench.common import page_parser, test_database  # noqa: E402
 
 GB = 1024**3
 
@@ -201,25 +201,9 @@ def bare_sql(params: dict):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--shows", type=int, default=2000)
-    parser.add_argument("--seasons", type=int, default=5)
-    parser.add_argument("--episodes", type=int, default=10)
-    parser.add_argument("--movies", type=int, default=10_000)
-    args = parser.parse_args()
-
-    # Not setup_test_environment(): it instruments every template render (the test client
-    # then copies the context for each of the 50 row includes), which production never pays.
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):  # a file, like production (not :memory:)
-        db.setdefault("TEST", {})["NAME"] = str(Path(settings.DATA_DIR) / "bench.sqlite3")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    args = page_parser(requests=50).parse_args()
+    with test_database("bench"):
         run(args)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(args) -> None:

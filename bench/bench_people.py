@@ -18,7 +18,6 @@ Budget (issue 15): the page with both rules p95 <= 150 ms on SQLite and PostgreS
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_candidates import build_library, pct
-from common import peak_rss_mb, results_save
+from common import page_parser, peak_rss_mb, results_save, test_database
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -148,7 +147,9 @@ def build(args) -> dict:
 
     rng = random.Random(11)
     start = time.perf_counter()
-    built = build_library(shows=args.shows, seasons=5, episodes=10, movies=args.movies)
+    built = build_library(
+        shows=args.shows, seasons=args.seasons, episodes=args.episodes, movies=args.movies
+    )
     tautulli = TautulliServer.objects.get()
     _users(tautulli)
     figures = {"plays_write_s": round(_plays(tautulli, built["server"], args.plays, rng), 1)}
@@ -222,30 +223,21 @@ def measure(args, figures: dict) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=50, help="page loads per scenario")
-    parser.add_argument("--shows", type=int, default=2000)
-    parser.add_argument("--movies", type=int, default=10_000)
+    parser = page_parser(requests=50)
     parser.add_argument("--plays", type=int, default=1_000_000)
     parser.add_argument("--seerr-requests", type=int, default=5000)
     parser.add_argument("--keep", metavar="DB", help="build once into this database, reuse it")
     args = parser.parse_args()
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     if args.keep:  # build once into this SQLite file, then only measure against it
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         keep_measure(args)
         return
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        db.setdefault("TEST", {})["NAME"] = str(Path(settings.DATA_DIR) / "bench-people.sqlite3")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with test_database("bench-people"):
         figures = build(args)
         print(f"{connection.vendor}: {figures}")
         figures["results"] = measure(args, figures)
         figures["peak_rss_mb"] = round(peak_rss_mb())
         results_save("people", connection.vendor, figures)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def keep_measure(args) -> None:

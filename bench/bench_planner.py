@@ -16,19 +16,16 @@ Budgets (issue 14): planner p95 ≤ 300 ms with ≥ 5,000 candidate groups; dash
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from bench_candidates import build_library, pct, timed  # also sets Django up
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from bench.common import results_save
+from bench.common import page_parser, results_save, test_database
 
 GB = 1024**3
 
@@ -135,22 +132,9 @@ def run(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=30)
-    parser.add_argument("--shows", type=int, default=2000)
-    parser.add_argument("--seasons", type=int, default=5)
-    parser.add_argument("--episodes", type=int, default=10)
-    parser.add_argument("--movies", type=int, default=10_000)
-    args = parser.parse_args()
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        db.setdefault("TEST", {})["NAME"] = str(Path(settings.DATA_DIR) / "bench-planner.sqlite3")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    args = page_parser(requests=30).parse_args()
+    with test_database("bench-planner"):
         run(args)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -175,10 +175,35 @@ def _row(label: str, budget: str, cells: dict[str, tuple[str, bool | str | None]
     return [label, cells, budget]
 
 
-def plex_rows(res: dict[str, dict | None]) -> list:
-    def cell(fn):
-        return {db: fn(r) if r else ("—", None) for db, r in res.items()}
+def _cells(res: dict[str, dict | None], fn) -> dict:
+    """One cell per database: fn(result) -> (text, within budget), or a dash when not run."""
+    return {db: fn(r) if r else ("—", None) for db, r in res.items()}
 
+
+def _ratio_row(res: dict, label: str, key: str, ratio: float, floor: str) -> list:
+    """A sync's wall time against its floor's, within `ratio` times."""
+    return _row(
+        label,
+        f"≤ {ratio:.0f}x {floor}",
+        _cells(
+            res,
+            lambda r: (
+                f"{r[key]:.1f} s = {r[key] / r['floor_s']:.2f}x (floor {r['floor_s']:.1f} s)",
+                r[key] <= ratio * r["floor_s"],
+            ),
+        ),
+    )
+
+
+def _rss_row(res: dict, label: str) -> list:
+    return _row(
+        label,
+        f"≤ {RSS_MB} MB",
+        _cells(res, lambda r: (f"{r['peak_rss_mb']} MB", r["peak_rss_mb"] <= RSS_MB)),
+    )
+
+
+def plex_rows(res: dict[str, dict | None]) -> list:
     def requests(r):
         expected = r.get("expected_pages")
         if expected is None:
@@ -186,73 +211,36 @@ def plex_rows(res: dict[str, dict | None]) -> list:
         ok = max(r["full_requests"], r["resync_requests"]) <= math.ceil(expected * 1.1) + 10
         return (f"{r['full_requests']} / {r['resync_requests']} (pages {expected})", ok)
 
+    def resync(r):
+        took = r["resync_s"]
+        return (f"{took:.1f} s = {took / r['floor_s']:.2f}x floor", took <= r["full_sync_s"])
+
     items = next((r["items"] for r in res.values() if r), 0)
     return [
-        _row(
-            f"Plex full sync ({items:,} items)",
-            f"≤ {PLEX_RATIO:.0f}x floor",
-            cell(
-                lambda r: (
-                    f"{r['full_sync_s']:.1f} s = {r['full_sync_s'] / r['floor_s']:.2f}x "
-                    f"(floor {r['floor_s']:.1f} s)",
-                    r["full_sync_s"] <= PLEX_RATIO * r["floor_s"],
-                )
-            ),
-        ),
-        _row(
-            "Plex no-change re-sync",
-            "≤ full sync",
-            cell(
-                lambda r: (
-                    f"{r['resync_s']:.1f} s = {r['resync_s'] / r['floor_s']:.2f}x floor",
-                    r["resync_s"] <= r["full_sync_s"],
-                )
-            ),
-        ),
-        _row("Plex requests, full / re-sync", "≈ items / page size", cell(requests)),
-        _row(
-            "Plex peak RSS",
-            f"≤ {RSS_MB} MB",
-            cell(lambda r: (f"{r['peak_rss_mb']} MB", r["peak_rss_mb"] <= RSS_MB)),
-        ),
+        _ratio_row(res, f"Plex full sync ({items:,} items)", "full_sync_s", PLEX_RATIO, "floor"),
+        _row("Plex no-change re-sync", "≤ full sync", _cells(res, resync)),
+        _row("Plex requests, full / re-sync", "≈ items / page size", _cells(res, requests)),
+        _rss_row(res, "Plex peak RSS"),
     ]
 
 
 def tautulli_rows(res: dict[str, dict | None]) -> list:
-    def cell(fn):
-        return {db: fn(r) if r else ("—", None) for db, r in res.items()}
+    def incremental(r):
+        cpu = f" (CPU {r['incremental_cpu_s']:.2f} s)" if "incremental_cpu_s" in r else ""
+        return (f"{r['incremental_s']:.2f} s{cpu}", r["incremental_s"] <= INCREMENTAL_S)
 
     rows = next((r["rows"] for r in res.values() if r), 0)
+    new = next((r["new_plays"] for r in res.values() if r), 0)
     return [
-        _row(
-            f"Tautulli full import ({rows:,} rows)",
-            f"≤ {TAUTULLI_RATIO:.0f}x fetch+parse",
-            cell(
-                lambda r: (
-                    f"{r['full_s']:.1f} s = {r['full_s'] / r['floor_s']:.2f}x "
-                    f"(floor {r['floor_s']:.1f} s)",
-                    r["full_s"] <= TAUTULLI_RATIO * r["floor_s"],
-                )
-            ),
+        _ratio_row(
+            res, f"Tautulli full import ({rows:,} rows)", "full_s", TAUTULLI_RATIO, "fetch+parse"
         ),
         _row(
-            f"Tautulli incremental ({next((r['new_plays'] for r in res.values() if r), 0):,} new)",
+            f"Tautulli incremental ({new:,} new)",
             f"≤ {INCREMENTAL_S:.0f} s",
-            cell(
-                lambda r: (
-                    f"{r['incremental_s']:.2f} s"
-                    + (
-                        f" (CPU {r['incremental_cpu_s']:.2f} s)" if "incremental_cpu_s" in r else ""
-                    ),
-                    r["incremental_s"] <= INCREMENTAL_S,
-                )
-            ),
+            _cells(res, incremental),
         ),
-        _row(
-            "Tautulli peak RSS",
-            f"≤ {RSS_MB} MB",
-            cell(lambda r: (f"{r['peak_rss_mb']} MB", r["peak_rss_mb"] <= RSS_MB)),
-        ),
+        _rss_row(res, "Tautulli peak RSS"),
     ]
 
 
