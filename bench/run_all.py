@@ -251,78 +251,75 @@ def _cpu(s: dict) -> str:
     return f" (CPU {s['cpu_p50_ms']:.0f}/{s['cpu_p95_ms']:.0f})"
 
 
-def candidates_rows(res: dict[str, dict | None]) -> list:
-    scenarios: list[str] = []
+def _by_scenario(res: dict[str, dict | None]) -> dict[str, dict[str, tuple | None]]:
+    """Per scenario of the page scripts (first-seen order across databases): per database
+    (the script's result, the scenario's figures), or None where it was not measured."""
+    found: dict[str, dict[str, tuple | None]] = {}
     for r in res.values():
         for s in (r or {}).get("results", []):
-            if s["scenario"] not in scenarios:
-                scenarios.append(s["scenario"])
+            found.setdefault(s["scenario"], dict.fromkeys(res))
+    for db, r in res.items():
+        for s in (r or {}).get("results", []):
+            found[s["scenario"]][db] = (r, s)
+    return found
+
+
+def _scenario_cells(per_db: dict[str, tuple | None], fn) -> dict:
+    """One cell per database: fn(result, scenario) -> (text, within budget), or a dash."""
+    return {db: fn(*pair) if pair else ("—", None) for db, pair in per_db.items()}
+
+
+def candidates_rows(res: dict[str, dict | None]) -> list:
+    def page(r: dict, s: dict):
+        x = s.get("x_sql")
+        fast = s["p95_ms"] <= PAGE_P95_MS
+        ok: bool | str = fast and (x is None or x <= PAGE_X_SQL)
+        if fast and not ok:
+            ok = "3x"  # within budget, but not within 3x of the bare SQL
+        text = f"p95 {s['p95_ms']:.0f} ms{_cpu(s)}, SQL {s['sql_p50_ms']:.1f} ms ({x}x)"
+        return (f"{text}, {s['queries']} q", ok)
+
+    def admin(r: dict, s: dict):
+        return (f"p95 {s['p95_ms']:.0f} ms", s["p95_ms"] <= ADMIN_MS)
+
     out = []
-    for name in scenarios:
-        admin = name.startswith("admin")
-        cells = {}
-        for db, r in res.items():
-            s = next((s for s in (r or {}).get("results", []) if s["scenario"] == name), None)
-            if s is None:
-                cells[db] = ("—", None)
-            elif admin:
-                cells[db] = (f"p95 {s['p95_ms']:.0f} ms", s["p95_ms"] <= ADMIN_MS)
-            else:
-                x = s.get("x_sql")
-                fast = s["p95_ms"] <= PAGE_P95_MS
-                ok: bool | str = fast and (x is None or x <= PAGE_X_SQL)
-                if fast and not ok:
-                    ok = "3x"  # within 250 ms, but not within 3x of the bare SQL
-                text = f"p95 {s['p95_ms']:.0f} ms{_cpu(s)}, SQL {s['sql_p50_ms']:.1f} ms ({x}x)"
-                cells[db] = (f"{text}, {s['queries']} q", ok)
-        budget = f"p95 ≤ {ADMIN_MS} ms" if admin else f"p95 ≤ {PAGE_P95_MS} ms, ≤ 3x SQL"
-        out.append(_row(name, budget, cells))
+    for name, per_db in _by_scenario(res).items():
+        if name.startswith("admin"):
+            out.append(_row(name, f"p95 ≤ {ADMIN_MS} ms", _scenario_cells(per_db, admin)))
+        else:
+            budget = f"p95 ≤ {PAGE_P95_MS} ms, ≤ 3x SQL"
+            out.append(_row(name, budget, _scenario_cells(per_db, page)))
     return out
 
 
 def planner_rows(res: dict[str, dict | None]) -> list:
     """Planner pages (with how many candidate groups they chose from) and the dashboard."""
     out = []
-    names = [s["scenario"] for r in res.values() if r for s in r["results"]]
-    for name in dict.fromkeys(names):
+    for name, per_db in _by_scenario(res).items():
         budget = DASHBOARD_MS if name == "dashboard" else PLANNER_MS
-        cells = {}
-        for db, r in res.items():
-            s = next((s for s in (r or {}).get("results", []) if s["scenario"] == name), None)
-            if s is None:
-                cells[db] = ("—", None)
-                continue
+
+        def cell(r: dict, s: dict, name=name, budget=budget):
             pool = "" if name == "dashboard" else f", {r['pool']:,} groups"
             ok = s["p95_ms"] <= budget and (name == "dashboard" or r["pool"] >= PLANNER_POOL)
-            cells[db] = (f"p95 {s['p95_ms']:.0f} ms{_cpu(s)}{pool}, {s['queries']} q", ok)
-        out.append(_row(name, f"p95 ≤ {budget} ms", cells))
-    refresh = {db: (f"{r['refresh_s']:.2f} s", None) if r else ("—", None) for db, r in res.items()}
+            return (f"p95 {s['p95_ms']:.0f} ms{_cpu(s)}{pool}, {s['queries']} q", ok)
+
+        out.append(_row(name, f"p95 ≤ {budget} ms", _scenario_cells(per_db, cell)))
+    refresh = _cells(res, lambda r: (f"{r['refresh_s']:.2f} s", None))
     return [*out, _row("dashboard refresh after a sync", "(measured)", refresh)]
 
 
 def people_rows(res: dict[str, dict | None]) -> list:
     """The page under a requester rule and an ignore-users rule (issue 15's budget applies
     to the page with both rules; the other scenarios are reported for comparison)."""
-    scenarios: list[str] = []
-    for r in res.values():
-        scenarios += [
-            s["scenario"] for s in (r or {}).get("results", []) if s["scenario"] not in scenarios
-        ]
-    out = []
-    for name in scenarios:
-        cells = {}
-        for db, r in res.items():
-            s = next((s for s in (r or {}).get("results", []) if s["scenario"] == name), None)
-            cells[db] = (
-                (
-                    f"p95 {s['p95_ms']:.0f} ms{_cpu(s)}, {s['queries']} q",
-                    s["p95_ms"] <= PEOPLE_P95_MS,
-                )
-                if s
-                else ("—", None)
-            )
-        out.append(_row(f"people: {name}", f"p95 ≤ {PEOPLE_P95_MS} ms", cells))
-    return out
+
+    def cell(r: dict, s: dict):
+        text = f"p95 {s['p95_ms']:.0f} ms{_cpu(s)}, {s['queries']} q"
+        return (text, s["p95_ms"] <= PEOPLE_P95_MS)
+
+    return [
+        _row(f"people: {name}", f"p95 ≤ {PEOPLE_P95_MS} ms", _scenario_cells(per_db, cell))
+        for name, per_db in _by_scenario(res).items()
+    ]
 
 
 def arr_rows(res: dict[str, dict | None]) -> list:
