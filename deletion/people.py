@@ -27,9 +27,11 @@ from django.db.models import (
     DateTimeField,
     F,
     Func,
+    Max,
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -307,3 +309,98 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
         seen = tuple(sorted(names.get(u, f"user {u}") for u in watchers.get(c.ref, ())))
         out[c.ref] = (who, seen)
     return out
+
+
+# --- one pass over a level for several rules (deletion.queries.rules_pass) --------------
+# The page aggregates a level once; each rule is a condition over those rows (`b`, with
+# everyone's numbers as plays_all / last_all / first_added) and its ignored users'
+# numbers joined beside them (their_plays_sql / their_last_sql on `w`).
+
+
+def _db_time(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def theirs_sql(level: str, ignored: list[int]) -> tuple[str, list]:
+    """The ignored users' plays (p) and newest watch (l) per group key (k): one uncorrelated
+    aggregate over their own rollup rows, LEFT JOINed to the level's groups. Sparse (only
+    what they ever played), where subqueries per group ran once per row (100k episodes)."""
+    if level in _GROUP_LEVELS:
+        rows, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
+    else:  # a movie's rows have no show above them; read from uis_user_show_idx2 alone
+        rows = UserItemStats.objects.filter(grandparent_plex_id__isnull=level == Level.MOVIE)
+        col = "plex_id"
+    # One user: `=` (SQLite walks the index in key order; `IN (x)` sorted the rows).
+    users = Q(user_id=ignored[0]) if len(ignored) == 1 else Q(user_id__in=ignored)
+    qs = (
+        rows.filter(users)
+        .order_by()
+        .values("server_id", k=F(col))
+        .annotate(p=Sum("plays"), l=Max("last_watched_at"))
+    )
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
+
+
+def their_last_sql(level: str, ignored: list[int], n: int) -> tuple[str, list]:
+    """A group's last watch without the ignored users (`w.tl{n}` / `w.tp{n}`: theirs).
+    Only where one of them watched last is anyone else's newest watch looked up; on an
+    episode or movie not even then when nobody else has a play (their plays are all of the
+    item's: its rollup rows add up to at most its play count), the common case of an
+    account playing things nobody else watches."""
+    marks = ", ".join(["%s"] * len(ignored))
+    if level in _GROUP_LEVELS:
+        others = (
+            f"SELECT MAX(o.last_watched_at) FROM {_GROUPS} o WHERE o.server_id = w.server_id "
+            f"AND o.level = '{Level(level).value}' AND o.group_plex_id = w.group_plex_id "
+            f"AND o.user_id NOT IN ({marks})"
+        )
+        nobody_else = ""
+    else:
+        others = (
+            f"SELECT MAX(o.last_watched_at) FROM {_STATS} o WHERE o.server_id = w.server_id "
+            f"AND o.plex_id = w.group_plex_id AND o.user_id NOT IN ({marks})"
+        )
+        nobody_else = f"WHEN w.plays_all <= w.tp{n} THEN NULL "
+    sql = (
+        f"CASE WHEN w.tl{n} IS NULL OR w.last_all > w.tl{n} THEN w.last_all "
+        f"{nobody_else}ELSE ({others}) END"
+    )
+    return sql, list(ignored)
+
+
+def ignore_idle_sql(
+    level: str, ignored: list[int], n: int, server_ids, *, max_plays: int, cutoff, history_start
+) -> tuple[str, list]:
+    """ignore_idle on the joined rows (`w`): no play since `cutoff` by anyone else (one
+    uncorrelated key list per server), fewer than `max_plays` plays once theirs (`tp{n}`)
+    are left out, and unknown before a history that starts after `cutoff`."""
+    if level in _GROUP_LEVELS:
+        recent, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
+    else:
+        recent, col = UserItemStats.objects.all(), "plex_id"
+    recent = recent.filter(last_watched_at__gte=cutoff).exclude(user_id__in=ignored).order_by()
+    terms, params = [], []
+    for sid in sorted(server_ids):
+        sub, sub_params = recent.filter(server_id=sid).values(col).query.sql_with_params()
+        term = f"w.server_id = %s AND w.group_plex_id NOT IN ({sub})"
+        params += [sid, *sub_params]
+        start = history_start.get(sid)
+        if start is not None and start >= cutoff:
+            term += " AND w.first_added >= %s"
+            params.append(_db_time(start))
+        terms.append(f"({term})")
+    plays = f"(w.plays_all < %s OR w.plays_all - COALESCE(w.tp{n}, 0) < %s)"
+    return f"({' OR '.join(terms) or '1 = 0'}) AND {plays}", [*params, max_plays, max_plays]
+
+
+def requester_sql(level: str, rule: DeletionRule, server_ids, now: datetime) -> tuple[str, list]:
+    """requester_filter on a level's groups (`w`): the held-back keys of each server,
+    looked up once per group instead of once per episode row."""
+    since = now - timedelta(days=rule.request_expires_days) if rule.request_expires_days else None
+    terms, params = [], []
+    for sid in sorted(server_ids):
+        sql, sql_params = _held_back_sql(level, sid, rule, since)
+        terms.append(f"(w.server_id = %s AND w.group_plex_id NOT IN ({sql}))")
+        params += [sid, *sql_params]
+    return f"({' OR '.join(terms) or '1 = 0'})", params
