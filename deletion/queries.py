@@ -357,6 +357,8 @@ def _pass_base(level: str, f: CandidateFilter, history: HistoryState, scopes: li
     cols |= {"last_all": stats["last_watched"], "plays_all": stats["plays"]}
     if any(scopes):
         cols["sect"] = Max("section_id") if grouped else F("section_id")
+    if level in (Level.SEASON, Level.EPISODE):  # for people.requester_sql
+        cols["show_key"] = Max("grandparent_plex_id") if grouped else F("grandparent_plex_id")
     rows = (
         items.order_by()
         .annotate(group_plex_id=F(GROUP_KEY[level]))
@@ -394,7 +396,9 @@ def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tup
         terms.append(sql)
         params += more
     if rule.needs_requester:
-        sql, more = requester_sql(level, rule, history.eligible_server_ids, now)
+        sql, more = requester_sql(
+            level, rule, history.eligible_server_ids, now, items_exact=f.season is None
+        )
         terms.append(sql)
         params += more
     if rule.min_size_gb:

@@ -41,6 +41,8 @@ def played(sim, lib, tautulli, seerr_sim, seerr_server):  # noqa: F811
         sim.add_play(target=target_of(episode), user="guest", started=utc(5))
         sim.add_play(target=target_of(episode), user="guest", started=utc(4))
     sim.add_play(target=target_of(episodes[9]), user="bob", started=utc(50))
+    for episode in episodes[:2]:
+        sim.add_play(target=target_of(episode), user="bob", started=utc(70))
     sim.add_play(target=target_of(lib["movie"]), user="guest", started=utc(2))
     ann = seerr_sim.add_user(email="ann@example.test", plex_username="ann")
     seerr_sim.add_request(user=ann, media_type="tv", tmdb_id=1, tvdb_id=555, created=utc(100))
@@ -97,6 +99,37 @@ def test_one_pass_with_never_watched_and_a_size_floor(played, group_by):
         f = CandidateFilter(rules=tuple(rules), group_by=group_by, **extra)
         one_pass, per_rule = _both(f)
         assert one_pass == per_rule
+
+
+@pytest.mark.parametrize("group_by", ["show", "season", "episode"])
+def test_one_pass_inside_one_season(played, group_by):
+    season = played["episodes"][0]
+    f = CandidateFilter(
+        rules=tuple(_rules(played)),
+        group_by=group_by,
+        season=(season.server_id, season.parent_plex_id),
+    )
+    one_pass, per_rule = _both(f)
+    assert one_pass == per_rule
+
+
+@pytest.mark.parametrize("group_by", ["show", "season", "episode"])
+def test_one_pass_with_two_requests_on_one_show(played, seerr_sim, seerr_server, group_by):
+    """Bob requested Harbor too: an episode is free only once both requesters watched it
+    (Bob watched the first two, Ann the first six)."""
+    bob = seerr_sim.add_user(email="bob@example.test", plex_username="bob")
+    seerr_sim.add_request(user=bob, media_type="tv", tmdb_id=1, tvdb_id=555, created=utc(90))
+    seerr_sync(seerr=seerr_server)
+    rules = _rules(played)
+    requester = rules[0]
+    requester.max_plays = 5
+    requester.save()
+    f = CandidateFilter(rules=tuple(rules), group_by=group_by)
+    one_pass, per_rule = _both(f)
+    assert one_pass == per_rule
+    if group_by == "episode":
+        mine = {r[2] for r in one_pass if r[6] == requester.pk}
+        assert mine == {e.plex_id for e in played["episodes"][:2]}
 
 
 def test_an_ignored_user_who_watched_last_on_the_episode_page(played):
