@@ -328,7 +328,7 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def theirs_sql(level: str, ignored: list[int]) -> tuple[str, list]:
+def theirs_sql(level: str, ignored: list[int], server_ids) -> tuple[str, list]:
     """The ignored users' plays (p) and newest watch (l) per group key (k): one uncorrelated
     aggregate over their own rollup rows, LEFT JOINed to the level's groups. Sparse (only
     what they ever played), where subqueries per group ran once per row (100k episodes)."""
@@ -340,7 +340,7 @@ def theirs_sql(level: str, ignored: list[int]) -> tuple[str, list]:
     # One user: `=` (SQLite walks the index in key order; `IN (x)` sorted the rows).
     users = Q(user_id=ignored[0]) if len(ignored) == 1 else Q(user_id__in=ignored)
     qs = (
-        rows.filter(users)
+        rows.filter(users, server_id__in=sorted(server_ids))
         .order_by()
         .values("server_id", k=F(col))
         .annotate(p=Sum("plays"), l=Max("last_watched_at"))
@@ -376,25 +376,42 @@ def their_last_sql(level: str, ignored: list[int], n: int) -> tuple[str, list]:
     return sql, list(ignored)
 
 
-def ignore_idle_sql(
-    level: str, ignored: list[int], n: int, server_ids, *, max_plays: int, cutoff, history_start
-) -> tuple[str, list]:
-    """ignore_idle on the joined rows (`w`): no play since `cutoff` by anyone else (one
-    uncorrelated key list per server), fewer than `max_plays` plays once theirs (`tp{n}`)
-    are left out, and unknown before a history that starts after `cutoff`."""
+def _not_recent_sql(level: str, ignored: list[int], sid: int, cutoff) -> tuple[str, list]:
+    """No play since `cutoff` by anyone but `ignored` on the group (`w`) of server `sid`.
+    Shows, seasons, episodes: one uncorrelated key list per server. An episode or movie
+    nobody watched since `cutoff` needs no lookup: its last watch is the newest of its
+    rollup rows (a show's may not be: its rollup has removed episodes). Movies: the few
+    recently watched ones look their own rows up, cheaper than listing every item's."""
+    marks = ", ".join(["%s"] * len(ignored))
+    if level == Level.MOVIE:
+        sql = (
+            f"w.last_all IS NULL OR w.last_all < %s OR NOT EXISTS (SELECT 1 FROM {_STATS} o "
+            "WHERE o.server_id = w.server_id AND o.plex_id = w.group_plex_id "
+            f"AND o.last_watched_at >= %s AND o.user_id NOT IN ({marks}))"
+        )
+        return sql, [_db_time(cutoff), _db_time(cutoff), *ignored]
     if level in _GROUP_LEVELS:
         recent, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
     else:
         recent, col = UserItemStats.objects.all(), "plex_id"
-    recent = recent.filter(last_watched_at__gte=cutoff).exclude(user_id__in=ignored).order_by()
-    # An episode or movie nobody watched since `cutoff` needs no lookup: its last watch is
-    # the newest of its rollup rows (a show's may not be: its rollup has removed episodes).
-    quiet = "" if level in _GROUP_LEVELS else "w.last_all IS NULL OR w.last_all < %s OR "
+    recent = recent.filter(server_id=sid, last_watched_at__gte=cutoff).exclude(user_id__in=ignored)
+    sub, sub_params = recent.order_by().values(col).query.sql_with_params()
+    if level in _GROUP_LEVELS:
+        return f"w.group_plex_id NOT IN ({sub})", list(sub_params)
+    sql = f"w.last_all IS NULL OR w.last_all < %s OR w.group_plex_id NOT IN ({sub})"
+    return sql, [_db_time(cutoff), *sub_params]
+
+
+def ignore_idle_sql(
+    level: str, ignored: list[int], n: int, server_ids, *, max_plays: int, cutoff, history_start
+) -> tuple[str, list]:
+    """ignore_idle on the joined rows (`w`): no play since `cutoff` by anyone else,
+    fewer than `max_plays` plays once theirs (`tp{n}`) are left out, and unknown before a
+    history that starts after `cutoff`."""
     terms, params = [], []
     for sid in sorted(server_ids):
-        sub, sub_params = recent.filter(server_id=sid).values(col).query.sql_with_params()
-        term = f"w.server_id = %s AND ({quiet}w.group_plex_id NOT IN ({sub}))"
-        params += [sid, *([_db_time(cutoff)] if quiet else []), *sub_params]
+        sql, more = _not_recent_sql(level, ignored, sid, cutoff)
+        term, params = f"w.server_id = %s AND ({sql})", [*params, sid, *more]
         start = history_start.get(sid)
         if start is not None and start >= cutoff:
             term += " AND w.first_added >= %s"

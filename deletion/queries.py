@@ -473,7 +473,7 @@ def rules_pass(level: str, f: CandidateFilter, history: HistoryState, now: datet
     base, params = _pass_base(level, f, history, list(ctx["scopes"].values()))
     cols, joins, params = "", "", list(params)
     for n, users in enumerate(ctx["ignored"]):
-        sql, more = theirs_sql(level, users)
+        sql, more = theirs_sql(level, users, history.eligible_server_ids)
         cols += f", c{n}.p AS tp{n}, c{n}.l AS tl{n}"
         joins += (
             f" LEFT JOIN ({sql}) c{n} ON c{n}.server_id = b.server_id AND c{n}.k = b.group_plex_id"
