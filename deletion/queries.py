@@ -344,11 +344,12 @@ def _fence() -> str:
     return " LIMIT -1 OFFSET 0" if connection.vendor == "sqlite" else " OFFSET 0"
 
 
-def _pass_base(level: str, f: CandidateFilter, history: HistoryState, scopes: list[list[int]]):
+def _pass_base(level: str, ctx: dict) -> tuple[str, tuple]:
     """Every group of the level any of the rules can select, with everyone's numbers
     (plays_all, last_all, assumed_all) and, when rules are scoped to libraries, the
     group's section (`sect`: a show's episodes share their section). Protected and
     approved groups are left out here, once for all rules."""
+    f, history, scopes = ctx["f"], ctx["history"], list(ctx["scopes"].values())
     union = sorted({s for scope in scopes for s in scope}) if all(scopes) else []
     items = group_items(level, f, history, union)
     grouped, servers = level in _GROUP_BLOCK_KEYS, history.eligible_server_ids
@@ -368,7 +369,7 @@ def _pass_base(level: str, f: CandidateFilter, history: HistoryState, scopes: li
     )
     if grouped:
         rows = rows.alias(**{f"block_{col}": Max(col) for col in _GROUP_BLOCK_KEYS[level]})
-    rows = rows.filter(_unblocked(level, servers, blocking_levels(servers), on_groups=grouped))
+    rows = rows.filter(_unblocked(level, servers, ctx["present"], on_groups=grouped))
     if f.min_size_gb:
         rows = rows.filter(size__gte=int(f.min_size_gb * GB))
     return rows.query.sql_with_params()
@@ -458,19 +459,36 @@ def _assumed_sql(history: HistoryState) -> tuple[str, list]:
     return f"COALESCE(o.last_watched, CASE {' '.join(whens)} END)", params
 
 
-def rules_pass(level: str, f: CandidateFilter, history: HistoryState, now: datetime) -> PassPart:
+def _pass_context(f: CandidateFilter, history: HistoryState, now: datetime) -> dict:
+    """What every level's pass needs about the rules, read once per page (two queries
+    for all rules: their libraries and their ignored accounts)."""
+    rules = f.active_rules
+    pks = [r.pk for r in rules]
+    scopes: dict[int, list[int]] = {pk: [] for pk in pks}
+    through = DeletionRule.sections.through.objects.filter(deletionrule_id__in=pks)
+    for rule_id, section_id in through.order_by("librarysection_id").values_list(
+        "deletionrule_id", "librarysection_id"
+    ):
+        scopes[rule_id].append(section_id)
+    users: dict[int, set[int]] = {pk: set() for pk in pks}
+    people = DeletionRule.ignore_users.through.objects.filter(deletionrule_id__in=pks)
+    for rule_id, user_id in people.values_list("deletionrule_id", "tautulliuser__user_id"):
+        users[rule_id].add(user_id)
+    ignored = [tuple(sorted(users[pk])) for pk in pks]
+    sets = list(dict.fromkeys(i for i in ignored if i))
+    return {"now": now, "history": history, "f": f, "rules": rules, "scopes": scopes,
+            "ignored": [list(s) for s in sets],
+            "set_of": [sets.index(i) if i else None for i in ignored],
+            "present": blocking_levels(history.eligible_server_ids)}  # fmt: skip
+
+
+def rules_pass(level: str, ctx: dict) -> PassPart:
     """The level's groups under all of the page's rules in one pass: aggregated once
     (_pass_base), each rule a condition on the rows (the first that passes names the
     group, with its own numbers), the ignored users' numbers joined once per distinct
     set of them. Replaces a UNION of one aggregation per rule and per-row subqueries."""
-    rules = f.active_rules
-    ignored = [ignored_user_ids(r) for r in rules]
-    sets = list(dict.fromkeys(tuple(i) for i in ignored if i))
-    ctx = {"now": now, "history": history, "f": f, "rules": rules,
-           "scopes": {r.pk: sorted(r.sections.values_list("pk", flat=True)) for r in rules},
-           "ignored": [list(s) for s in sets],
-           "set_of": [sets.index(tuple(i)) if i else None for i in ignored]}  # fmt: skip
-    base, params = _pass_base(level, f, history, list(ctx["scopes"].values()))
+    f, history = ctx["f"], ctx["history"]
+    base, params = _pass_base(level, ctx)
     cols, joins, params = "", "", list(params)
     for n, users in enumerate(ctx["ignored"]):
         sql, more = theirs_sql(level, users, history.eligible_server_ids)
@@ -482,7 +500,7 @@ def rules_pass(level: str, f: CandidateFilter, history: HistoryState, now: datet
     ranks, rank_params = _pass_ranks(level, f, ctx)
     ranked = f"SELECT w.*, {ranks} AS rule_rank FROM (SELECT b.*{cols} FROM ({base}) b{joins}) w{_fence()}"
     numbers, number_params = _pass_numbers(level, ctx)
-    rule_ids = " ".join(f"WHEN {rank} THEN {int(r.pk)}" for rank, r in enumerate(rules))
+    rule_ids = " ".join(f"WHEN {rank} THEN {int(r.pk)}" for rank, r in enumerate(ctx["rules"]))
     chosen = (
         f"SELECT w.server_id, w.group_plex_id, w.items, w.size, w.added, w.first_added, "
         f"{numbers}, '{Level(level).value}' AS level, CASE w.rule_rank {rule_ids} END AS rule_id, "
@@ -493,18 +511,16 @@ def rules_pass(level: str, f: CandidateFilter, history: HistoryState, now: datet
     return PassPart(sql, (*assumed_params, *number_params, *rank_params, *params))
 
 
-def _knows_people(rule: DeletionRule) -> bool:
-    return rule.needs_requester or bool(ignored_user_ids(rule))
-
-
 def page_parts(*, f: CandidateFilter, history: HistoryState, now: datetime | None = None) -> list:
     """The page's parts: one rules_pass per level when there are several rules or one
     that knows people; else candidate_groups' querysets (a plain rule: one aggregation)."""
     rules = f.active_rules
-    if not rules or (len(rules) == 1 and not _knows_people(rules[0])):
+    if not rules:
         return candidate_groups(f=f, history=history, now=now)
-    now = now or timezone.now()
-    return [rules_pass(level, f, history, now) for level in f.levels]
+    ctx = _pass_context(f, history, now or timezone.now())
+    if len(rules) == 1 and not rules[0].needs_requester and not ctx["ignored"]:
+        return candidate_groups(f=f, history=history, now=now)
+    return [rules_pass(level, ctx) for level in f.levels]
 
 
 def _aware(value) -> datetime | None:
