@@ -248,9 +248,6 @@ class TautulliClient(ApiClient):
             order_column=order_column,
             order_dir=order_dir,
         )
-        return self._history_data_from(data)
-
-    def _history_data_from(self, data: Any) -> HistoryData:
         try:
             raw_rows = data["data"]
             if not isinstance(raw_rows, list):
