@@ -8,7 +8,6 @@ message is Tautulli's own when it gave one, with the key masked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -68,40 +67,6 @@ class HistoryPage:
     records_filtered: int
     records_total: int
     raw_count: int  # rows in the answer, including skipped live-activity rows
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryData:
-    """A `get_history` page as sent, its rows still JSON objects.
-
-    `rows()` converts them where the caller wants that CPU spent: the history sync fetches
-    in one thread and writes in another, and converting in the writer lets the fetcher ask
-    for the next page a third sooner (the conversion costs a third of the JSON parse).
-    """
-
-    raw_rows: list[dict[str, Any]]
-    records_filtered: int
-    records_total: int
-    mask: Callable[[str], str]  # the client's key masking, for error messages
-
-    def rows(self) -> list[HistoryRow]:
-        """The rows converted, live-activity rows left out; TautulliError on a bad row."""
-        try:
-            return [row for row in map(history_row, self.raw_rows) if row is not None]
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise _shape_error(exc, self.mask) from None
-
-    def page(self) -> HistoryPage:
-        return HistoryPage(
-            self.rows(), self.records_filtered, self.records_total, len(self.raw_rows)
-        )
-
-
-def _shape_error(exc: Exception, mask: Callable[[str], str]) -> TautulliError:
-    return TautulliError(
-        "Tautulli sent get_history data of an unexpected shape "
-        f"({type(exc).__name__}: {mask(str(exc))})"
-    )
 
 
 def _opt_int(value: Any) -> int | None:
@@ -210,11 +175,7 @@ class TautulliClient(ApiClient):
         data = self.call("get_server_info")
         return data if isinstance(data, dict) else {}
 
-    def history_page(self, **query: Any) -> HistoryPage:
-        """One page of ungrouped history, rows converted (the arguments of history_data)."""
-        return self.history_data(**query).page()
-
-    def history_data(
+    def history_page(
         self,
         *,
         start: int,
@@ -226,7 +187,7 @@ class TautulliClient(ApiClient):
         grandparent_plex_id: int | None = None,
         order_column: str = "date",
         order_dir: str = "desc",
-    ) -> HistoryData:
+    ) -> HistoryPage:
         """One page of ungrouped history without live activity (never length=-1).
 
         The key filters are Tautulli's `rating_key` / `parent_rating_key` /
@@ -248,14 +209,19 @@ class TautulliClient(ApiClient):
             order_column=order_column,
             order_dir=order_dir,
         )
+        return self._history_page_from(data)
+
+    def _history_page_from(self, data: Any) -> HistoryPage:
         try:
             raw_rows = data["data"]
-            if not isinstance(raw_rows, list):
-                raise TypeError(f"data is a {type(raw_rows).__name__}, not a list")
-            total, filtered = int(data["recordsTotal"]), int(data["recordsFiltered"])
+            rows = [row for row in map(history_row, raw_rows) if row is not None]
+            return HistoryPage(
+                rows, int(data["recordsFiltered"]), int(data["recordsTotal"]), len(raw_rows)
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise _shape_error(exc, self._mask) from None
-        return HistoryData(raw_rows, filtered, total, self._mask)
+            raise TautulliError(
+                f"Tautulli sent get_history data of an unexpected shape ({type(exc).__name__}: {self._mask(str(exc))})"
+            ) from None
 
     def users(self) -> list[UserRow]:
         """Every user Tautulli knows (`get_users`), its built-in "Local" user (id 0) left out."""

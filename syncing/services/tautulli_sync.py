@@ -146,7 +146,7 @@ def _history_read(client: TautulliClient, job: _Import, since: date | None) -> d
         return None
     until = timezone.now().astimezone(UTC).date() + timedelta(days=1)  # clock-skew margin
     for batch in prefetched(history_batches(client, since=since, until=until)):
-        job.store(batch.rows())
+        job.store(batch.rows)
         _progress(client, job, done=batch.days_done, total=batch.days_total, label=f"{batch.up_to}")
     return since
 

@@ -11,7 +11,7 @@ is a day away from UTC), and only rows whose UTC start day is inside the window 
 every row is yielded once whatever the server's timezone.
 
 This module touches no database: `prefetched` runs it in a thread, so the next page is being
-fetched and parsed while the caller converts and writes the previous one.
+fetched and parsed while the caller writes the previous one.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from django.conf import settings
 
-from syncing.clients.tautulli import HistoryData, HistoryRow, TautulliClient
+from syncing.clients.tautulli import HistoryRow, TautulliClient
 
 FIRST_WINDOW_DAYS = 30
 MAX_WINDOW_DAYS = 366
@@ -48,25 +48,12 @@ def utc_day(epoch: int) -> date:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """One page of a window, and how far the read has come (in days).
+    """One page's rows that belong to its window, and how far the read has come (in days)."""
 
-    The page's rows stay JSON until `rows()`, called by the writer: see HistoryData.
-    """
-
-    page: HistoryData
-    window: tuple[int, int]  # epoch seconds [from, to) of the window's UTC days
+    rows: list[HistoryRow]
     days_done: int
     days_total: int
     up_to: date
-
-    def rows(self) -> list[HistoryRow]:
-        """The page's rows that started inside its window (the query spans more days)."""
-        low, high = self.window
-        return [row for row in self.page.rows() if low <= row.started < high]
-
-
-def _epoch(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
 def history_oldest_day(client: TautulliClient) -> date | None:
@@ -84,7 +71,7 @@ def history_batches(client: TautulliClient, *, since: date, until: date) -> Iter
         days = (last - day).days + 1
         start, size = 0, page_size()
         while True:
-            page = client.history_data(
+            page = client.history_page(
                 start=start,
                 length=size,
                 after=day - timedelta(days=1),
@@ -96,10 +83,11 @@ def history_batches(client: TautulliClient, *, since: date, until: date) -> Iter
             if start == 0 and matched > 3 * window_rows() and days > 1:
                 span = max(1, min(days - 1, planned))  # too dense: re-plan, nothing kept
                 break
-            start += len(page.raw_rows)
-            finished = len(page.raw_rows) < size or start >= matched
+            start += page.raw_count
+            finished = page.raw_count < size or start >= matched
+            rows = [r for r in page.rows if day <= utc_day(r.started) <= last]
             done = (last - since).days + 1 if finished else (day - since).days
-            yield Batch(page, (_epoch(day), _epoch(last + timedelta(days=1))), done, total, last)
+            yield Batch(rows, done, total, last)
             if finished:
                 day, span = last + timedelta(days=1), max(1, min(MAX_WINDOW_DAYS, planned))
                 break
