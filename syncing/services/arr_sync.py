@@ -105,15 +105,13 @@ class PlexIndex:
             self._add(pk, kind, key, path, {"tmdb": tmdb, "tvdb": tvdb, "imdb": imdb}, show)
             if kind == "episode" and season is not None and number is not None:
                 self.episode_number[(show, season, number)] = pk
-        # The movies or shows in title order, for what Plex has that no instance holds:
-        # read here, while the *arr's first answers are still on their way.
-        self.tops = list(
-            MediaItem.objects.filter(
-                server_id=plex_server_id, removed_at__isnull=True, type=types[0]
-            )
-            .order_by("title", "pk")
-            .values_list("pk", "title", "year")
+        # The movies or shows, for what Plex has that no instance holds: read here, while
+        # the *arr's first answers are on their way. Unordered: only the few unmatched are
+        # sorted (an ORDER BY title over a just-filled table took 0.15 s on PostgreSQL).
+        tops = MediaItem.objects.filter(
+            server_id=plex_server_id, removed_at__isnull=True, type=types[0]
         )
+        self.tops = list(tops.values_list("pk", "title", "year"))
 
     def _add(self, pk, kind, key, path, ids, show) -> None:
         if path:
@@ -360,9 +358,9 @@ def _unmatched(server: ArrServer, items: Rows, index: PlexIndex, result: ArrSync
         .values_list("media_item_id", flat=True)
     )
     held.update(v[_MEDIA] for v in items.values() if v[_MEDIA])
-    only = [(t, y) for pk, t, y in index.tops if pk not in held]
+    only = sorted((t, pk, y) for pk, t, y in index.tops if pk not in held)
     result.unmatched_plex_count = len(only)
-    result.unmatched_plex = [f"{t} ({y})" if y else t for t, y in only[:LIST_LIMIT]]
+    result.unmatched_plex = [f"{t} ({y})" if y else t for t, _, y in only[:LIST_LIMIT]]
 
 
 def arr_connection_test(*, server: ArrServer) -> str:
