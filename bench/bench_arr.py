@@ -155,14 +155,8 @@ def measure_all(args: argparse.Namespace, plex_url: str, radarr_url: str, sonarr
         ("radarr", radarr_url, [["/movies", "/data/movies"]]),
         ("sonarr", sonarr_url, []),
     ):
-        server = factories.arr_server(
-            kind=kind,
-            name=f"Bench {kind}",
-            base_url=url,
-            api_key=KEY,
-            plex=plex,
-            path_mappings=mapping,
-        )
+        named = {"kind": kind, "name": f"Bench {kind}", "base_url": url, "api_key": KEY}
+        server = factories.arr_server(**named, plex=plex, path_mappings=mapping)
         figures[kind] = measure(kind, server, url, args)
     figures["peak_rss_mb"] = round(common.peak_rss_mb())
     print(f"peak RSS {figures['peak_rss_mb']} MB")

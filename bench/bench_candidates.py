@@ -42,7 +42,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.common import page_parser, test_database  # noqa: E402
+from bench.common import page_parser, pct, test_database, timing_row  # noqa: E402
 
 GB = 1024**3
 
@@ -103,35 +103,18 @@ def build_library(*, shows: int, seasons: int, episodes: int, movies: int) -> di
         )
         for n in range(1, seasons + 1):
             season_plex_id = key = key + 1
+            in_show = {"server": server, "section": tv_sec, "season_number": n}
+            season = {"parent_title": title, "parent_plex_id": show_plex_id}
             rows.append(
-                MediaItem(
-                    server=server,
-                    section=tv_sec,
-                    plex_id=season_plex_id,
-                    type="season",
-                    title=f"Season {n}",
-                    parent_title=title,
-                    parent_plex_id=show_plex_id,
-                    season_number=n,
-                )
+                MediaItem(**in_show, **season, plex_id=key, type="season", title=f"Season {n}")
             )
+            in_season = {"grandparent_title": title, "grandparent_plex_id": show_plex_id}
+            in_season |= {"parent_title": f"Season {n}", "parent_plex_id": season_plex_id}
             for e in range(1, episodes + 1):
                 key += 1
+                episode = {"plex_id": key, "title": f"Episode {e}", "episode_number": e}
                 rows.append(
-                    MediaItem(
-                        server=server,
-                        section=tv_sec,
-                        plex_id=key,
-                        type="episode",
-                        title=f"Episode {e}",
-                        grandparent_title=title,
-                        parent_title=f"Season {n}",
-                        grandparent_plex_id=show_plex_id,
-                        parent_plex_id=season_plex_id,
-                        season_number=n,
-                        episode_number=e,
-                        **stats(stale),
-                    )
+                    MediaItem(**in_show, **in_season, **episode, type="episode", **stats(stale))
                 )
         flush()
     for m in range(movies):
@@ -175,11 +158,6 @@ def timed(fn, n: int, cpu: list[float] | None = None) -> tuple[list[float], int]
                 cpu.append((time.process_time() - cpu_start) * 1000)
         queries = len(ctx.captured_queries)
     return times, queries
-
-
-def pct(times: list[float], p: float) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def bare_sql(params: dict):
@@ -247,15 +225,7 @@ def run(args) -> None:
         cpu: list[float] = []
         times, queries = timed(lambda p=params: client.get("/deletion/", p), args.requests, cpu)
         floor, _ = timed(bare_sql(params), args.requests)
-        row = {
-            "scenario": name,
-            "p50_ms": round(pct(times, 50), 1),
-            "p95_ms": round(pct(times, 95), 1),
-            "cpu_p50_ms": round(pct(cpu, 50), 1),
-            "cpu_p95_ms": round(pct(cpu, 95), 1),
-            "sql_p50_ms": round(pct(floor, 50), 1),
-            "queries": queries,
-        }
+        row = timing_row(name, times, cpu, queries, sql_p50_ms=round(pct(floor, 50), 1))
         row["x_sql"] = round(row["p50_ms"] / row["sql_p50_ms"], 1) if row["sql_p50_ms"] else None
         results.append(row)
         print(

@@ -20,12 +20,12 @@ import os
 import time
 from datetime import timedelta
 
-from bench_candidates import build_library, pct, timed  # also sets Django up
+from bench_candidates import build_library, timed  # also sets Django up
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from bench.common import page_parser, results_save, test_database
+from bench.common import page_parser, results_save, test_database, timing_row
 
 GB = 1024**3
 
@@ -60,14 +60,7 @@ def measure(client: Client, name: str, url: str, requests: int) -> dict:
 
     times, queries = timed(one, requests)
     cpu = cpu[1:]  # the warm-up call
-    row = {
-        "scenario": name,
-        "p50_ms": round(pct(times, 50), 1),
-        "p95_ms": round(pct(times, 95), 1),
-        "cpu_p50_ms": round(pct(cpu, 50), 1),
-        "cpu_p95_ms": round(pct(cpu, 95), 1),
-        "queries": queries,
-    }
+    row = timing_row(name, times, cpu, queries)
     print(
         f"{name:44} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['cpu_p50_ms']:8.1f} "
         f"{row['cpu_p95_ms']:8.1f} {queries:7}"

@@ -105,6 +105,18 @@ def child_process(
         proc.join(timeout=30)
 
 
+def pct(times: list[float], p: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def timing_row(name: str, wall: list[float], cpu: list[float], queries: int, **extra) -> dict:
+    """One page scenario as every page benchmark stores it: wall and CPU ms, p50 / p95."""
+    figures = {"p50_ms": wall, "p95_ms": wall, "cpu_p50_ms": cpu, "cpu_p95_ms": cpu}
+    row = {k: round(pct(v, 95 if "p95" in k else 50), 1) for k, v in figures.items()}
+    return {"scenario": name, **row, **extra, "queries": queries}
+
+
 def page_parser(requests: int) -> argparse.ArgumentParser:
     """The options of the page benchmarks: page loads per scenario and the library's size."""
     p = argparse.ArgumentParser()

@@ -385,9 +385,10 @@ def _groups_sql(parts: list[QuerySet], dedupe: bool) -> tuple[str, tuple]:
     return inner, params
 
 
-# Grouped rows (shows, seasons) come from a CTE computed once; SQLite reads ungrouped ones
-# (episodes, movies) twice, cheaper than storing them; PostgreSQL stores both the rows and
-# the totals (MATERIALIZED). The page also derives the watched sort key (not repeating the
+# Grouped rows (shows, seasons) come from a CTE computed once; ungrouped ones (episodes,
+# movies) are read twice, cheaper than storing them (PostgreSQL: 71k episode rows spill the
+# stored CTE to disk, while the two reads run as parallel scans); PostgreSQL always stores
+# the one-row totals. The page also derives the watched sort key (not repeating the
 # last-watched expression, with its subqueries for rules that ignore users, in the
 # grouped query).
 def candidate_page_sql(
@@ -404,7 +405,8 @@ def candidate_page_sql(
         f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )
     sqlite = connection.vendor == "sqlite"
-    stored = any(part.query.group_by for part in parts) or not sqlite
+    stored_rows = any(part.query.group_by for part in parts)
+    stored = stored_rows or not sqlite
     source = "g" if stored else f"({inner}) g"
     page = (
         f"SELECT g.*, COALESCE(g.{qn('assumed_watched')}, %s) AS {qn('watched_sort')} "
@@ -413,8 +415,9 @@ def candidate_page_sql(
     totals = f"SELECT COUNT(*) AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM {source}"
     never = connection.ops.adapt_datetimefield_value(NEVER_WATCHED_SORT)
     if not sqlite:  # PostgreSQL: stored totals, or a 1-row estimate reruns them per page row
+        how = "MATERIALIZED" if stored_rows else "NOT MATERIALIZED"
         return (
-            f"WITH g AS MATERIALIZED ({inner}), t AS MATERIALIZED ({totals}) "
+            f"WITH g AS {how} ({inner}), t AS MATERIALIZED ({totals}) "
             f"SELECT p.*, t.total_count, t.total_bytes FROM ({page}) p CROSS JOIN t "
             f"ORDER BY {order_sql}",
             (*params, never, limit, offset),

@@ -267,15 +267,9 @@ def _external_id(item: Any, scheme: str) -> int | None:
 
 
 def fill_requests(
-    sim: SeerrSimulator,
-    *,
-    movies: list,
-    shows: list,
-    users: int,
-    requests: int,
-    seed: int = 7,
+    sim: SeerrSimulator, *, movies: list, shows: list, users: int, requests: int, seed: int = 7,
     now: datetime | None = None,
-) -> None:
+) -> None:  # fmt: skip
     """Seerr users `user000`… (as in the generated Tautulli history; every fourth one known
     to Seerr under another Plex username, matched by e-mail) requesting `requests` titles of
     the library, over the last two years."""

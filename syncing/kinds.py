@@ -42,31 +42,25 @@ def _resolve(path: str) -> Callable:
     return getattr(import_module(module), name)
 
 
-# Order matters: Plex before Tautulli, so new items exist before history is matched to them.
+def _synced(name: str, module: str, library: bool = True) -> RunKind:
+    """A kind of `sync_all`: its work `<module>.<name>_sync_work`, its targets
+    `syncing.selectors.<name>_servers_for_sync`, its own lock."""
+    return RunKind(
+        work=f"syncing.services.{module}.{name}_sync_work",
+        targets=f"syncing.selectors.{name}_servers_for_sync",
+        lock=name,
+        library=library,
+    )
+
+
+# Order matters: Plex before Tautulli, so new items exist before history is matched to them;
+# Radarr/Sonarr after Plex (what they hold is linked to the items Plex just listed); Seerr
+# after Tautulli (requests link to the users it just refreshed).
 RUN_KINDS: dict[str, RunKind] = {
-    "plex": RunKind(
-        work="syncing.services.plex_sync.plex_sync_work",
-        targets="syncing.selectors.plex_servers_for_sync",
-        lock="plex",
-    ),
-    "tautulli": RunKind(
-        work="syncing.services.tautulli_sync.tautulli_sync_work",
-        targets="syncing.selectors.tautulli_servers_for_sync",
-        lock="tautulli",
-    ),
-    # After Plex: what Radarr/Sonarr hold is linked to the items Plex just listed.
-    "arr": RunKind(
-        work="syncing.services.arr_sync.arr_sync_work",
-        targets="syncing.selectors.arr_servers_for_sync",
-        lock="arr",
-        library=False,
-    ),
-    # After Tautulli, so requests link to the users it just refreshed.
-    "seerr": RunKind(
-        work="syncing.services.seerr_sync.seerr_sync_work",
-        targets="syncing.selectors.seerr_servers_for_sync",
-        lock="seerr",
-    ),
+    "plex": _synced("plex", "plex_sync"),
+    "tautulli": _synced("tautulli", "tautulli_sync"),
+    "arr": _synced("arr", "arr_sync", library=False),
+    "seerr": _synced("seerr", "seerr_sync"),
     # Not part of sync_all (no targets): the light Plex sync (its own schedule, `sync_plex
     # --changed`) and a batch of Plex's notifications (`plex_events`). Both share the full
     # sync's lock, so none of the three ever runs alongside another on a server.

@@ -45,7 +45,9 @@ class ArrStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class ArrMovie:
+class ArrTitle:
+    """What a Radarr movie and a Sonarr series both carry."""
+
     id: int
     title: str
     year: int | None
@@ -55,9 +57,13 @@ class ArrMovie:
     monitored: bool
     quality_profile_id: int | None
     tags: tuple[int, ...]
+    size_on_disk: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArrMovie(ArrTitle):
     file_id: int | None
     file_path: str | None
-    size_on_disk: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +73,9 @@ class ArrSeason:
 
 
 @dataclass(frozen=True, slots=True)
-class ArrSeries:
-    id: int
-    title: str
-    year: int | None
+class ArrSeries(ArrTitle):
     tvdb_id: int | None
-    tmdb_id: int | None
-    imdb_id: str | None
-    path: str
-    monitored: bool
-    quality_profile_id: int | None
-    tags: tuple[int, ...]
     seasons: tuple[ArrSeason, ...]
-    size_on_disk: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,21 +111,27 @@ def _id(value: Any) -> int | None:
     return int(value) if value else None
 
 
+def _title(raw: dict[str, Any], size_on_disk: Any) -> dict[str, Any]:
+    return {
+        "id": int(raw["id"]),
+        "title": raw.get("title") or "",
+        "year": raw.get("year") or None,
+        "tmdb_id": _id(raw.get("tmdbId")),
+        "imdb_id": raw.get("imdbId") or None,
+        "path": raw.get("path") or "",
+        "monitored": bool(raw.get("monitored")),
+        "quality_profile_id": raw.get("qualityProfileId"),
+        "tags": tuple(raw.get("tags") or ()),
+        "size_on_disk": int(size_on_disk or 0),
+    }
+
+
 def movie_from(raw: dict[str, Any]) -> ArrMovie:
     file = raw.get("movieFile") or {}
     return ArrMovie(
-        id=int(raw["id"]),
-        title=raw.get("title") or "",
-        year=raw.get("year") or None,
-        tmdb_id=_id(raw.get("tmdbId")),
-        imdb_id=raw.get("imdbId") or None,
-        path=raw.get("path") or "",
-        monitored=bool(raw.get("monitored")),
-        quality_profile_id=raw.get("qualityProfileId"),
-        tags=tuple(raw.get("tags") or ()),
+        **_title(raw, raw.get("sizeOnDisk") or file.get("size")),
         file_id=_id(file.get("id")) or _id(raw.get("movieFileId")),
         file_path=file.get("path") or None,
-        size_on_disk=int(raw.get("sizeOnDisk") or file.get("size") or 0),
     )
 
 
@@ -138,20 +140,8 @@ def series_from(raw: dict[str, Any]) -> ArrSeries:
         ArrSeason(int(s["seasonNumber"]), bool(s.get("monitored")))
         for s in raw.get("seasons") or ()
     )
-    return ArrSeries(
-        id=int(raw["id"]),
-        title=raw.get("title") or "",
-        year=raw.get("year") or None,
-        tvdb_id=_id(raw.get("tvdbId")),
-        tmdb_id=_id(raw.get("tmdbId")),
-        imdb_id=raw.get("imdbId") or None,
-        path=raw.get("path") or "",
-        monitored=bool(raw.get("monitored")),
-        quality_profile_id=raw.get("qualityProfileId"),
-        tags=tuple(raw.get("tags") or ()),
-        seasons=seasons,
-        size_on_disk=int((raw.get("statistics") or {}).get("sizeOnDisk") or 0),
-    )
+    size = (raw.get("statistics") or {}).get("sizeOnDisk")
+    return ArrSeries(**_title(raw, size), tvdb_id=_id(raw.get("tvdbId")), seasons=seasons)
 
 
 def episode_from(raw: dict[str, Any]) -> ArrEpisode:

@@ -24,6 +24,7 @@ from syncing.runs import RunContext, SyncAlreadyRunning, run_now
 from syncing.services.plex_events import Batch
 from syncing.services.plex_items import media_items_upsert_page
 from syncing.services.plex_sync import plex_client_for
+from syncing.services.upserts import WriteCounts
 from syncing.services.webhooks import webhook_item_sync_enqueue
 
 logger = logging.getLogger(__name__)
@@ -31,9 +32,7 @@ DETAILS_CHUNK = 100
 
 
 @dataclass
-class RefreshResult:
-    created: int = 0
-    updated: int = 0
+class RefreshResult(WriteCounts):
     gone: int = 0
     seen: int = 0
     skipped: int = 0  # items of sections SmartPlex does not mirror (excluded or unknown)

@@ -17,7 +17,7 @@ from syncing.clients.seerr import RequestRow, SeerrClient, SeerrUserRow
 from syncing.models import SeerrRequest, SeerrServer, SyncRun
 from syncing.runs import ProgressCallback, RunContext, run_now
 from syncing.services.requests_link import requests_link
-from syncing.services.upserts import row_stage
+from syncing.services.upserts import WriteCounts, row_stage
 
 _FIELDS = [
     "media_type", "tmdb_id", "tvdb_id", "seasons", "status", "requested_at",
@@ -26,10 +26,8 @@ _FIELDS = [
 
 
 @dataclass
-class SeerrSyncResult:
+class SeerrSyncResult(WriteCounts):
     fetched: int = 0
-    created: int = 0
-    updated: int = 0
     removed: int = 0
 
 

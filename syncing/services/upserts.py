@@ -5,11 +5,20 @@ Radarr/Sonarr rows; PostgreSQL goes through `pg_copy_upsert`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import models
 
 M = TypeVar("M", bound=models.Model)
+
+
+@dataclass
+class WriteCounts:
+    """Rows a sync created and updated: the start of every sync's result."""
+
+    created: int = 0
+    updated: int = 0
 
 
 def row_stage(
