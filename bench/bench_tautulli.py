@@ -143,12 +143,15 @@ def main() -> None:
         f"{full.unmatched} unmatched; phases {full.details['seconds']}; CPU {full_cpu:.1f} s; peak RSS {peak_rss_mb():.0f} MB (before sync {rss_before:.0f} MB)"
     )
 
+    cpu0 = time.process_time()
     floor_s, floor_rows = fetch_floor(url, api_key, [
         {k: v for k, v in r.items() if k != "apikey"} for r in history_requests
     ])  # fmt: skip
+    floor_cpu = time.process_time() - cpu0
     print(
         f"floor (same {len(history_requests)} get_history requests, fetch + json parse only): "
-        f"{floor_s:.1f} s for {floor_rows:,} rows; sync/floor = {full_s / floor_s:.2f}x"
+        f"{floor_s:.1f} s (CPU {floor_cpu:.1f} s) for {floor_rows:,} rows; "
+        f"sync/floor = {full_s / floor_s:.2f}x; read phase CPU {full.details.get('cpu_seconds')}"
     )
 
     parent.send(("add", args.new_plays))
@@ -180,6 +183,8 @@ def main() -> None:
             "phases": full.details["seconds"],
             "requests": full.requests_made,
             "floor_s": round(floor_s, 2),
+            "floor_cpu_s": round(floor_cpu, 2),  # this process: fetch + json parse
+            "cpu_phases": full.details.get("cpu_seconds"),  # this process, all its threads
             "new_plays": args.new_plays,
             "incremental_s": round(incr_s, 2),
             "incremental_cpu_s": round(incr_cpu, 2),

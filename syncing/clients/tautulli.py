@@ -23,9 +23,13 @@ class TautulliError(ClientError):
     """Anything that went wrong talking to Tautulli, with a clear, key-free message."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HistoryRow:
-    """One `get_history` row (grouping=0): one stream session, keyed on `row_id`."""
+    """One `get_history` row (grouping=0): one stream session, keyed on `row_id`.
+
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, a fifth of
+    the cost of converting a row, and a full import converts a million of them.
+    """
 
     row_id: int
     reference_id: int | None
@@ -77,27 +81,32 @@ def _opt_float(value: Any) -> float | None:
 
 
 def history_row(raw: dict[str, Any]) -> HistoryRow | None:
-    """Convert one JSON row; None for live-activity rows (no row_id)."""
-    if raw.get("row_id") is None:
+    """Convert one JSON row; None for live-activity rows (no row_id).
+
+    `get` is bound once: a full import converts a million rows, ~3 µs each.
+    """
+    get = raw.get
+    row_id = get("row_id")
+    if row_id is None:
         return None
-    play = raw.get("play_duration")
+    play = get("play_duration")
     return HistoryRow(
-        row_id=int(raw["row_id"]),
-        reference_id=_opt_int(raw.get("reference_id")),
-        plex_id=_opt_int(raw.get("rating_key")),
-        parent_plex_id=_opt_int(raw.get("parent_rating_key")),
-        grandparent_plex_id=_opt_int(raw.get("grandparent_rating_key")),
-        media_type=str(raw.get("media_type") or ""),
-        user_id=_opt_int(raw.get("user_id")),
-        user=str(raw.get("user") or ""),
+        row_id=int(row_id),
+        reference_id=_opt_int(get("reference_id")),
+        plex_id=_opt_int(get("rating_key")),
+        parent_plex_id=_opt_int(get("parent_rating_key")),
+        grandparent_plex_id=_opt_int(get("grandparent_rating_key")),
+        media_type=str(get("media_type") or ""),
+        user_id=_opt_int(get("user_id")),
+        user=str(get("user") or ""),
         started=int(raw["started"]),
-        stopped=_opt_int(raw.get("stopped")),
-        play_duration=int(play if play not in (None, "") else raw.get("duration") or 0),
-        paused_counter=int(raw.get("paused_counter") or 0),
-        percent_complete=_opt_int(raw.get("percent_complete")),
-        watched_status=_opt_float(raw.get("watched_status")),
-        guid=str(raw.get("guid") or ""),
-        title=str(raw.get("full_title") or raw.get("title") or ""),
+        stopped=_opt_int(get("stopped")),
+        play_duration=int(play if play not in (None, "") else get("duration") or 0),
+        paused_counter=int(get("paused_counter") or 0),
+        percent_complete=_opt_int(get("percent_complete")),
+        watched_status=_opt_float(get("watched_status")),
+        guid=str(get("guid") or ""),
+        title=str(get("full_title") or get("title") or ""),
     )
 
 

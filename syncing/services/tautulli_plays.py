@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -23,14 +22,22 @@ def _names() -> list[str]:
     return ["tautulli", "row_id", *_PLAY_FIELDS]
 
 
-def _upsert_sql() -> str:
-    """INSERT … ON CONFLICT (tautulli_id, row_id) DO UPDATE, one row (SQLite's executemany)."""
+_EPOCHS = ("started", "stopped")  # epoch seconds on the wire, DateTimeFields here
+
+
+def _upsert_sql(*, epochs_in_sql: bool) -> str:
+    """INSERT … ON CONFLICT (tautulli_id, row_id) DO UPDATE, one row (SQLite's executemany);
+    with `epochs_in_sql` the datetimes are formatted by SQLite itself (see _epoch_adapter)."""
     q = connection.ops.quote_name  # "user" is a reserved word in PostgreSQL
     columns = [q(Play._meta.get_field(n).column) for n in _names()]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+    marks = [
+        "datetime(%s, 'unixepoch')" if epochs_in_sql and name in _EPOCHS else "%s"
+        for name in _names()
+    ]
     return (
         f"INSERT INTO {q(Play._meta.db_table)} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"VALUES ({', '.join(marks)}) "
         f"ON CONFLICT ({columns[0]}, {columns[1]}) DO UPDATE SET {updates}"
     )
 
@@ -50,15 +57,21 @@ def _pg_upsert_spec() -> dict:
     }
 
 
-def _epoch_adapter() -> Callable[[int | None], object]:
-    """epoch seconds -> the value the database stores for a DateTimeField.
+def _same(value: object) -> object:
+    return value
 
-    SQLite keeps naive UTC text; formatting it directly is 5x cheaper than the generic
-    adapter, which matters at a million rows. Other backends get an aware datetime.
+
+def _epoch_adapter() -> Callable[[int | None], object] | None:
+    """epoch seconds -> the value the database stores for a DateTimeField; None: SQLite
+    formats them in the statement.
+
+    SQLite keeps naive UTC text, which `datetime(?, 'unixepoch')` writes in the same form
+    Django does ("YYYY-MM-DD HH:MM:SS"): in C, inside the step that runs without the GIL,
+    instead of two gmtime + strftime a row in Python (~2 µs, a tenth of the write). Other
+    backends (or a non-UTC SQLite connection) get the generic adapter's value.
     """
     if connection.vendor == "sqlite" and str(connection.timezone) == "UTC":
-        fmt, gmtime = "%Y-%m-%d %H:%M:%S", time.gmtime
-        return lambda epoch: None if epoch is None else time.strftime(fmt, gmtime(epoch))
+        return None
     adapt = connection.ops.adapt_datetimefield_value
     return lambda epoch: None if epoch is None else adapt(datetime.fromtimestamp(epoch, UTC))
 
@@ -76,7 +89,8 @@ def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
     """
     if not rows:
         return
-    when = _epoch_adapter()
+    adapter = _epoch_adapter()
+    when = adapter or _same
     params = [
         (
             tautulli_id, r.row_id, r.reference_id, r.plex_id, r.parent_plex_id,
@@ -90,4 +104,4 @@ def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
         if connection.vendor == "postgresql":
             pg_copy_upsert(cursor, rows=params, **_pg_upsert_spec())
         else:
-            cursor.executemany(_upsert_sql(), params)
+            cursor.executemany(_upsert_sql(epochs_in_sql=adapter is None), params)

@@ -67,6 +67,7 @@ class _Import:
     active_keys: set[int]
     known_keys: set[int]
     known_guids: set[str]
+    track: bool = True  # note touched keys and pairs (not needed when everything is rebuilt)
     plex_ids: set[int] = field(default_factory=set)
     orphan_guids: set[str] = field(default_factory=set)
     touched: Touched = field(default_factory=Touched)
@@ -76,25 +77,57 @@ class _Import:
     pages: int = 0
 
     def store(self, rows: list[HistoryRow]) -> None:
-        """Upsert one page of plays and note the items they touch."""
+        """Upsert one page of plays and keep what the statistics need.
+
+        A full import rebuilds every statistic afterwards, so it only counts (one pass of
+        C-level builtins); an incremental run also notes the keys and (user, item) pairs the
+        plays touched: ~3 µs a row, a tenth of a full import's read phase.
+        """
         plays_upsert(tautulli_id=self.tautulli.pk, rows=rows)
+        self.rows_fetched += len(rows)
+        self.pages += 1
+        if not rows:
+            return
+        known, guids = self.known_keys, self.known_guids
+        self.unmatched += sum(1 for r in rows if r.plex_id not in known and r.guid not in guids)
+        newest = max(r.started for r in rows)
+        if self.newest_started is None or newest > self.newest_started:
+            self.newest_started = newest
+        if self.track:
+            self._track(rows)
+
+    def _track(self, rows: list[HistoryRow]) -> None:
+        """The items (by key, and by GUID for plays of no current item) and pairs touched."""
         self.touched.add(rows)
+        active = self.active_keys
         for row in rows:
             key = row.plex_id
             if key is not None:
                 self.plex_ids.add(key)
-            if key not in self.active_keys:
-                if row.guid:
-                    self.orphan_guids.add(row.guid)
-                if key not in self.known_keys and row.guid not in self.known_guids:
-                    self.unmatched += 1
-            if self.newest_started is None or row.started > self.newest_started:
-                self.newest_started = row.started
-        self.rows_fetched += len(rows)
-        self.pages += 1
+            if key not in active and row.guid:
+                self.orphan_guids.add(row.guid)
 
 
-def _new_import(tautulli: TautulliServer, ctx: RunContext) -> _Import:
+class _Phases:
+    """Wall and CPU seconds of each phase, for the run's details: on a loaded machine the
+    wall time is noise, this process's CPU time (all its threads) is not."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._wall, self._cpu = time.monotonic(), time.process_time()
+
+    def lap(self, name: str) -> None:
+        wall, cpu = time.monotonic(), time.process_time()
+        self.seconds[name] = round(wall - self._wall, 2)
+        self.cpu[name] = round(cpu - self._cpu, 2)
+        self._wall, self._cpu = wall, cpu
+
+    def figures(self) -> dict[str, dict[str, float]]:
+        return {"seconds": self.seconds, "cpu_seconds": self.cpu}
+
+
+def _new_import(tautulli: TautulliServer, ctx: RunContext, *, track: bool = True) -> _Import:
     items = MediaItem.objects.filter(server_id=tautulli.plex_server_id)
     active, known, guids = set(), set(), set()
     for plex_id, guid, removed_at in items.values_list("plex_id", "guid", "removed_at"):
@@ -103,7 +136,7 @@ def _new_import(tautulli: TautulliServer, ctx: RunContext) -> _Import:
             active.add(plex_id)
             if guid:
                 guids.add(guid)
-    return _Import(tautulli, ctx, active, known, guids)
+    return _Import(tautulli, ctx, active, known, guids, track)
 
 
 def _history_read(client: TautulliClient, job: _Import, since: date | None) -> date | None:
@@ -169,24 +202,23 @@ def tautulli_sync_work(ctx: RunContext) -> None:
     """
     tautulli: TautulliServer = ctx.target
     full, days_back = bool(ctx.inputs.get("full")), ctx.inputs.get("days_back")
-    job = _new_import(tautulli, ctx)
+    previous_newest = ctx.previous_cursor().get("newest_started")
+    rebuild = full or previous_newest is None
+    job = _new_import(tautulli, ctx, track=not rebuild)
     plays = Play.objects.filter(tautulli=tautulli)
     before = plays.count()
-    previous_newest = ctx.previous_cursor().get("newest_started")
     since = _start_day(ctx, full=full, days_back=days_back)
-    clock = time.monotonic()
+    clock = _Phases()
     with tautulli_client_for(tautulli) as client:
         try:
             since = _history_read(client, job, since)
             users = client.users()
         finally:
             ctx.progress(requests_made=client.requests_made, unmatched=job.unmatched)
-    read_seconds, clock = time.monotonic() - clock, time.monotonic()
-    items_updated = _stats_apply(job, rebuild=full or previous_newest is None, users=users)
-    ctx.run.details = {
-        "since": since.isoformat() if since else None,
-        "seconds": {"read": round(read_seconds, 2), "stats": round(time.monotonic() - clock, 2)},
-    }
+    clock.lap("read")
+    items_updated = _stats_apply(job, rebuild=rebuild, users=users)
+    clock.lap("stats")
+    ctx.run.details = {"since": since.isoformat() if since else None, **clock.figures()}
     newest = max(filter(None, [job.newest_started, previous_newest]), default=None)
     ctx.cursor = {"newest_started": newest}
     ctx.progress(items_updated=items_updated, rows_created=plays.count() - before)
