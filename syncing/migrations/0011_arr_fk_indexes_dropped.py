@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("syncing", "0009_group_plex_id"),
+        ("syncing", "0010_item_runs_plex_id"),
     ]
 
     operations = [
