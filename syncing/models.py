@@ -98,7 +98,11 @@ class ArrItem(models.Model):
         NUMBER = "number", "Season and episode number"
         NONE = "", "Not in Plex"
 
-    server = models.ForeignKey(ArrServer, on_delete=models.CASCADE, related_name="items")
+    # No index of its own on `server` (nor below on episodes' `server` and `series`): the
+    # unique constraint (and arr_ep_season_idx) lead with it; one index less per row written.
+    server = models.ForeignKey(
+        ArrServer, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     arr_id = models.IntegerField()
     title = models.CharField(max_length=500)
@@ -134,8 +138,12 @@ class ArrItem(models.Model):
 class ArrEpisode(models.Model):
     """A Sonarr episode and its file (ids, monitored, size), linked to the Plex episode."""
 
-    server = models.ForeignKey(ArrServer, on_delete=models.CASCADE, related_name="+")
-    series = models.ForeignKey(ArrItem, on_delete=models.CASCADE, related_name="episodes")
+    server = models.ForeignKey(
+        ArrServer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    series = models.ForeignKey(
+        ArrItem, on_delete=models.CASCADE, related_name="episodes", db_index=False
+    )
     arr_id = models.IntegerField()
     season_number = models.IntegerField()
     episode_number = models.IntegerField()
