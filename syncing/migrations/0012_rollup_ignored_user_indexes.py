@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('media', '0002_candidate_indexes'),
-        ('syncing', '0010_item_runs_plex_id'),
+        ('syncing', '0011_arr_fk_indexes_dropped'),
     ]
 
     operations = [
