@@ -13,6 +13,11 @@ movie/episode (tautulli_user_item_stats) and per user and show/season
   Tautulli user, or whose history is off in Tautulli, is *unknown*: never "unwatched", so the
   group is held back. Requests older than the rule's `request_expires_days` no longer count.
   The held-back keys are an uncorrelated `NOT IN (SELECT …)` per server and level.
+
+The candidates page evaluates several rules in one pass per level (deletion.queries.
+rules_pass); the `*_sql` functions below are these conditions as SQL on its rows: an
+ignored account's numbers joined once per level (theirs_sql), the requester condition per
+show or season from the group's own episode count, per episode from two short key lists.
 """
 
 from __future__ import annotations

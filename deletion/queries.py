@@ -5,6 +5,10 @@ episodes, grouped by the stable Plex keys (never by title). The page query reads
 columns held by the covering indexes on MediaItem (cand_*_idx); titles are fetched afterwards for
 the page's groups alone. Protection and open approvals work through the hierarchy: a group
 is hidden when anything inside or above it is protected or already approved.
+
+Several rules (or one about people) on the page: one pass per level (rules_pass), the level
+aggregated once and each rule a condition on its rows, the first that passes naming the
+group. candidate_groups (one aggregation per rule) stays for the planner and single rules.
 """
 
 import operator
@@ -306,8 +310,8 @@ def candidate_groups(
 ) -> list[QuerySet]:
     """One grouped, filtered, unordered queryset per rule and level on the page (or per
     rule and each of `levels`, for the planner). With several rules a group can come once
-    per matching rule: read the page through page_rows(..., dedupe=True), which keeps the
-    first rule's row."""
+    per matching rule: page_rows(..., dedupe=True) keeps the first rule's row (the page
+    itself reads page_parts: one pass per level)."""
     now = now or timezone.now()
     rules = f.active_rules or [None]
     parts, present = [], blocking_levels(history.eligible_server_ids)
