@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
@@ -10,6 +11,8 @@ from django.db import connection, transaction
 from syncing.clients.tautulli import HistoryRow
 from syncing.models import Play
 from syncing.services.pg_copy import pg_copy_upsert
+
+BULK_CACHE_KIB = 65_536  # SQLite page cache during a history import (default: 2,000 KiB)
 
 _PLAY_FIELDS = [
     "reference_id", "plex_id", "parent_plex_id", "grandparent_plex_id", "media_type",
@@ -105,3 +108,26 @@ def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
             pg_copy_upsert(cursor, rows=params, **_pg_upsert_spec())
         else:
             cursor.executemany(_upsert_sql(epochs_in_sql=adapter is None), params)
+
+
+@contextmanager
+def bulk_cache() -> Iterator[None]:
+    """SQLite: a 64 MB page cache for the connection while a history import runs.
+
+    Every play goes into four indexes of a table of a million rows; with SQLite's default
+    2 MB cache their pages were read back through the OS for each row (system time was
+    half of the write's CPU: ~13 µs a row, ~7 with this cache). The old size is restored
+    after, so a long-lived worker connection gives the memory back. Other backends: no-op.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (previous,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
