@@ -16,7 +16,10 @@ from syncing.signals import run_finished
 def after_sync(sender, run: SyncRun, **kwargs) -> None:
     """Successful runs only; a webhook's one-item run (no targets of its own) is left to
     the next full sync rather than re-aggregating on every play."""
-    if run.status != SyncRun.Status.SUCCESS or not run_kind(run.kind).targets:
+    kind = run_kind(run.kind)
+    if run.status != SyncRun.Status.SUCCESS or not kind.targets:
         return
+    if not kind.library and not run.details.get("capacity_changed"):
+        return  # e.g. sync_arr: only a new capacity changes the snapshot
     snapshot = dashboard_refresh()
     threshold_check(snapshot=snapshot)

@@ -33,6 +33,8 @@ def after_run(sender, run: SyncRun, **kwargs) -> None:
             source=run.get_kind_display(), target=str(run.target), error=run.error, run_id=run.pk
         )
         return
+    if not run_kind(run.kind).library:
+        return  # e.g. sync_arr: nothing a candidate, a request or a collection reads
     taken_out = requests_take_out_changed()  # refreshes the collections when any left
     if not taken_out and (requests_waiting().exists() or LeavingCollection.objects.exists()):
         leaving_changed()  # a sync also re-creates a collection someone deleted in Plex

@@ -98,7 +98,11 @@ class ArrItem(models.Model):
         NUMBER = "number", "Season and episode number"
         NONE = "", "Not in Plex"
 
-    server = models.ForeignKey(ArrServer, on_delete=models.CASCADE, related_name="items")
+    # No index of its own on `server` (nor below on episodes' `server` and `series`): the
+    # unique constraint (and arr_ep_season_idx) lead with it; one index less per row written.
+    server = models.ForeignKey(
+        ArrServer, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     arr_id = models.IntegerField()
     title = models.CharField(max_length=500)
@@ -134,8 +138,12 @@ class ArrItem(models.Model):
 class ArrEpisode(models.Model):
     """A Sonarr episode and its file (ids, monitored, size), linked to the Plex episode."""
 
-    server = models.ForeignKey(ArrServer, on_delete=models.CASCADE, related_name="+")
-    series = models.ForeignKey(ArrItem, on_delete=models.CASCADE, related_name="episodes")
+    server = models.ForeignKey(
+        ArrServer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    series = models.ForeignKey(
+        ArrItem, on_delete=models.CASCADE, related_name="episodes", db_index=False
+    )
     arr_id = models.IntegerField()
     season_number = models.IntegerField()
     episode_number = models.IntegerField()
@@ -353,7 +361,8 @@ class UserItemStats(models.Model):
         ]
         # Per item and user with the numbers the rules read (index-only lookups); per user
         # first, to refresh the shows and seasons above a user's items
-        # (tautulli_user_group_stats); and by last watch, for "watched recently by anyone but
+        # (tautulli_user_group_stats) and to read an ignored account's plays per movie or
+        # episode (index-only; its movies are the rows without a show); and by last watch, for "watched recently by anyone but
         # the ignored accounts".
         indexes = [
             models.Index(
@@ -361,8 +370,16 @@ class UserItemStats(models.Model):
                 name="uis_item_idx",
             ),
             models.Index(
-                fields=["user_id", "server", "grandparent_plex_id", "watched"],
-                name="uis_user_show_idx",
+                fields=[
+                    "user_id",
+                    "server",
+                    "grandparent_plex_id",
+                    "watched",
+                    "plex_id",
+                    "plays",
+                    "last_watched_at",
+                ],
+                name="uis_user_show_idx2",
             ),
             models.Index(
                 fields=["user_id", "server", "parent_plex_id", "watched"],
@@ -426,6 +443,10 @@ class UserGroupStats(models.Model):
             models.Index(
                 fields=["server", "level", "last_watched_at", "user_id", "group_plex_id"],
                 name="ugs_recent_idx",
+            ),
+            models.Index(  # an ignored account's plays per show / season (index-only)
+                fields=["user_id", "level", "server", "group_plex_id", "plays", "last_watched_at"],
+                name="ugs_user_idx",
             ),
         ]
 

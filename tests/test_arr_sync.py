@@ -150,6 +150,26 @@ def test_capacity_source_radarr_sonarr_is_refreshed_by_each_sync(
     assert round(storage_capacity_get().total_gb * 1024**3) == radarr_sim.disks[0].total
 
 
+def test_an_arr_run_takes_a_storage_snapshot_only_when_the_capacity_moved(
+    radarr_server, radarr_sim
+):
+    from dashboard.models import StorageSnapshot
+    from media.services import storage_capacity_set
+    from syncing.runs import run_now
+
+    StorageSnapshot.objects.all().delete()  # the Plex sync of the fixture took one
+    assert run_now(kind="arr", target=radarr_server, trigger="test").status == "success"
+    assert not StorageSnapshot.objects.exists()  # nothing the snapshot reads changed
+    storage_capacity_set(total_gb=1, source="arr")
+    run = run_now(kind="arr", target=radarr_server, trigger="test")
+    assert run.details["capacity_changed"] is True
+    snapshot = StorageSnapshot.objects.get()
+    assert snapshot.capacity_bytes == radarr_sim.disks[0].total
+    snapshot.delete()
+    run_now(kind="arr", target=radarr_server, trigger="test")
+    assert not StorageSnapshot.objects.exists()  # the same capacity: no refresh
+
+
 def test_credentials_in_the_base_url_never_show(plex_synced):
     server = factories.arr_server(base_url="http://user:s3cret@127.0.0.1:9", plex=plex_synced)
     with pytest.raises(ClientError) as exc:

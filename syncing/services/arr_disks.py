@@ -35,8 +35,9 @@ def _holding(disks: list[ArrDisk], root: str) -> ArrDisk | None:
     return max(fits, key=lambda d: len(d.path), default=None)
 
 
-def arr_diskspace_store(*, server: ArrServer, disks: list[ArrDisk], roots: list[str]) -> None:
-    """Keep this instance's root-folder disks; refresh the capacity if it comes from here."""
+def arr_diskspace_store(*, server: ArrServer, disks: list[ArrDisk], roots: list[str]) -> bool:
+    """Keep this instance's root-folder disks; refresh the capacity if it comes from here.
+    Returns whether that capacity changed (the dashboard's storage snapshot then does)."""
     used = {}
     for root in roots:
         disk = _holding(disks, root)
@@ -46,9 +47,11 @@ def arr_diskspace_store(*, server: ArrServer, disks: list[ArrDisk], roots: list[
     value = config_get(ARR_DISKS_KEY) or {}
     value[str(server.pk)] = {"disks": used, "at": timezone.now().isoformat()}
     config_set(ARR_DISKS_KEY, value)
-    capacity = arr_capacity_get()
-    if capacity is not None and storage_capacity_get().source == SOURCE:
-        storage_capacity_set(total_gb=capacity.total_bytes / GB, source=SOURCE)
+    capacity, stored = arr_capacity_get(), storage_capacity_get()
+    if capacity is None or stored.source != SOURCE:
+        return False
+    now = storage_capacity_set(total_gb=capacity.total_bytes / GB, source=SOURCE)
+    return now.total_gb != stored.total_gb
 
 
 def arr_capacity_get() -> ArrCapacity | None:
