@@ -156,14 +156,12 @@ _WATCHED_EPISODES = (  # the requester's episodes past the watched threshold (gr
 _FROM = f"FROM {_REQS} r LEFT JOIN {_USERS} u ON u.id = r.tautulli_user_id"
 
 
-def _live(
-    server_id: int, media_type: str, since: datetime | None, r: str = "r"
-) -> tuple[str, list]:
+def _live(server_id: int, media_type: str, since: datetime | None) -> tuple[str, list]:
     """The live requests (alias `r`) of a server and media type, newer than `since`."""
-    sql = f"{r}.server_id = %s AND {r}.plex_id IS NOT NULL AND {r}.media_type = %s AND {r}.status <> 3"
+    sql = "r.server_id = %s AND r.plex_id IS NOT NULL AND r.media_type = %s AND r.status <> 3"
     params: list = [server_id, media_type]
     if since is not None:
-        sql += f" AND {r}.requested_at >= %s"
+        sql += " AND r.requested_at >= %s"
         params.append(connection.ops.adapt_datetimefield_value(since))
     return sql, params
 
@@ -427,12 +425,14 @@ def ignore_idle_sql(
 
 
 # Episodes every live request on their show has seen watched by its (known) requester.
+# Each show's number of live requests is a window count over the one read of them (a
+# count per episode and show re-read the requests 6k times: 21 ms against 12 on PostgreSQL).
 _FULLY_WATCHED = (
-    f"SELECT s.plex_id {_FROM} JOIN {_STATS} s ON s.user_id = u.user_id "
-    "AND s.server_id = r.server_id AND s.grandparent_plex_id = r.plex_id AND s.watched = %s "
-    "WHERE {live} AND u.keep_history = %s GROUP BY s.plex_id, r.plex_id "
-    f"HAVING COUNT(DISTINCT r.id) = (SELECT COUNT(*) FROM {_REQS} r2 WHERE {{live2}} "
-    "AND r2.plex_id = r.plex_id)"
+    "SELECT s.plex_id FROM (SELECT r.id, r.server_id, r.plex_id, u.user_id, u.keep_history, "
+    f"COUNT(*) OVER (PARTITION BY r.plex_id) AS n {_FROM} WHERE {{live}}) q "
+    f"JOIN {_STATS} s ON s.user_id = q.user_id AND s.server_id = q.server_id "
+    "AND s.grandparent_plex_id = q.plex_id AND s.watched = %s WHERE q.keep_history = %s "
+    "GROUP BY s.plex_id, q.plex_id HAVING COUNT(DISTINCT q.id) = MAX(q.n)"
 )
 
 
@@ -442,13 +442,12 @@ def _episodes_free_sql(sid: int, since: datetime | None) -> tuple[str, list]:
     (requested shows; requesters' watched episodes, read by user and show from the
     rollup) where listing the held-back episodes probed every requested show's episodes."""
     live, params = _live(sid, "tv", since)
-    live2, params2 = _live(sid, "tv", since, r="r2")
-    watched = _FULLY_WATCHED.format(live=live, live2=live2)
+    watched = _FULLY_WATCHED.format(live=live)
     sql = (
         f"w.server_id = %s AND (w.show_key IS NULL OR w.show_key NOT IN "
         f"(SELECT r.plex_id FROM {_REQS} r WHERE {live}) OR w.group_plex_id IN ({watched}))"
     )
-    return sql, [sid, *params, True, *params, True, *params2]
+    return sql, [sid, *params, *params, True, True]
 
 
 def _groups_free_sql(level: str, rule: DeletionRule, since: datetime | None) -> tuple[str, list]:
