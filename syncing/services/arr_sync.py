@@ -191,7 +191,8 @@ def _server_sync(server: ArrServer, progress: Progress) -> ArrSyncResult:
     result.written = _rows_store(server, items, episodes)
     lap("write_s")
     result.capacity_changed = arr_diskspace_store(server=server, disks=disks, roots=roots)
-    ArrServer.objects.filter(pk=server.pk).update(version=result.version)
+    if result.version != server.version:
+        ArrServer.objects.filter(pk=server.pk).update(version=result.version)
     result.items, result.episodes = len(items), len(episodes)
     result.linked = sum(1 for values in items.values() if values[_MEDIA])
     _unmatched(server, items, index, result)
@@ -328,7 +329,8 @@ def _rows_store(server: ArrServer, items: Rows, episodes: Rows) -> dict[str, int
         rows_write(EPISODES, server_id=server.pk, diff=episode_diff)
         diffs.append(episode_diff)
     rows_delete(ITEMS, item_diff.gone)
-    rows_stamp(ITEMS, server_id=server.pk, stamp=stamp)
+    if len(items) > len(item_diff.new) + len(item_diff.changed):  # some rows were unchanged
+        rows_stamp(ITEMS, server_id=server.pk, stamp=stamp)
     return {
         "created": sum(len(d.new) for d in diffs),
         "updated": sum(len(d.changed) for d in diffs),
