@@ -13,6 +13,11 @@ movie/episode (tautulli_user_item_stats) and per user and show/season
   Tautulli user, or whose history is off in Tautulli, is *unknown*: never "unwatched", so the
   group is held back. Requests older than the rule's `request_expires_days` no longer count.
   The held-back keys are an uncorrelated `NOT IN (SELECT …)` per server and level.
+
+The candidates page evaluates several rules in one pass per level (deletion.queries.
+rules_pass); the `*_sql` functions below are these conditions as SQL on its rows: an
+ignored account's numbers joined once per level (theirs_sql), the requester condition per
+show or season from the group's own episode count, per episode from two short key lists.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from django.db.models import (
     DateTimeField,
     F,
     Func,
+    Max,
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -149,20 +156,27 @@ _WATCHED_EPISODES = (  # the requester's episodes past the watched threshold (gr
 _FROM = f"FROM {_REQS} r LEFT JOIN {_USERS} u ON u.id = r.tautulli_user_id"
 
 
-def _live(server_id: int, media_type: str, since: datetime | None) -> tuple[str, list]:
-    sql = "r.server_id = %s AND r.plex_id IS NOT NULL AND r.media_type = %s AND r.status <> 3"
+def _live(
+    server_id: int, media_type: str, since: datetime | None, r: str = "r"
+) -> tuple[str, list]:
+    """The live requests (alias `r`) of a server and media type, newer than `since`."""
+    sql = f"{r}.server_id = %s AND {r}.plex_id IS NOT NULL AND {r}.media_type = %s AND {r}.status <> 3"
     params: list = [server_id, media_type]
     if since is not None:
-        sql += " AND r.requested_at >= %s"
+        sql += f" AND {r}.requested_at >= %s"
         params.append(connection.ops.adapt_datetimefield_value(since))
     return sql, params
 
 
 def _share_below(level: str, key: str) -> str:
-    """Requester's watched episodes under `key` below N % of the live ones (1 param)."""
+    """Requester's watched episodes under `key` below N % of the live ones (2 params: N,
+    N). Counting the episodes costs a scan of them per request; when the requester watched
+    none (most requests), one live episode decides it."""
+    watched = _WATCHED_EPISODES.format(level=str(level), key=key)
+    episodes = _EPISODES.format(col=GROUP_COLUMN[level], key=key)
     return (
-        f"100 * ({_WATCHED_EPISODES.format(level=str(level), key=key)}) "
-        f"< %s * (SELECT COUNT(*) {_EPISODES.format(col=GROUP_COLUMN[level], key=key)})"
+        f"CASE WHEN ({watched}) = 0 THEN %s > 0 AND EXISTS (SELECT 1 {episodes}) "
+        f"ELSE 100 * ({watched}) < %s * (SELECT COUNT(*) {episodes}) END"
     )
 
 
@@ -178,14 +192,14 @@ def _held_back_sql(level: str, server_id: int, rule: DeletionRule, since) -> tup
     live, params = _live(server_id, "tv", since)
     if level == Level.SHOW:
         sql = f"SELECT r.plex_id {_FROM} WHERE {live} AND ({_UNKNOWN} OR {_share_below(Level.SHOW, 'r.plex_id')})"
-        return sql, [*params, False, n]
+        return sql, [*params, False, n, n]
     if level == Level.SEASON:
         sql = (
             f"SELECT se.plex_id {_FROM} JOIN {_ITEMS} se ON se.server_id = r.server_id "
             f"AND se.parent_plex_id = r.plex_id AND se.type = 'season' WHERE {live} "
             f"AND ({_UNKNOWN} OR {_share_below(Level.SEASON, 'se.plex_id')})"
         )
-        return sql, [*params, False, n]
+        return sql, [*params, False, n, n]
     sql = (
         f"SELECT e.plex_id {_FROM} JOIN {_ITEMS} e ON e.server_id = r.server_id "
         f"AND e.grandparent_plex_id = r.plex_id AND e.type = 'episode' WHERE {live} "
@@ -307,3 +321,172 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
         seen = tuple(sorted(names.get(u, f"user {u}") for u in watchers.get(c.ref, ())))
         out[c.ref] = (who, seen)
     return out
+
+
+# --- one pass over a level for several rules (deletion.queries.rules_pass) --------------
+# The page aggregates a level once; each rule is a condition over those rows (`b`, with
+# everyone's numbers as plays_all / last_all / first_added) and its ignored users'
+# numbers joined beside them (their_plays_sql / their_last_sql on `w`).
+
+
+def _db_time(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def theirs_sql(level: str, ignored: list[int], server_ids) -> tuple[str, list]:
+    """The ignored users' plays (p) and newest watch (l) per group key (k): one uncorrelated
+    aggregate over their own rollup rows, LEFT JOINed to the level's groups. Sparse (only
+    what they ever played), where subqueries per group ran once per row (100k episodes)."""
+    if level in _GROUP_LEVELS:
+        rows, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
+    else:  # a movie's rows have no show above them; read from uis_user_show_idx2 alone
+        rows = UserItemStats.objects.filter(grandparent_plex_id__isnull=level == Level.MOVIE)
+        col = "plex_id"
+    # One user: `=` (SQLite walks the index in key order; `IN (x)` sorted the rows).
+    users = Q(user_id=ignored[0]) if len(ignored) == 1 else Q(user_id__in=ignored)
+    qs = (
+        rows.filter(users, server_id__in=sorted(server_ids))
+        .order_by()
+        .values("server_id", k=F(col))
+        .annotate(p=Sum("plays"), l=Max("last_watched_at"))
+    )
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
+
+
+def their_last_sql(level: str, ignored: list[int], n: int) -> tuple[str, list]:
+    """A group's last watch without the ignored users (`w.tl{n}` / `w.tp{n}`: theirs).
+    Only where one of them watched last is anyone else's newest watch looked up; on an
+    episode or movie not even then when nobody else has a play (their plays are all of the
+    item's: its rollup rows add up to at most its play count), the common case of an
+    account playing things nobody else watches."""
+    marks = ", ".join(["%s"] * len(ignored))
+    if level in _GROUP_LEVELS:
+        others = (
+            f"SELECT MAX(o.last_watched_at) FROM {_GROUPS} o WHERE o.server_id = w.server_id "
+            f"AND o.level = '{Level(level).value}' AND o.group_plex_id = w.group_plex_id "
+            f"AND o.user_id NOT IN ({marks})"
+        )
+        nobody_else = ""
+    else:
+        others = (
+            f"SELECT MAX(o.last_watched_at) FROM {_STATS} o WHERE o.server_id = w.server_id "
+            f"AND o.plex_id = w.group_plex_id AND o.user_id NOT IN ({marks})"
+        )
+        nobody_else = f"WHEN w.plays_all <= w.tp{n} THEN NULL "
+    sql = (
+        f"CASE WHEN w.tl{n} IS NULL OR w.last_all > w.tl{n} THEN w.last_all "
+        f"{nobody_else}ELSE ({others}) END"
+    )
+    return sql, list(ignored)
+
+
+def _not_recent_sql(level: str, ignored: list[int], sid: int, cutoff) -> tuple[str, list]:
+    """No play since `cutoff` by anyone but `ignored` on the group (`w`) of server `sid`.
+    Shows, seasons, episodes: one uncorrelated key list per server. An episode or movie
+    nobody watched since `cutoff` needs no lookup: its last watch is the newest of its
+    rollup rows (a show's may not be: its rollup has removed episodes). Movies: the few
+    recently watched ones look their own rows up, cheaper than listing every item's."""
+    marks = ", ".join(["%s"] * len(ignored))
+    if level == Level.MOVIE:
+        sql = (
+            f"w.last_all IS NULL OR w.last_all < %s OR NOT EXISTS (SELECT 1 FROM {_STATS} o "
+            "WHERE o.server_id = w.server_id AND o.plex_id = w.group_plex_id "
+            f"AND o.last_watched_at >= %s AND o.user_id NOT IN ({marks}))"
+        )
+        return sql, [_db_time(cutoff), _db_time(cutoff), *ignored]
+    if level in _GROUP_LEVELS:
+        recent, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
+    else:
+        recent, col = UserItemStats.objects.all(), "plex_id"
+    recent = recent.filter(server_id=sid, last_watched_at__gte=cutoff).exclude(user_id__in=ignored)
+    sub, sub_params = recent.order_by().values(col).query.sql_with_params()
+    if level in _GROUP_LEVELS:
+        return f"w.group_plex_id NOT IN ({sub})", list(sub_params)
+    sql = f"w.last_all IS NULL OR w.last_all < %s OR w.group_plex_id NOT IN ({sub})"
+    return sql, [_db_time(cutoff), *sub_params]
+
+
+def ignore_idle_sql(
+    level: str, ignored: list[int], n: int, server_ids, *, max_plays: int, cutoff, history_start
+) -> tuple[str, list]:
+    """ignore_idle on the joined rows (`w`): no play since `cutoff` by anyone else,
+    fewer than `max_plays` plays once theirs (`tp{n}`) are left out, and unknown before a
+    history that starts after `cutoff`."""
+    terms, params = [], []
+    for sid in sorted(server_ids):
+        sql, more = _not_recent_sql(level, ignored, sid, cutoff)
+        term, params = f"w.server_id = %s AND ({sql})", [*params, sid, *more]
+        start = history_start.get(sid)
+        if start is not None and start >= cutoff:
+            term += " AND w.first_added >= %s"
+            params.append(_db_time(start))
+        terms.append(f"({term})")
+    plays = f"(w.plays_all < %s OR w.plays_all - COALESCE(w.tp{n}, 0) < %s)"
+    return f"({' OR '.join(terms) or '1 = 0'}) AND {plays}", [*params, max_plays, max_plays]
+
+
+# Episodes every live request on their show has seen watched by its (known) requester.
+_FULLY_WATCHED = (
+    f"SELECT s.plex_id {_FROM} JOIN {_STATS} s ON s.user_id = u.user_id "
+    "AND s.server_id = r.server_id AND s.grandparent_plex_id = r.plex_id AND s.watched = %s "
+    "WHERE {live} AND u.keep_history = %s GROUP BY s.plex_id, r.plex_id "
+    f"HAVING COUNT(DISTINCT r.id) = (SELECT COUNT(*) FROM {_REQS} r2 WHERE {{live2}} "
+    "AND r2.plex_id = r.plex_id)"
+)
+
+
+def _episodes_free_sql(sid: int, since: datetime | None) -> tuple[str, list]:
+    """The episodes of a server no requester holds back (`w`, with its show's key): under
+    no live request, or watched by every live request's requester. Two short key lists
+    (requested shows; requesters' watched episodes, read by user and show from the
+    rollup) where listing the held-back episodes probed every requested show's episodes."""
+    live, params = _live(sid, "tv", since)
+    live2, params2 = _live(sid, "tv", since, r="r2")
+    watched = _FULLY_WATCHED.format(live=live, live2=live2)
+    sql = (
+        f"w.server_id = %s AND (w.show_key IS NULL OR w.show_key NOT IN "
+        f"(SELECT r.plex_id FROM {_REQS} r WHERE {live}) OR w.group_plex_id IN ({watched}))"
+    )
+    return sql, [sid, *params, True, *params, True, *params2]
+
+
+def _groups_free_sql(level: str, rule: DeletionRule, since: datetime | None) -> tuple[str, list]:
+    """A show or season (`w`) no live request on its show holds back, read per group:
+    the group's own episode count (`w.items`, its live episodes) replaces counting them
+    again per request and season, which cost more than aggregating the whole level."""
+    show_key = "w.group_plex_id" if level == Level.SHOW else "w.show_key"
+    live = "r.plex_id IS NOT NULL AND r.media_type = %s AND r.status <> 3"
+    params: list = ["tv"]
+    if since is not None:
+        live += " AND r.requested_at >= %s"
+        params.append(_db_time(since))
+    watched = _WATCHED_EPISODES.format(level=Level(level).value, key="w.group_plex_id")
+    sql = (
+        f"NOT EXISTS (SELECT 1 {_FROM} WHERE r.server_id = w.server_id AND r.plex_id = "
+        f"{show_key} AND {live} AND ({_UNKNOWN} OR 100 * ({watched}) < %s * w.items))"
+    )
+    return sql, [*params, False, rule.requester_watched_percent]
+
+
+def requester_sql(
+    level: str, rule: DeletionRule, server_ids, now: datetime, *, items_exact: bool = True
+) -> tuple[str, list]:
+    """requester_filter on a level's groups (`w`): per show or season a lookup of its
+    requests (`items_exact`: `w.items` counts all of its live episodes, no filter cut
+    into it); else the held-back keys of each server, looked up once per group instead
+    of once per episode row."""
+    since = now - timedelta(days=rule.request_expires_days) if rule.request_expires_days else None
+    if level in _GROUP_LEVELS and items_exact:
+        return _groups_free_sql(level, rule, since)
+    terms, params = [], []
+    for sid in sorted(server_ids):
+        if level == Level.EPISODE:
+            sql, sql_params = _episodes_free_sql(sid, since)
+            terms.append(f"({sql})")
+            params += sql_params
+            continue
+        sql, sql_params = _held_back_sql(level, sid, rule, since)
+        terms.append(f"(w.server_id = %s AND w.group_plex_id NOT IN ({sql}))")
+        params += [sid, *sql_params]
+    return f"({' OR '.join(terms) or '1 = 0'})", params

@@ -5,12 +5,17 @@ episodes, grouped by the stable Plex keys (never by title). The page query reads
 columns held by the covering indexes on MediaItem (cand_*_idx); titles are fetched afterwards for
 the page's groups alone. Protection and open approvals work through the hierarchy: a group
 is hidden when anything inside or above it is protected or already approved.
+
+Several rules (or one about people) on the page: one pass per level (rules_pass), the level
+aggregated once and each rule a condition on its rows, the first that passes naming the
+group. candidate_groups (one aggregation per rule) stays for the planner and single rules.
 """
 
 import operator
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import reduce
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -35,7 +40,16 @@ from django.utils.dateparse import parse_datetime
 from deletion.groups import GROUP_KEY, NEVER_WATCHED_SORT, SORTS, Candidate, CandidateFilter, Ref
 from deletion.history import HistoryState
 from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
-from deletion.people import ignore_corrections, ignore_idle, ignored_user_ids, requester_filter
+from deletion.people import (
+    ignore_corrections,
+    ignore_idle,
+    ignore_idle_sql,
+    ignored_user_ids,
+    requester_filter,
+    requester_sql,
+    their_last_sql,
+    theirs_sql,
+)
 from media.formatting import GB
 from media.models import MediaItem
 
@@ -296,8 +310,8 @@ def candidate_groups(
 ) -> list[QuerySet]:
     """One grouped, filtered, unordered queryset per rule and level on the page (or per
     rule and each of `levels`, for the planner). With several rules a group can come once
-    per matching rule: read the page through page_rows(..., dedupe=True), which keeps the
-    first rule's row."""
+    per matching rule: page_rows(..., dedupe=True) keeps the first rule's row (the page
+    itself reads page_parts: one pass per level)."""
     now = now or timezone.now()
     rules = f.active_rules or [None]
     parts, present = [], blocking_levels(history.eligible_server_ids)
@@ -317,6 +331,200 @@ def candidate_groups(
             # After the rule's thresholds: a row they drop costs no lookup.
             parts.append(rows.filter(_unblocked(level, servers, present, on_groups=grouped)))
     return parts
+
+
+class PassPart(NamedTuple):
+    """One level's groups under several rules, as SQL (rules_pass): a part of the page's
+    UNION beside (or instead of) the querysets of candidate_groups."""
+
+    sql: str
+    params: tuple
+
+
+def _fence() -> str:
+    """Keeps a subquery from being merged into the query around it (SQLite's flattener,
+    PostgreSQL's pull-up), which would copy its expressions, with their subqueries, into
+    every outer column that reads them."""
+    return " LIMIT -1 OFFSET 0" if connection.vendor == "sqlite" else " OFFSET 0"
+
+
+def _pass_base(level: str, ctx: dict) -> tuple[str, tuple]:
+    """Every group of the level any of the rules can select, with everyone's numbers
+    (plays_all, last_all, assumed_all) and, when rules are scoped to libraries, the
+    group's section (`sect`: a show's episodes share their section). Protected and
+    approved groups are left out here, once for all rules."""
+    f, history, scopes = ctx["f"], ctx["history"], list(ctx["scopes"].values())
+    union = sorted({s for scope in scopes for s in scope}) if all(scopes) else []
+    items = group_items(level, f, history, union)
+    grouped, servers = level in _GROUP_BLOCK_KEYS, history.eligible_server_ids
+    stats = _stat_columns(level)
+    cols = {k: stats[k] for k in ("items", "size", "added", "first_added")}
+    cols |= {"last_all": stats["last_watched"], "plays_all": stats["plays"]}
+    if any(scopes):
+        cols["sect"] = Max("section_id") if grouped else F("section_id")
+    if level in (Level.SEASON, Level.EPISODE):  # for people.requester_sql
+        cols["show_key"] = Max("grandparent_plex_id") if grouped else F("grandparent_plex_id")
+    rows = (
+        items.order_by()
+        .annotate(group_plex_id=F(GROUP_KEY[level]))
+        .values("server_id", "group_plex_id")
+        .annotate(**cols)
+        .annotate(assumed_all=_assumed_watched(history.history_start, "last_all"))
+    )
+    if grouped:
+        rows = rows.alias(**{f"block_{col}": Max(col) for col in _GROUP_BLOCK_KEYS[level]})
+    rows = rows.filter(_unblocked(level, servers, ctx["present"], on_groups=grouped))
+    if f.min_size_gb:
+        rows = rows.filter(size__gte=int(f.min_size_gb * GB))
+    return rows.query.sql_with_params()
+
+
+def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tuple[str, list]:
+    """Whether a joined row (`w`) passes `rule`: _apply_rule and requester_filter as one
+    condition. `n`: which of the ignored-user joins is this rule's (None: it has none)."""
+    now, history, f = ctx["now"], ctx["history"], ctx["f"]
+    cutoff = now - timedelta(days=rule.inactivity_days)
+    terms, params = (
+        ["w.added < %s"],
+        [connection.ops.adapt_datetimefield_value(now - timedelta(days=rule.grace_days))],
+    )
+    if ctx["scopes"][rule.pk]:
+        terms.append(f"w.sect IN ({', '.join(str(int(s)) for s in ctx['scopes'][rule.pk])})")
+    if n is None:
+        terms.append("w.plays_all < %s AND (w.assumed_all IS NULL OR w.assumed_all < %s)")
+        params += [rule.max_plays, connection.ops.adapt_datetimefield_value(cutoff)]
+    else:
+        sql, more = ignore_idle_sql(
+            level, ctx["ignored"][n], n, history.eligible_server_ids, max_plays=rule.max_plays,
+            cutoff=cutoff, history_start=history.history_start,
+        )  # fmt: skip
+        terms.append(sql)
+        params += more
+    if rule.needs_requester:
+        sql, more = requester_sql(
+            level, rule, history.eligible_server_ids, now, items_exact=f.season is None
+        )
+        terms.append(sql)
+        params += more
+    if rule.min_size_gb:
+        terms.append("w.size >= %s")
+        params.append(int(rule.min_size_gb * GB))
+    if f.never_watched:
+        last, more = (
+            ("w.last_all", []) if n is None else their_last_sql(level, ctx["ignored"][n], n)
+        )
+        plays = "w.plays_all" if n is None else f"w.plays_all - COALESCE(w.tp{n}, 0)"
+        terms.append(f"({last}) IS NULL AND {plays} = 0")
+        params += more
+    return " AND ".join(f"({t})" for t in terms), params
+
+
+def _pass_ranks(level: str, f: CandidateFilter, ctx: dict) -> tuple[str, list]:
+    """`rule_rank`: the first rule (in the page's order) whose condition the row passes,
+    NULL when none; rules that cannot select this level are skipped."""
+    whens, params = [], []
+    for rank, rule in enumerate(ctx["rules"]):
+        if level not in f.levels_for(rule):
+            continue
+        cond, more = _rule_match(level, rule, ctx, ctx["set_of"][rank])
+        whens.append(f"WHEN {cond} THEN {rank}")
+        params += more
+    return f"CASE {' '.join(whens) or 'WHEN 1 = 0 THEN 0'} END", params
+
+
+def _pass_numbers(level: str, ctx: dict) -> tuple[str, list]:
+    """The chosen rule's last watch and plays (`w`, ranked): everyone's, or without the
+    rule's ignored users."""
+    lasts, plays, params = [], [], []
+    for rank, n in enumerate(ctx["set_of"]):
+        if n is not None:
+            sql, more = their_last_sql(level, ctx["ignored"][n], n)
+            lasts.append(f"WHEN {rank} THEN {sql}")
+            plays.append(f"WHEN {rank} THEN w.plays_all - COALESCE(w.tp{n}, 0)")
+            params += more
+    if not lasts:
+        return "w.last_all AS last_watched, w.plays_all AS plays", []
+    return (
+        f"CASE w.rule_rank {' '.join(lasts)} ELSE w.last_all END AS last_watched, "
+        f"CASE w.rule_rank {' '.join(plays)} ELSE w.plays_all END AS plays",
+        params,
+    )
+
+
+def _assumed_sql(history: HistoryState) -> tuple[str, list]:
+    """_assumed_watched on a pass's rows (`o`), after its last watch is known."""
+    adapt = connection.ops.adapt_datetimefield_value
+    whens, params = [], []
+    for sid, start in history.history_start.items():
+        whens.append("WHEN o.server_id = %s AND o.first_added < %s THEN %s")
+        params += [sid, adapt(start), adapt(start)]
+    if not whens:
+        return "o.last_watched", []
+    return f"COALESCE(o.last_watched, CASE {' '.join(whens)} END)", params
+
+
+def _pass_context(f: CandidateFilter, history: HistoryState, now: datetime) -> dict:
+    """What every level's pass needs about the rules, read once per page (two queries
+    for all rules: their libraries and their ignored accounts)."""
+    rules = f.active_rules
+    pks = [r.pk for r in rules]
+    scopes: dict[int, list[int]] = {pk: [] for pk in pks}
+    through = DeletionRule.sections.through.objects.filter(deletionrule_id__in=pks)
+    for rule_id, section_id in through.order_by("librarysection_id").values_list(
+        "deletionrule_id", "librarysection_id"
+    ):
+        scopes[rule_id].append(section_id)
+    users: dict[int, set[int]] = {pk: set() for pk in pks}
+    people = DeletionRule.ignore_users.through.objects.filter(deletionrule_id__in=pks)
+    for rule_id, user_id in people.values_list("deletionrule_id", "tautulliuser__user_id"):
+        users[rule_id].add(user_id)
+    ignored = [tuple(sorted(users[pk])) for pk in pks]
+    sets = list(dict.fromkeys(i for i in ignored if i))
+    return {"now": now, "history": history, "f": f, "rules": rules, "scopes": scopes,
+            "ignored": [list(s) for s in sets],
+            "set_of": [sets.index(i) if i else None for i in ignored],
+            "present": blocking_levels(history.eligible_server_ids)}  # fmt: skip
+
+
+def rules_pass(level: str, ctx: dict) -> PassPart:
+    """The level's groups under all of the page's rules in one pass: aggregated once
+    (_pass_base), each rule a condition on the rows (the first that passes names the
+    group, with its own numbers), the ignored users' numbers joined once per distinct
+    set of them. Replaces a UNION of one aggregation per rule and per-row subqueries."""
+    f, history = ctx["f"], ctx["history"]
+    base, params = _pass_base(level, ctx)
+    cols, joins, params = "", "", list(params)
+    for n, users in enumerate(ctx["ignored"]):
+        sql, more = theirs_sql(level, users, history.eligible_server_ids)
+        cols += f", c{n}.p AS tp{n}, c{n}.l AS tl{n}"
+        joins += (
+            f" LEFT JOIN ({sql}) c{n} ON c{n}.server_id = b.server_id AND c{n}.k = b.group_plex_id"
+        )
+        params += more
+    ranks, rank_params = _pass_ranks(level, f, ctx)
+    ranked = f"SELECT w.*, {ranks} AS rule_rank FROM (SELECT b.*{cols} FROM ({base}) b{joins}) w{_fence()}"
+    numbers, number_params = _pass_numbers(level, ctx)
+    rule_ids = " ".join(f"WHEN {rank} THEN {int(r.pk)}" for rank, r in enumerate(ctx["rules"]))
+    chosen = (
+        f"SELECT w.server_id, w.group_plex_id, w.items, w.size, w.added, w.first_added, "
+        f"{numbers}, '{Level(level).value}' AS level, CASE w.rule_rank {rule_ids} END AS rule_id, "
+        f"w.rule_rank FROM ({ranked}) w WHERE w.rule_rank IS NOT NULL{_fence()}"
+    )
+    assumed, assumed_params = _assumed_sql(history)
+    sql = f"SELECT o.*, {assumed} AS assumed_watched FROM ({chosen}) o"
+    return PassPart(sql, (*assumed_params, *number_params, *rank_params, *params))
+
+
+def page_parts(*, f: CandidateFilter, history: HistoryState, now: datetime | None = None) -> list:
+    """The page's parts: one rules_pass per level when there are several rules or one
+    that knows people; else candidate_groups' querysets (a plain rule: one aggregation)."""
+    rules = f.active_rules
+    if not rules:
+        return candidate_groups(f=f, history=history, now=now)
+    ctx = _pass_context(f, history, now or timezone.now())
+    if len(rules) == 1 and not rules[0].needs_requester and not ctx["ignored"]:
+        return candidate_groups(f=f, history=history, now=now)
+    return [rules_pass(level, ctx) for level in f.levels]
 
 
 def _aware(value) -> datetime | None:
@@ -371,10 +579,17 @@ def with_labels(rows: list[dict]) -> list[Candidate]:
     return [_to_candidate(r, labels.get(ref, {})) for r, ref in zip(rows, refs, strict=True)]
 
 
-def _groups_sql(parts: list[QuerySet], dedupe: bool) -> tuple[str, tuple]:
-    """The UNION of the parts; with `dedupe`, one row per group: the first matching rule's."""
-    combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
-    inner, params = combined.query.sql_with_params()
+def _groups_sql(parts: list, dedupe: bool) -> tuple[str, tuple]:
+    """The UNION of the parts; with `dedupe`, one row per group: the first matching rule's
+    (PassPart rows are one per group already)."""
+    if any(isinstance(p, PassPart) for p in parts):
+        sqls = [p if isinstance(p, PassPart) else p.query.sql_with_params() for p in parts]
+        inner = " UNION ALL ".join(f"SELECT * FROM ({sql}) p{n}" for n, (sql, _) in enumerate(sqls))
+        params = tuple(v for _, sql_params in sqls for v in sql_params)
+        dedupe = False
+    else:
+        combined = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
+        inner, params = combined.query.sql_with_params()
     if dedupe:
         qn = connection.ops.quote_name
         keys = ", ".join(qn(c) for c in ("level", "server_id", "group_plex_id"))
@@ -405,7 +620,8 @@ def candidate_page_sql(
         f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )
     sqlite = connection.vendor == "sqlite"
-    stored_rows = any(part.query.group_by for part in parts)
+    # A one-pass part (several rules) is stored: computing it twice costs more than storing.
+    stored_rows = any(isinstance(p, PassPart) or p.query.group_by for p in parts)
     stored = stored_rows or not sqlite
     source = "g" if stored else f"({inner}) g"
     page = (

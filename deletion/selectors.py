@@ -32,6 +32,7 @@ from deletion.queries import (
     candidate_page_sql,
     group_items,
     group_rows,
+    page_parts,
     page_rows,
     ref_batches,
     with_labels,
@@ -62,10 +63,10 @@ def candidate_page_get(
 ) -> CandidatePage:
     """A page of candidates and the totals of the whole filter, in one aggregate query."""
     history = history or history_state_get()
-    parts = candidate_groups(f=f, history=history)
+    parts = page_parts(f=f, history=history)
     if not parts:
         return CandidatePage([], 0, 0, 1, per_page, history)
-    page, dedupe = max(1, page), len(f.active_rules) > 1
+    page, dedupe = max(1, page), len(f.active_rules) > 1  # only querysets: see page_parts
     rows = page_rows(parts, f.sort, per_page, (page - 1) * per_page, dedupe)
     if not rows and page > 1:  # past the end (the filter shrank): show the first page
         page, rows = 1, page_rows(parts, f.sort, per_page, 0, dedupe)

@@ -361,7 +361,8 @@ class UserItemStats(models.Model):
         ]
         # Per item and user with the numbers the rules read (index-only lookups); per user
         # first, to refresh the shows and seasons above a user's items
-        # (tautulli_user_group_stats); and by last watch, for "watched recently by anyone but
+        # (tautulli_user_group_stats) and to read an ignored account's plays per movie or
+        # episode (index-only; its movies are the rows without a show); and by last watch, for "watched recently by anyone but
         # the ignored accounts".
         indexes = [
             models.Index(
@@ -369,8 +370,16 @@ class UserItemStats(models.Model):
                 name="uis_item_idx",
             ),
             models.Index(
-                fields=["user_id", "server", "grandparent_plex_id", "watched"],
-                name="uis_user_show_idx",
+                fields=[
+                    "user_id",
+                    "server",
+                    "grandparent_plex_id",
+                    "watched",
+                    "plex_id",
+                    "plays",
+                    "last_watched_at",
+                ],
+                name="uis_user_show_idx2",
             ),
             models.Index(
                 fields=["user_id", "server", "parent_plex_id", "watched"],
@@ -434,6 +443,10 @@ class UserGroupStats(models.Model):
             models.Index(
                 fields=["server", "level", "last_watched_at", "user_id", "group_plex_id"],
                 name="ugs_recent_idx",
+            ),
+            models.Index(  # an ignored account's plays per show / season (index-only)
+                fields=["user_id", "level", "server", "group_plex_id", "plays", "last_watched_at"],
+                name="ugs_user_idx",
             ),
         ]
 

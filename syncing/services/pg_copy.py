@@ -22,12 +22,15 @@ def pg_copy_upsert(
     updates: Sequence[str],
     rows: Iterable[Sequence],
     update_where: str = "",
+    select: Sequence[str] | None = None,
 ) -> None:
     """Upsert `rows` (values in `columns` order) into `table`, keyed on `conflict`.
 
     Names must already be quoted. `staging` is a session temp table made on first use and
     emptied after each call, so it is safe inside an outer transaction (tests) as well.
-    `update_where` (optional) limits which conflicting rows are updated.
+    `update_where` (optional) limits which conflicting rows are updated; `select` (optional)
+    reads each column from the staging table through an expression (a conversion done by
+    the server instead of in Python for every row).
     """
     cols = ", ".join(columns)
     defs = ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
@@ -38,7 +41,7 @@ def pg_copy_upsert(
     sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
     where = f" WHERE {update_where}" if update_where else ""
     cursor.execute(
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} "
+        f"INSERT INTO {table} ({cols}) SELECT {', '.join(select or columns)} FROM {staging} "
         f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}{where}"
     )
     cursor.execute(f"TRUNCATE {staging}")

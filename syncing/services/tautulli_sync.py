@@ -26,7 +26,7 @@ from syncing.clients.tautulli import HistoryRow, TautulliClient, UserRow
 from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import ProgressCallback, RunContext, run_now
 from syncing.services.requests_link import requests_link
-from syncing.services.tautulli_plays import plays_upsert
+from syncing.services.tautulli_plays import bulk_cache, plays_upsert
 from syncing.services.tautulli_rollups import Touched, rollups_rebuild, rollups_refresh
 from syncing.services.tautulli_stats import (
     item_stats_recompute,
@@ -209,15 +209,15 @@ def tautulli_sync_work(ctx: RunContext) -> None:
     before = plays.count()
     since = _start_day(ctx, full=full, days_back=days_back)
     clock = _Phases()
-    with tautulli_client_for(tautulli) as client:
+    with bulk_cache(), tautulli_client_for(tautulli) as client:
         try:
             since = _history_read(client, job, since)
             users = client.users()
         finally:
             ctx.progress(requests_made=client.requests_made, unmatched=job.unmatched)
-    clock.lap("read")
-    items_updated = _stats_apply(job, rebuild=rebuild, users=users)
-    clock.lap("stats")
+        clock.lap("read")
+        items_updated = _stats_apply(job, rebuild=rebuild, users=users)
+        clock.lap("stats")
     ctx.run.details = {"since": since.isoformat() if since else None, **clock.figures()}
     newest = max(filter(None, [job.newest_started, previous_newest]), default=None)
     ctx.cursor = {"newest_started": newest}
