@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import connection, models
@@ -40,7 +41,12 @@ class Table(NamedTuple):
 
     def values(self, **named: object) -> tuple:
         """A row's field values in the layout's order, from keyword arguments."""
-        return tuple(named[name] for name in self.fields)
+        return _getter(self.fields)(named)
+
+
+@cache
+def _getter(fields: tuple[str, ...]) -> itemgetter:
+    return itemgetter(*fields)  # half the time of a generator, once per row of 100k
 
 
 ITEMS = Table(

@@ -95,9 +95,10 @@ class PlexIndex:
         self.key_by_show: dict[int, int] = {}
         self.episode_ids: dict[tuple[str, str], tuple[int, int | None]] = {}
         self.episode_number: dict[tuple[int, int, int], int] = {}
-        rows = MediaItem.objects.filter(
-            server_id=plex_server_id, removed_at__isnull=True, type__in=types
-        ).values_list(
+        # order_by(): without it MediaItem's default ordering (title) made PostgreSQL walk
+        # the title index over every server's items for its cursor (0.2-0.4 s, measured).
+        live = MediaItem.objects.filter(server_id=plex_server_id, removed_at__isnull=True)
+        rows = live.filter(type__in=types).order_by().values_list(
             "id", "type", "plex_id", "file_path", "tmdb_id", "tvdb_id", "imdb_id",
             "grandparent_plex_id", "season_number", "episode_number",
         )  # fmt: skip
@@ -107,11 +108,9 @@ class PlexIndex:
                 self.episode_number[(show, season, number)] = pk
         # The movies or shows, for what Plex has that no instance holds: read here, while
         # the *arr's first answers are on their way. Unordered: only the few unmatched are
-        # sorted (an ORDER BY title over a just-filled table took 0.15 s on PostgreSQL).
-        tops = MediaItem.objects.filter(
-            server_id=plex_server_id, removed_at__isnull=True, type=types[0]
-        )
-        self.tops = list(tops.values_list("pk", "title", "year"))
+        # sorted (ordered by title, it took 0.15 s for 10k movies on PostgreSQL).
+        tops = live.filter(type=types[0]).order_by().values_list("pk", "title", "year")
+        self.tops = list(tops)
 
     def _add(self, pk, kind, key, path, ids, show) -> None:
         if path:
@@ -191,7 +190,8 @@ def _server_sync(server: ArrServer, progress: Progress) -> ArrSyncResult:
     result.written = _rows_store(server, items, episodes)
     lap("write_s")
     result.capacity_changed = arr_diskspace_store(server=server, disks=disks, roots=roots)
-    ArrServer.objects.filter(pk=server.pk).update(version=result.version)
+    if result.version != server.version:
+        ArrServer.objects.filter(pk=server.pk).update(version=result.version)
     result.items, result.episodes = len(items), len(episodes)
     result.linked = sum(1 for values in items.values() if values[_MEDIA])
     _unmatched(server, items, index, result)
@@ -318,9 +318,9 @@ def _rows_store(server: ArrServer, items: Rows, episodes: Rows) -> dict[str, int
     diffs = [item_diff]
     if server.kind == ArrServer.Kind.SONARR:
         series_pk = dict(
-            ArrItem.objects.filter(server=server, kind=ArrItem.Kind.SERIES).values_list(
-                "arr_id", "pk"
-            )
+            ArrItem.objects.filter(server=server, kind=ArrItem.Kind.SERIES)
+            .order_by()
+            .values_list("arr_id", "pk")
         )
         episodes = {k: (series_pk[v[0]], *v[1:]) for k, v in episodes.items()}
         episode_diff = rows_diff(EPISODES, server_id=server.pk, rows=episodes)
@@ -328,7 +328,8 @@ def _rows_store(server: ArrServer, items: Rows, episodes: Rows) -> dict[str, int
         rows_write(EPISODES, server_id=server.pk, diff=episode_diff)
         diffs.append(episode_diff)
     rows_delete(ITEMS, item_diff.gone)
-    rows_stamp(ITEMS, server_id=server.pk, stamp=stamp)
+    if len(items) > len(item_diff.new) + len(item_diff.changed):  # some rows were unchanged
+        rows_stamp(ITEMS, server_id=server.pk, stamp=stamp)
     return {
         "created": sum(len(d.new) for d in diffs),
         "updated": sum(len(d.changed) for d in diffs),
@@ -355,6 +356,7 @@ def _unmatched(server: ArrServer, items: Rows, index: PlexIndex, result: ArrSync
             kind=kind, server__plex_server=server.plex_server_id, media_item__isnull=False
         )
         .exclude(server=server)
+        .order_by()
         .values_list("media_item_id", flat=True)
     )
     held.update(v[_MEDIA] for v in items.values() if v[_MEDIA])
