@@ -50,6 +50,19 @@ def test_radarr_movies_link_by_tmdb_then_imdb_without_mapping(plex_synced, plex_
     assert set(linked.values_list("matched_by", flat=True)) == {"imdb"}
 
 
+def test_two_plex_movies_sharing_an_id_link_to_the_first_listed(plex_synced, plex_library):
+    movies = MediaItem.objects.filter(server=plex_synced, type="movie", tmdb_id__isnull=False)
+    first, *_, last = movies.order_by("pk")
+    MediaItem.objects.filter(pk=first.pk).update(tmdb_id=last.tmdb_id)
+    MediaItem.objects.filter(pk=last.pk).update(title="Touched")  # a new row version
+    with radarr_from_library(plex_library, arr_prefix="/elsewhere") as sim:
+        server = factories.arr_server(base_url=sim.url, api_key=sim.api_key, plex=plex_synced)
+        arr_server_sync(server=server)
+        held = ArrItem.objects.filter(server=server, tmdb_id=last.tmdb_id, matched_by="tmdb")
+        assert set(held.values_list("media_item_id", flat=True)) == {first.pk}
+        assert arr_server_sync(server=server).written["updated"] == 0  # the same link again
+
+
 def test_sonarr_series_and_episodes_link_by_path(sonarr_server, sonarr_sim, plex_library):
     result = arr_server_sync(server=sonarr_server)
     assert result.items == len(plex_library.shows)

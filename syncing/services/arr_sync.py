@@ -90,11 +90,11 @@ class PlexIndex:
 
     def __init__(self, plex_server_id: int, types: tuple[str, ...]):
         self.path: dict[str, tuple[int, int | None]] = {}
-        self.ids: dict[tuple[str, str, str], int] = {}  # (type, scheme, value) → item id
+        self.ids: dict[tuple[str, str, str], tuple[int]] = {}  # (type, scheme, value) → (id,)
         self.show_by_key: dict[int, int] = {}
         self.key_by_show: dict[int, int] = {}
         self.episode_ids: dict[tuple[str, str], tuple[int, int | None]] = {}
-        self.episode_number: dict[tuple[int, int, int], int] = {}
+        self.episode_number: dict[tuple[int, int, int], tuple[int]] = {}
         # order_by(): without it MediaItem's default ordering (title) made PostgreSQL walk
         # the title index over every server's items for its cursor (0.2-0.4 s, measured).
         live = MediaItem.objects.filter(server_id=plex_server_id, removed_at__isnull=True)
@@ -105,7 +105,7 @@ class PlexIndex:
         for pk, kind, key, path, tmdb, tvdb, imdb, show, season, number in rows.iterator(5000):
             self._add(pk, kind, key, path, {"tmdb": tmdb, "tvdb": tvdb, "imdb": imdb}, show)
             if kind == "episode" and season is not None and number is not None:
-                self.episode_number[(show, season, number)] = pk
+                _lowest(self.episode_number, (show, season, number), (pk,))
         # The movies or shows, for what Plex has that no instance holds: read here, while
         # the *arr's first answers are on their way. Unordered: only the few unmatched are
         # sorted (ordered by title, it took 0.15 s for 10k movies on PostgreSQL).
@@ -114,7 +114,7 @@ class PlexIndex:
 
     def _add(self, pk, kind, key, path, ids, show) -> None:
         if path:
-            self.path[path] = (pk, show)
+            _lowest(self.path, path, (pk, show))
         if kind == "show":
             self.show_by_key[key] = pk
             self.key_by_show[pk] = key
@@ -122,16 +122,25 @@ class PlexIndex:
             if not value:
                 continue
             if kind == "episode":
-                self.episode_ids[(scheme, value)] = (pk, show)
+                _lowest(self.episode_ids, (scheme, value), (pk, show))
             else:
-                self.ids.setdefault((kind, scheme, value), pk)
+                _lowest(self.ids, (kind, scheme, value), (pk,))
 
     def by_ids(self, kind: str, **ids: object) -> tuple[int | None, str]:
         for scheme, value in ids.items():
-            pk = self.ids.get((kind, scheme, str(value))) if value else None
-            if pk is not None:
-                return pk, scheme
+            hit = self.ids.get((kind, scheme, str(value))) if value else None
+            if hit is not None:
+                return hit[0], scheme
         return None, Match.NONE
+
+
+def _lowest(into: dict, key, value: tuple) -> None:
+    """Of the items sharing a path or an id, keep the one Plex listed first (lowest id,
+    `value[0]`): the same link on every sync whatever order the rows come back in (the
+    index is read unordered)."""
+    old = into.get(key)
+    if old is None or old[0] > value[0]:
+        into[key] = value
 
 
 def arr_sync_work(ctx: RunContext) -> None:
@@ -292,9 +301,9 @@ def _episode_link(index: PlexIndex, ep: ArrEpisodeRaw, show_plex_id: int | None)
     if hit and (show_plex_id is None or hit[1] == show_plex_id):
         return hit[0], Match.TVDB
     if show_plex_id is not None:
-        pk = index.episode_number.get((show_plex_id, ep.season_number, ep.episode_number))
-        if pk is not None:
-            return pk, Match.NUMBER
+        hit = index.episode_number.get((show_plex_id, ep.season_number, ep.episode_number))
+        if hit is not None:
+            return hit[0], Match.NUMBER
     return None, Match.NONE
 
 
