@@ -156,10 +156,13 @@ _WATCHED_EPISODES = (  # the requester's episodes past the watched threshold (gr
 _FROM = f"FROM {_REQS} r LEFT JOIN {_USERS} u ON u.id = r.tautulli_user_id"
 
 
-def _live(server_id: int, media_type: str, since: datetime | None) -> tuple[str, list]:
-    """The live requests (alias `r`) of a server and media type, newer than `since`."""
-    sql = "r.server_id = %s AND r.plex_id IS NOT NULL AND r.media_type = %s AND r.status <> 3"
-    params: list = [server_id, media_type]
+def _live(server_id: int | None, media_type: str, since: datetime | None) -> tuple[str, list]:
+    """The live requests (alias `r`) of a media type newer than `since`, on one server
+    (None: the caller matches the server itself)."""
+    sql = "r.plex_id IS NOT NULL AND r.media_type = %s AND r.status <> 3"
+    params: list = [media_type]
+    if server_id is not None:
+        sql, params = f"r.server_id = %s AND {sql}", [server_id, *params]
     if since is not None:
         sql += " AND r.requested_at >= %s"
         params.append(connection.ops.adapt_datetimefield_value(since))
@@ -324,7 +327,7 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
 # --- one pass over a level for several rules (deletion.queries.rules_pass) --------------
 # The page aggregates a level once; each rule is a condition over those rows (`b`, with
 # everyone's numbers as plays_all / last_all / first_added) and its ignored users'
-# numbers joined beside them (their_plays_sql / their_last_sql on `w`).
+# numbers joined beside them (theirs_sql; their_last_sql reads them on `w`).
 
 
 def _db_time(value: datetime):
@@ -455,11 +458,7 @@ def _groups_free_sql(level: str, rule: DeletionRule, since: datetime | None) -> 
     the group's own episode count (`w.items`, its live episodes) replaces counting them
     again per request and season, which cost more than aggregating the whole level."""
     show_key = "w.group_plex_id" if level == Level.SHOW else "w.show_key"
-    live = "r.plex_id IS NOT NULL AND r.media_type = %s AND r.status <> 3"
-    params: list = ["tv"]
-    if since is not None:
-        live += " AND r.requested_at >= %s"
-        params.append(_db_time(since))
+    live, params = _live(None, "tv", since)
     watched = _WATCHED_EPISODES.format(level=Level(level).value, key="w.group_plex_id")
     sql = (
         f"NOT EXISTS (SELECT 1 {_FROM} WHERE r.server_id = w.server_id AND r.plex_id = "

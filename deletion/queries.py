@@ -502,7 +502,8 @@ def rules_pass(level: str, ctx: dict) -> PassPart:
         )
         params += more
     ranks, rank_params = _pass_ranks(level, f, ctx)
-    ranked = f"SELECT w.*, {ranks} AS rule_rank FROM (SELECT b.*{cols} FROM ({base}) b{joins}) w{_fence()}"
+    joined = f"SELECT b.*{cols} FROM ({base}) b{joins}"
+    ranked = f"SELECT w.*, {ranks} AS rule_rank FROM ({joined}) w{_fence()}"
     numbers, number_params = _pass_numbers(level, ctx)
     rule_ids = " ".join(f"WHEN {rank} THEN {int(r.pk)}" for rank, r in enumerate(ctx["rules"]))
     chosen = (
@@ -519,11 +520,11 @@ def page_parts(*, f: CandidateFilter, history: HistoryState, now: datetime | Non
     """The page's parts: one rules_pass per level when there are several rules or one
     that knows people; else candidate_groups' querysets (a plain rule: one aggregation)."""
     rules = f.active_rules
-    if not rules:
+    if not rules or (
+        len(rules) == 1 and not rules[0].needs_requester and not ignored_user_ids(rules[0])
+    ):  # decided before _pass_context: a plain rule's page does not pay its queries
         return candidate_groups(f=f, history=history, now=now)
     ctx = _pass_context(f, history, now or timezone.now())
-    if len(rules) == 1 and not rules[0].needs_requester and not ctx["ignored"]:
-        return candidate_groups(f=f, history=history, now=now)
     return [rules_pass(level, ctx) for level in f.levels]
 
 
