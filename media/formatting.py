@@ -33,3 +33,8 @@ def episode_label(season: int | None, episode: int | None = None) -> str:
     """Plex's short form of an episode, "S01E02" (a season alone: "S01"; unknown = 00)."""
     label = f"S{season or 0:02d}"
     return label if episode is None else f"{label}E{episode or 0:02d}"
+
+
+def title_with_year(title: str, year: int | None) -> str:
+    """A movie's or show's label, "Title (2001)" (the title alone without a year)."""
+    return f"{title} ({year})" if year else title

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from media.formatting import episode_label, human_size
+from media.formatting import episode_label, human_size, title_with_year
 
 
 class TimeStampedModel(models.Model):
@@ -200,7 +200,7 @@ class MediaItem(TimeStampedModel):
             return f"{self.grandparent_title} {self.episode_label} {self.title}"
         if self.type == self.MediaType.SEASON:
             return f"{self.parent_title or self.grandparent_title} – {self.title}"
-        return f"{self.title} ({self.year})" if self.year else self.title
+        return title_with_year(self.title, self.year)
 
     @property
     def human_size(self) -> str:

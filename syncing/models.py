@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from media.formatting import title_with_year
 from media.models import MediaItem, PlexServer, RunModel, TimeStampedModel
 
 
@@ -132,7 +133,7 @@ class ArrItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.year})" if self.year else self.title
+        return title_with_year(self.title, self.year)
 
 
 class ArrEpisode(models.Model):
@@ -362,8 +363,8 @@ class UserItemStats(models.Model):
         # Per item and user with the numbers the rules read (index-only lookups); per user
         # first, to refresh the shows and seasons above a user's items
         # (tautulli_user_group_stats) and to read an ignored account's plays per movie or
-        # episode (index-only; its movies are the rows without a show); and by last watch, for "watched recently by anyone but
-        # the ignored accounts".
+        # episode (index-only; its movies are the rows without a show); and by last watch,
+        # for "watched recently by anyone but the ignored accounts".
         indexes = [
             models.Index(
                 fields=["server", "plex_id", "user_id", "watched", "last_watched_at", "plays"],

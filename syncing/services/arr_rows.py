@@ -3,14 +3,15 @@
 Rows are plain tuples in one layout per table (ITEMS, EPISODES below). Per table and run:
 one read of the instance's stored rows, then only the new rows are inserted and the changed
 ones upserted (INSERT … ON CONFLICT on the table's unique key), and the rows the instance
-no longer holds are deleted. Unchanged rows are not rewritten, and keep their primary keys (episodes point
-at their series by it).
+no longer holds are deleted. Unchanged rows are not rewritten, and keep their primary keys
+(episodes point at their series by it).
 
 Why not `bulk_create`: profiled, it spent half of a 100k-episode sync preparing values per
 field and object, and on SQLite its 999-parameter batches made ~80 rows per INSERT. As in
 the Plex sync (plex_items): SQLite gets multi-row VALUES; PostgreSQL COPY, straight into the
-table for new rows, into a temp table then one INSERT … SELECT for changed ones (pg_copy). Values are what the database hands back (JSON as text,
-booleans compare equal to SQLite's 0/1), so a stored row compares equal to a fresh one.
+table for new rows, into a temp table then one INSERT … SELECT for changed ones (pg_copy).
+Values are what the database hands back (JSON as text, booleans compare equal to SQLite's
+0/1), so a stored row compares equal to a fresh one.
 """
 
 from __future__ import annotations

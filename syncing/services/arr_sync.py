@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from media.formatting import title_with_year
 from media.models import MediaItem
 from syncing.clients.arr import ArrClient, ArrEpisodeFile, ArrMovie, ArrSeries
 from syncing.clients.arr import ArrEpisode as ArrEpisodeRaw
@@ -371,7 +372,7 @@ def _unmatched(server: ArrServer, items: Rows, index: PlexIndex, result: ArrSync
     held.update(v[_MEDIA] for v in items.values() if v[_MEDIA])
     only = sorted((t, pk, y) for pk, t, y in index.tops if pk not in held)
     result.unmatched_plex_count = len(only)
-    result.unmatched_plex = [f"{t} ({y})" if y else t for t, _, y in only[:LIST_LIMIT]]
+    result.unmatched_plex = [title_with_year(t, y) for t, _, y in only[:LIST_LIMIT]]
 
 
 def arr_connection_test(*, server: ArrServer) -> str:
