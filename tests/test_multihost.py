@@ -329,6 +329,11 @@ def test_a_worker_killed_mid_execution_strands_nothing(hosts, library, approved)
         timeout=90,
         what="w1 to settle every group",
     )
+    wait_for(  # the run is closed after its last group is recorded, not with it
+        lambda: not DeletionRun.objects.filter(status="running").exists(),
+        timeout=30,
+        what="w1's execution to finish",
+    )
 
     assert _deletes(demo) == Counter(f"/library/metadata/{key}" for key in approved)
     assert list(DeletionRun.objects.order_by("pk").values_list("status", flat=True)) == [
