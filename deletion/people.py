@@ -355,6 +355,22 @@ def theirs_sql(level: str, ignored: list[int], server_ids) -> tuple[str, list]:
     return sql, list(params)
 
 
+def touched_q(level: str, ignored: list[int], server_ids) -> Q:
+    """Groups (`group_plex_id`) any of `ignored` ever played, per server: the only rows
+    whose numbers their plays change (one uncorrelated key list per server)."""
+    if level in _GROUP_LEVELS:
+        rows, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
+    else:  # a movie's rows have no show above them (uis_user_show_idx2 alone)
+        rows = UserItemStats.objects.filter(grandparent_plex_id__isnull=level == Level.MOVIE)
+        col = "plex_id"
+    rows = rows.filter(user_id__in=ignored).order_by()
+    per_server = [
+        Q(server_id=sid, group_plex_id__in=rows.filter(server_id=sid).values(col))
+        for sid in sorted(server_ids)
+    ]
+    return reduce(operator.or_, per_server, Q(server_id__in=[]))
+
+
 def their_last_sql(level: str, ignored: list[int], n: int) -> tuple[str, list]:
     """A group's last watch without the ignored users (`w.tl{n}` / `w.tp{n}`: theirs).
     Only where one of them watched last is anyone else's newest watch looked up; on an
