@@ -45,6 +45,10 @@ from syncing.services.tautulli_windows import (
 logger = logging.getLogger(__name__)
 
 ANALYZE_AFTER_ROWS = 10_000  # a bigger import refreshes the planner's statistics first
+# Pages fetched ahead of the writer: page times vary with the window (a re-planned window
+# costs a request and yields nothing) and so do writes; with one page of slack the writer
+# waited for the fetcher and then the fetcher for the writer. ~5 MB a page held.
+PREFETCH_PAGES = 3
 
 
 def tautulli_client_for(tautulli: TautulliServer) -> TautulliClient:
@@ -145,7 +149,8 @@ def _history_read(client: TautulliClient, job: _Import, since: date | None) -> d
     if since is None:
         return None
     until = timezone.now().astimezone(UTC).date() + timedelta(days=1)  # clock-skew margin
-    for batch in prefetched(history_batches(client, since=since, until=until)):
+    batches = history_batches(client, since=since, until=until)
+    for batch in prefetched(batches, depth=PREFETCH_PAGES):
         job.store(batch.rows)
         _progress(client, job, done=batch.days_done, total=batch.days_total, label=f"{batch.up_to}")
     return since
