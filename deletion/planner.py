@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
+from itertools import accumulate
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -57,27 +60,38 @@ class PlanTarget:
         return f"bring used space down to {self.used_percent:g} %"
 
 
-@dataclass(slots=True, eq=False)
-class Option:
-    """One group of the pool: its numbers, the rules that select it, its show (seasons).
-    `row` holds the raw numbers (see POOL_COLUMNS), read only for the rows shown; `score`
-    is computed once (a plan sorts thousands of options by it). Options compare by
-    identity: each group is one Option (its ref is its key)."""
+class Option(NamedTuple):
+    """One group of the pool: its numbers, the ids of the rules that select it (the first
+    approves it), its show (seasons). `row` holds the raw numbers (see POOL_COLUMNS), read
+    only for the rows shown.
+
+    The pool itself holds plain tuples in this field order (refs too), read by index
+    (REF, SIZE, …): the cycle collector stops tracking a plain tuple of plain values after
+    its first pass, never a NamedTuple or a dataclass. Thousands of tracked options (and a
+    list of rules each) were promoted and set off a full collection (~50 ms at 8k groups)
+    on about every plan. `Option._make(o)` gives the named view of the few rows shown."""
 
     ref: Ref
     size: int
     idle_days: int
-    rules: list[DeletionRule]
+    rules: tuple[int, ...]
     row: dict | tuple
     show: Ref | None = None  # the show above a season
-    score: int = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.score = self.size * max(self.idle_days, 1)
+    @property
+    def score(self) -> int:
+        return _score(self)
+
+
+REF, SIZE, IDLE, RULES, ROW, SHOW = range(6)  # Option's fields, for the pool's plain tuples
+
+
+def _score(o: Option) -> int:
+    return o[SIZE] * max(o[IDLE], 1)
 
 
 @dataclass(slots=True)
-class PlanEntry:  # not frozen: a far target makes thousands (frozen __init__ is slower)
+class PlanEntry:  # one per row shown (a far target's plan holds thousands of groups)
     ref: Ref
     size: int
     rules: list[DeletionRule]
@@ -99,27 +113,36 @@ class Plan:
     target: PlanTarget
     ordering: str
     need_bytes: int
-    entries: list[PlanEntry]
+    chosen: list[Option]  # every group of the plan, in its ordering
     pool_size: int
     storage: StorageSummary
     history: HistoryState
-    rules: list[DeletionRule] = field(default_factory=list)
+    rules: dict[int, DeletionRule] = field(default_factory=dict)  # the enabled ones, by id
+    shown: list[PlanEntry] = field(default_factory=list)  # the first ROWS_SHOWN, labelled
+
+    @cached_property
+    def freed_bytes(self) -> int:
+        return sum(o[SIZE] for o in self.chosen)
 
     @property
-    def freed_bytes(self) -> int:
-        return self.entries[-1].cumulative_bytes if self.entries else 0
+    def count(self) -> int:
+        return len(self.chosen)
+
+    @cached_property
+    def entries(self) -> list[PlanEntry]:
+        """Every group as an entry (the page reads only `shown`, built up front)."""
+        sizes = accumulate(o[SIZE] for o in self.chosen)
+        found = [_entry(o, total, self.rules) for o, total in zip(self.chosen, sizes, strict=True)]
+        return [*self.shown, *found[len(self.shown) :]]
 
     @property
     def shortfall_bytes(self) -> int:
         return max(0, self.need_bytes - self.freed_bytes)
 
     @property
-    def shown(self) -> list[PlanEntry]:
-        return self.entries[:ROWS_SHOWN]
-
-    @property
     def picks(self) -> list[str]:
-        return [e.pick for e in self.entries]
+        """The approve form's values: "rule_id:level:server:key" (see PlanEntry.pick)."""
+        return [f"{o[RULES][0]}:{o[REF][0]}:{o[REF][1]}:{o[REF][2]}" for o in self.chosen]
 
     @property
     def picks_text(self) -> str:
@@ -129,7 +152,7 @@ class Plan:
 
     @property
     def not_shown(self) -> int:
-        return max(0, len(self.entries) - ROWS_SHOWN)
+        return max(0, len(self.chosen) - ROWS_SHOWN)
 
     @property
     def reached(self) -> bool:
@@ -254,7 +277,7 @@ def _labels(options: list[Option]) -> dict[Ref, dict]:
     the whole plan (hundreds of groups for a large target)."""
     keys: dict[tuple[str, int], list[int]] = {}
     for o in options:
-        keys.setdefault((o.ref.level, o.ref.server_id), []).append(o.ref.plex_id)
+        keys.setdefault((o[REF][0], o[REF][1]), []).append(o[REF][2])
     found = {}
     for (level, sid), plex_ids in keys.items():
         rows = MediaItem.objects.filter(server_id=sid, type=level, plex_id__in=plex_ids).values(
@@ -265,7 +288,9 @@ def _labels(options: list[Option]) -> dict[Ref, dict]:
     return found
 
 
-def _candidate(o: Option, label: dict) -> Candidate:
+def _candidate(o: Option, label: dict, rule: DeletionRule) -> Candidate:
+    o = Option._make(o)
+    o = o._replace(ref=Ref(*o.ref), show=Ref(*o.show) if o.show else None)
     season = o.ref.level == Level.SEASON
     row = o.row if isinstance(o.row, dict) else dict(zip(POOL_COLUMNS, o.row, strict=True))
     return Candidate(
@@ -286,37 +311,45 @@ def _candidate(o: Option, label: dict) -> Candidate:
         last_watched=_when(row["last_watched"]),
         assumed_watched=_when(row["assumed_watched"]),
         plays=int(row["plays"] or 0),
-        rule_id=o.rules[0].pk,
-        rule_name=o.rules[0].name,
+        rule_id=rule.pk,
+        rule_name=rule.name,
     )
 
 
-def plan_candidates(options: list[Option]) -> list[Candidate]:
-    """The options as labelled candidate rows, in the same order."""
+def plan_candidates(options: list[Option], rules: dict[int, DeletionRule]) -> list[Candidate]:
+    """The options as labelled candidate rows, in the same order (`rules`: by id)."""
     labels = _labels(options)
-    return [_candidate(o, labels.get(o.ref, {})) for o in options]
+    return [_candidate(o, labels.get(o[REF], {}), rules[o[RULES][0]]) for o in options]
+
+
+def _entry(
+    o: Option, total: int, rules: dict[int, DeletionRule], candidate: Candidate | None = None
+) -> PlanEntry:
+    return PlanEntry(Ref(*o[REF]), o[SIZE], [rules[pk] for pk in o[RULES]], total, candidate)
 
 
 def plan_pool_get(
     *, rules: list[DeletionRule], history: HistoryState, now: datetime | None = None
 ) -> list[Option]:
-    """Every show, season and movie selected by any of `rules`: one query per rule."""
+    """Every show, season and movie selected by any of `rules`: one query per rule. Plain
+    tuples in Option's field order (see Option)."""
     now = now or timezone.now()
-    pool: dict[Ref, Option] = {}
+    pool: dict[tuple, tuple] = {}
     level, sid, key, size_at = _COL["level"], _COL["server_id"], _COL["group_plex_id"], _COL["size"]
     watched, first, idle_days = _COL["assumed_watched"], _COL["first_added"], _idle_days_reader(now)
-    show_at = _COL["show_plex_id"]
+    show_at, show_level = _COL["show_plex_id"], Level.SHOW.value  # a plain str: see Option
     for rule in rules:
         for row in _pool_rows(rule, history):
-            ref = Ref(row[level], row[sid], row[key])
+            ref = (row[level], row[sid], row[key])
             if (known := pool.get(ref)) is not None:
-                known.rules.append(rule)
+                pool[ref] = (*known[:RULES], (*known[RULES], rule.pk), *known[ROW:])
                 continue
+            show = None
+            if ref[0] == Level.SEASON and row[show_at] is not None:
+                show = (show_level, ref[1], row[show_at])
             idle = idle_days(row[watched], row[first])
-            option = pool[ref] = Option(ref, int(row[size_at] or 0), idle, [rule], row)
-            if ref.level == Level.SEASON and row[show_at] is not None:
-                option.show = Ref(Level.SHOW, ref.server_id, row[show_at])
-    return [o for o in pool.values() if o.size > 0]
+            pool[ref] = (ref, int(row[size_at] or 0), idle, (rule.pk,), row, show)
+    return [o for o in pool.values() if o[SIZE] > 0]
 
 
 def reclaimable_get(*, history: HistoryState | None = None) -> dict[str, tuple[int, int]]:
@@ -348,34 +381,37 @@ def reclaimable_get(*, history: HistoryState | None = None) -> dict[str, tuple[i
 
 
 class _Chosen:
-    """The groups taken so far; a show replaces any of its seasons already taken."""
+    """The groups taken so far; a show replaces any of its seasons already taken. Options
+    are read by index (see Option)."""
 
     def __init__(self) -> None:
-        self.items: dict[Ref, Option] = {}
-        self.seasons: dict[Ref, dict[Ref, Option]] = {}  # show → its seasons taken
+        self.items: dict[tuple, Option] = {}
+        self.seasons: dict[tuple, dict[tuple, Option]] = {}  # show → its seasons taken
         self.freed = 0
 
     def gain(self, o: Option) -> int | None:
         """Bytes `o` adds; None when it cannot be added (taken, or its show is)."""
-        if o.ref in self.items or (o.show is not None and o.show in self.items):
+        ref, show = o[REF], o[SHOW]
+        if ref in self.items or (show is not None and show in self.items):
             return None
-        if o.ref[0] == Level.SHOW:
-            return o.size - sum(s.size for s in self.seasons.get(o.ref, {}).values())
-        return o.size
+        if ref[0] == Level.SHOW:
+            return o[SIZE] - sum(s[SIZE] for s in self.seasons.get(ref, {}).values())
+        return o[SIZE]
 
     def add(self, o: Option) -> None:
         self.freed += self.gain(o) or 0
-        if o.ref[0] == Level.SHOW:
-            for season in self.seasons.pop(o.ref, {}):
+        ref = o[REF]
+        if ref[0] == Level.SHOW:
+            for season in self.seasons.pop(ref, {}):
                 del self.items[season]
-        elif o.show is not None:
-            self.seasons.setdefault(o.show, {})[o.ref] = o
-        self.items[o.ref] = o
+        elif o[SHOW] is not None:
+            self.seasons.setdefault(o[SHOW], {})[ref] = o
+        self.items[ref] = o
 
     def drop(self, o: Option) -> None:
-        del self.items[o.ref]
-        self.seasons.get(o.show, {}).pop(o.ref, None)
-        self.freed -= o.size
+        del self.items[o[REF]]
+        self.seasons.get(o[SHOW], {}).pop(o[REF], None)
+        self.freed -= o[SIZE]
 
 
 def _walk(ordered: list[Option], need: int, fit: bool) -> _Chosen:
@@ -407,18 +443,18 @@ def _prune(chosen: _Chosen, need: int, drop_first: Callable[[Option], tuple]) ->
     """Drop every group the plan can spare. One pass suffices: the total only falls, so a
     group that could not be dropped when visited can never be dropped later."""
     for o in sorted(chosen.items.values(), key=drop_first):
-        if chosen.freed - o.size >= need:
+        if chosen.freed - o[SIZE] >= need:
             chosen.drop(o)
 
 
 # ordering → (preference key, fit the gap?, which groups to try dropping first)
 _STRATEGY: dict[str, tuple[Callable, bool, Callable]] = {
-    "score": (lambda o: (-o.score, o.ref), False, lambda o: (o.score, o.ref)),
-    "size": (lambda o: (-o.size, o.ref), True, lambda o: (-o.size, o.ref)),
+    "score": (lambda o: (-_score(o), o[REF]), False, lambda o: (_score(o), o[REF])),
+    "size": (lambda o: (-o[SIZE], o[REF]), True, lambda o: (-o[SIZE], o[REF])),
     "idle": (
-        lambda o: (-o.idle_days, -o.size, o.ref),
+        lambda o: (-o[IDLE], -o[SIZE], o[REF]),
         False,
-        lambda o: (o.idle_days, o.size, o.ref),
+        lambda o: (o[IDLE], o[SIZE], o[REF]),
     ),
 }
 
@@ -442,13 +478,14 @@ def plan_get(*, target: PlanTarget, ordering: str = "score") -> Plan:
     rules = list(DeletionRule.objects.filter(enabled=True).order_by("pk"))
     pool = plan_pool_get(rules=rules, history=history)
     picked = plan_choose(pool=pool, need=need, ordering=ordering)
-    candidates = plan_candidates(picked[:ROWS_SHOWN])
-    entries, total = [], 0
-    for n, option in enumerate(picked):
-        total += option.size
-        shown = candidates[n] if n < ROWS_SHOWN else None
-        entries.append(PlanEntry(option.ref, option.size, option.rules, total, shown))
-    return Plan(target, ordering, need, entries, len(pool), storage, history, rules)
+    by_id = {rule.pk: rule for rule in rules}
+    firsts = picked[:ROWS_SHOWN]
+    totals = accumulate(o[SIZE] for o in firsts)
+    shown = [
+        _entry(o, total, by_id, c)
+        for o, total, c in zip(firsts, totals, plan_candidates(firsts, by_id), strict=True)
+    ]
+    return Plan(target, ordering, need, picked, len(pool), storage, history, by_id, shown)
 
 
 def plan_picks_parse(values: list[str]) -> list[tuple[int, Ref]]:
@@ -485,8 +522,9 @@ def top_candidates_get(*, history: HistoryState | None = None, limit: int = 8) -
     """The best shows and movies by the planner's score, as plain dicts (stored with each
     storage snapshot, so the dashboard shows them without aggregating)."""
     history = history or history_state_get()
-    rules = list(DeletionRule.objects.filter(enabled=True).order_by("pk"))
-    pool = [o for o in plan_pool_get(rules=rules, history=history) if o.ref[0] != Level.SEASON]
+    rules = {r.pk: r for r in DeletionRule.objects.filter(enabled=True).order_by("pk")}
+    pool = plan_pool_get(rules=list(rules.values()), history=history)
+    pool = [Option._make(o) for o in pool if o[REF][0] != Level.SEASON]
     best = sorted(pool, key=_STRATEGY["score"][0])[:limit]
     return [
         {
@@ -495,7 +533,7 @@ def top_candidates_get(*, history: HistoryState | None = None, limit: int = 8) -
             "title": c.title,
             "size": c.size,
             "idle_days": o.idle_days,
-            "rules": [r.name for r in o.rules],
+            "rules": [rules[pk].name for pk in o.rules],
         }
-        for o, c in zip(best, plan_candidates(best), strict=True)
+        for o, c in zip(best, plan_candidates(best, rules), strict=True)
     ]
