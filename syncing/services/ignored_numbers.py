@@ -18,7 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from media.models import MediaItem
+from media.locks import media_items_write_lock
+from media.models import MediaItem, PlexServer
 from media.services import config_get, config_set
 from syncing.models import UserItemStats
 
@@ -79,5 +80,7 @@ def ignored_numbers_record(users: list[int]) -> bool:
     if ignored_numbers_users() == wanted:
         return False
     config_set(USERS_KEY, list(wanted))
-    ignored_numbers_refresh()
+    for server_id in PlexServer.objects.order_by("pk").values_list("pk", flat=True):
+        media_items_write_lock(server_id=server_id)  # as every bulk writer: no deadlock
+        ignored_numbers_refresh(server_id=server_id)
     return True
