@@ -171,13 +171,26 @@ class ArrEpisode(models.Model):
         return f"S{self.season_number:02d}E{self.episode_number:02d} (#{self.arr_id})"
 
 
+# Foreign keys of the tables the Tautulli sync bulk-writes (plays, per-user rollups): a full
+# import writes ~1.4M such rows, and PostgreSQL checked each one's key at commit (~3 µs a
+# row: 3 s for the rollups alone). The sync takes the same guarantee once per transaction
+# instead (syncing.services.tautulli_plays.referenced_rows_held: the rows exist and stay
+# until commit); Django still cascades every delete. Their lookups use composite indexes.
+NO_FK_CHECK = {"db_constraint": False, "db_index": False}
+
+
 class Play(models.Model):
     """One Tautulli history row (`get_history` with grouping=0), keyed on its `row_id`.
 
     Sessions sharing a `reference_id` are one resumed play, as Tautulli counts them.
     """
 
-    tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="plays")
+    # No database constraint (the sync holds the server's row once per page instead of a
+    # check per play: tautulli_plays.referenced_rows_held) and no index of its own
+    # (uniq_play_row starts with it); Django still cascades the deletes.
+    tautulli = models.ForeignKey(
+        TautulliServer, on_delete=models.CASCADE, related_name="plays", **NO_FK_CHECK
+    )
     row_id = models.BigIntegerField()
     reference_id = models.BigIntegerField(null=True, blank=True)
     plex_id = models.BigIntegerField(null=True, blank=True)
@@ -342,8 +355,14 @@ class UserItemStats(models.Model):
     sync from tautulli_plays, so rules about people read one small row per user and item
     instead of every play."""
 
-    tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="+")
-    server = models.ForeignKey(PlexServer, on_delete=models.CASCADE, related_name="+")
+    # No database constraint or index of their own on these two (see NO_FK_CHECK; the
+    # unique key and the per-server index below serve the lookups).
+    tautulli = models.ForeignKey(
+        TautulliServer, on_delete=models.CASCADE, related_name="+", **NO_FK_CHECK
+    )
+    server = models.ForeignKey(
+        PlexServer, on_delete=models.CASCADE, related_name="+", **NO_FK_CHECK
+    )
     user_id = models.BigIntegerField()
     plex_id = models.BigIntegerField(help_text="rating key of the movie/episode")
     parent_plex_id = models.BigIntegerField(null=True, blank=True)
@@ -406,8 +425,12 @@ class UserGroupStats(models.Model):
         SHOW = "show", "Show"
         SEASON = "season", "Season"
 
-    tautulli = models.ForeignKey(TautulliServer, on_delete=models.CASCADE, related_name="+")
-    server = models.ForeignKey(PlexServer, on_delete=models.CASCADE, related_name="+")
+    tautulli = models.ForeignKey(
+        TautulliServer, on_delete=models.CASCADE, related_name="+", **NO_FK_CHECK
+    )
+    server = models.ForeignKey(
+        PlexServer, on_delete=models.CASCADE, related_name="+", **NO_FK_CHECK
+    )
     level = models.CharField(max_length=10, choices=Level.choices)
     group_plex_id = models.BigIntegerField(help_text="plex_id of the show or season")
     user_id = models.BigIntegerField()

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from syncing.clients.tautulli import HistoryRow
-from syncing.models import Play
+from syncing.models import Play, TautulliServer
 from syncing.services.pg_copy import pg_copy_upsert
 
 BULK_CACHE_KIB = 65_536  # SQLite page cache during a history import (default: 2,000 KiB)
@@ -111,10 +111,25 @@ def plays_upsert(*, tautulli_id: int, rows: list[HistoryRow]) -> None:
         for r in {r.row_id: r for r in rows}.values()  # one row_id twice would fail in PG
     ]  # fmt: skip
     with transaction.atomic(), connection.cursor() as cursor:
+        referenced_rows_held(cursor, (TautulliServer, tautulli_id))
         if connection.vendor == "postgresql":
             pg_copy_upsert(cursor, rows=params, **_pg_upsert_spec())
         else:
             cursor.executemany(_upsert_sql(epochs_in_sql=adapter is None), params)
+
+
+def referenced_rows_held(cursor, *rows: tuple[type[models.Model], int]) -> None:
+    """Check once per transaction what the plays' and rollups' foreign keys would check per
+    row (models.NO_FK_CHECK): each (model, pk) row exists, and on PostgreSQL stays until
+    commit (FOR KEY SHARE, the lock a foreign-key check takes). A record deleted during
+    its sync fails the run instead of leaving rows that point at nothing.
+    """
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    for model, pk in rows:
+        table = connection.ops.quote_name(model._meta.db_table)
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s{lock}", [pk])
+        if cursor.fetchone() is None:
+            raise model.DoesNotExist(f"{model._meta.verbose_name} {pk} was deleted meanwhile")
 
 
 @contextmanager

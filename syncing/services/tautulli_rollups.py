@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from media.models import PlexServer
 from syncing.clients.tautulli import HistoryRow
 from syncing.models import Play, TautulliServer, UserGroupStats, UserItemStats
+from syncing.services.tautulli_plays import referenced_rows_held
 from syncing.services.tautulli_stats import _chunks, _marks
 
 _ITEMS, _GROUPS = UserItemStats._meta.db_table, UserGroupStats._meta.db_table
@@ -90,6 +92,7 @@ def rollups_rebuild(*, tautulli: TautulliServer) -> None:
     """Everything from the stored plays (a full import): one grouped pass per table."""
     sid = tautulli.plex_server_id
     with connection.cursor() as cursor:
+        _references_held(cursor, tautulli)
         cursor.execute(f"DELETE FROM {_GROUPS} WHERE tautulli_id = %s", [tautulli.pk])
         with _secondary_indexes_dropped(cursor, UserItemStats):
             cursor.execute(f"DELETE FROM {_ITEMS} WHERE tautulli_id = %s", [tautulli.pk])
@@ -106,6 +109,7 @@ def rollups_refresh(*, tautulli: TautulliServer, touched: Touched) -> None:
     (before and after: an item that moved refreshes its old group too)."""
     sid, tid = tautulli.plex_server_id, tautulli.pk
     with connection.cursor() as cursor:
+        _references_held(cursor, tautulli)
         for user_id, keys in _per_user(touched.items):
             where, params = f"AND plex_id IN ({_marks(keys)})", [tid, user_id, *keys]
             cursor.execute(
@@ -124,6 +128,13 @@ def rollups_refresh(*, tautulli: TautulliServer, touched: Touched) -> None:
             )
         for level, pairs in touched.groups.items():
             _groups_refresh(cursor, tautulli, level, pairs)
+
+
+def _references_held(cursor, tautulli: TautulliServer) -> None:
+    """The rollups' foreign keys, checked once per run instead of per row (NO_FK_CHECK)."""
+    referenced_rows_held(
+        cursor, (TautulliServer, tautulli.pk), (PlexServer, tautulli.plex_server_id)
+    )
 
 
 def _groups_refresh(cursor, tautulli: TautulliServer, level: str, pairs: set) -> None:

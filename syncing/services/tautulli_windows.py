@@ -46,6 +46,11 @@ def utc_day(epoch: int) -> date:
     return datetime.fromtimestamp(epoch, UTC).date()
 
 
+def utc_epoch(day: date) -> int:
+    """The epoch second at which the UTC `day` starts (ints compare cheaper than days)."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
     """One page's rows that belong to its window, and how far the read has come (in days)."""
@@ -85,7 +90,8 @@ def history_batches(client: TautulliClient, *, since: date, until: date) -> Iter
                 break
             start += page.raw_count
             finished = page.raw_count < size or start >= matched
-            rows = [r for r in page.rows if day <= utc_day(r.started) <= last]
+            lo, hi = utc_epoch(day), utc_epoch(last + timedelta(days=1))
+            rows = [r for r in page.rows if lo <= r.started < hi]  # UTC day in day..last
             done = (last - since).days + 1 if finished else (day - since).days
             yield Batch(rows, done, total, last)
             if finished:
