@@ -47,6 +47,7 @@ from deletion.groups import Ref, server_keys_q
 from deletion.models import DeletionRule, Level
 from media.models import MediaItem
 from syncing.models import SeerrRequest, TautulliUser, UserGroupStats, UserItemStats
+from syncing.services.ignored_numbers import ignored_numbers_record
 
 _ITEMS = MediaItem._meta.db_table
 _STATS = UserItemStats._meta.db_table
@@ -61,6 +62,14 @@ def ignored_user_ids(rule: DeletionRule | None) -> list[int]:
     if rule is None or rule.pk is None:
         return []
     return sorted(set(rule.ignore_users.values_list("user_id", flat=True)))
+
+
+def ignored_numbers_sync() -> bool:
+    """Keep media_items' stored numbers of ignored accounts (syncing.services.
+    ignored_numbers) on the accounts the enabled rules ignore, all of them together: a rule
+    ignoring exactly those reads columns on the page, any other joins the rollup."""
+    through = DeletionRule.ignore_users.through.objects.filter(deletionrule__enabled=True)
+    return ignored_numbers_record(list(through.values_list("tautulliuser__user_id", flat=True)))
 
 
 def _aggregate(qs, column: str, function: str, default=None):

@@ -53,6 +53,7 @@ from deletion.people import (
 )
 from media.formatting import GB
 from media.models import MediaItem
+from syncing.services.ignored_numbers import ignored_numbers_users
 
 
 def active_exclusions() -> QuerySet[Exclusion]:
@@ -365,6 +366,8 @@ def _pass_base(level: str, ctx: dict) -> tuple[str, tuple]:
         cols["sect"] = Max("section_id") if grouped else F("section_id")
     if level in (Level.SEASON, Level.EPISODE):  # for people.requester_sql
         cols["show_key"] = Max("grandparent_plex_id") if grouped else F("grandparent_plex_id")
+    if any(_stored(level, ctx, n) for n in range(len(ctx["ignored"]))):
+        cols |= {"ign_plays": F("ignored_plays"), "ign_last": F("ignored_last_watched_at")}
     rows = (
         items.order_by()
         .annotate(group_plex_id=F(GROUP_KEY[level]))
@@ -381,6 +384,12 @@ def _pass_base(level: str, ctx: dict) -> tuple[str, tuple]:
     return rows.query.sql_with_params()
 
 
+def _stored(level: str, ctx: dict, n: int) -> bool:
+    """Whether the n-th set of ignored accounts has its numbers stored on the level's rows
+    (media_items.ignored_*: movies and episodes, for the accounts recorded with them)."""
+    return level in (Level.EPISODE, Level.MOVIE) and tuple(ctx["ignored"][n]) == ctx["stored"]
+
+
 def _any_rule(level: str, ctx: dict) -> Q:
     """What every row some rule can select meets, checked while the level is read: added
     before a grace period, and idle by everyone's numbers, or (a rule that ignores users)
@@ -394,6 +403,8 @@ def _any_rule(level: str, ctx: dict) -> Q:
         if n is None:
             cutoff = now - timedelta(days=rule.inactivity_days)
             idle &= Q(last_all__isnull=True) | Q(last_all__lt=cutoff)
+        elif _stored(level, ctx, n):
+            idle |= Q(ign_plays__isnull=False)
         else:
             idle |= touched_q(level, ctx["ignored"][n], servers)
         terms.append(Q(added__lt=now - timedelta(days=rule.grace_days)) & idle)
@@ -485,8 +496,8 @@ def _assumed_sql(history: HistoryState) -> tuple[str, list]:
 
 
 def _pass_context(f: CandidateFilter, history: HistoryState, now: datetime) -> dict:
-    """What every level's pass needs about the rules, read once per page (two queries
-    for all rules: their libraries and their ignored accounts)."""
+    """What every level's pass needs about the rules, read once per page (three queries
+    for all rules: their libraries, their ignored accounts, and whose numbers are stored)."""
     rules = f.active_rules
     pks = [r.pk for r in rules]
     scopes: dict[int, list[int]] = {pk: [] for pk in pks}
@@ -504,7 +515,8 @@ def _pass_context(f: CandidateFilter, history: HistoryState, now: datetime) -> d
     return {"now": now, "history": history, "f": f, "rules": rules, "scopes": scopes,
             "ignored": [list(s) for s in sets],
             "set_of": [sets.index(i) if i else None for i in ignored],
-            "present": blocking_levels(history.eligible_server_ids)}  # fmt: skip
+            "present": blocking_levels(history.eligible_server_ids),
+            "stored": ignored_numbers_users()}  # fmt: skip
 
 
 def rules_pass(level: str, ctx: dict) -> PassPart:
@@ -516,6 +528,9 @@ def rules_pass(level: str, ctx: dict) -> PassPart:
     base, params = _pass_base(level, ctx)
     cols, joins, params = "", "", list(params)
     for n, users in enumerate(ctx["ignored"]):
+        if _stored(level, ctx, n):  # read on the rows themselves
+            cols += f", b.ign_plays AS tp{n}, b.ign_last AS tl{n}"
+            continue
         sql, more = theirs_sql(level, users, history.eligible_server_ids)
         cols += f", c{n}.p AS tp{n}, c{n}.l AS tl{n}"
         joins += (

@@ -120,6 +120,11 @@ class MediaItem(TimeStampedModel):
     total_play_count = models.PositiveIntegerField(default=0)
     last_watched_at = models.DateTimeField(null=True, blank=True)
     total_watch_time_seconds = models.BigIntegerField(default=0)
+    # Plays and newest watch of the accounts the enabled rules ignore (NULL: none of them
+    # played it), kept by syncing.services.ignored_numbers so the candidates page reads
+    # columns instead of joining their rollup rows to every episode.
+    ignored_plays = models.PositiveIntegerField(null=True, blank=True)
+    ignored_last_watched_at = models.DateTimeField(null=True, blank=True)
     tautulli_synced_at = models.DateTimeField(null=True, blank=True)
     parent_title = models.CharField(max_length=500, blank=True, null=True)
     grandparent_title = models.CharField(max_length=500, blank=True, null=True)
@@ -181,6 +186,8 @@ class MediaItem(TimeStampedModel):
                     "plex_id",
                     "parent_plex_id",
                     "grandparent_plex_id",
+                    "ignored_plays",
+                    "ignored_last_watched_at",
                 ],
                 name="cand_item_idx",
             ),

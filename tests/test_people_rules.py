@@ -14,7 +14,9 @@ from deletion.history import history_state_get
 from deletion.models import DeletionRequest, DeletionRule, Level
 from deletion.queries import _aware, candidate_groups, page_parts, page_rows
 from deletion.selectors import CandidateFilter, candidate_page_get
+from media.models import MediaItem, SystemConfig
 from syncing.models import SeerrRequest, TautulliServer, TautulliUser
+from syncing.services.ignored_numbers import USERS_KEY, ignored_numbers_users
 from syncing.services.seerr_sync import seerr_sync
 from syncing.services.tautulli_sync import tautulli_history_sync
 from tests import factories
@@ -330,3 +332,72 @@ def test_two_rules_scoped_to_different_libraries_on_the_episode_page(played):
     assert len(page.rows) == 10
     one_pass, per_rule = _both(f)
     assert one_pass == per_rule
+
+
+# --- stored numbers of the ignored accounts (media_items.ignored_*), kept by rule edits and
+# the Tautulli syncs, read by the one pass for a rule ignoring exactly the recorded accounts.
+
+
+def _ignored(lib) -> dict[str, tuple]:
+    """Stored (plays, newest watch) of the movie and the episodes the guest or Bob played."""
+    keys = {"movie": lib["movie"].pk} | {f"e{n}": e.pk for n, e in enumerate(lib["episodes"])}
+    found = {
+        pk: (plays, last)
+        for pk, plays, last in MediaItem.objects.filter(pk__in=keys.values()).values_list(
+            "pk", "ignored_plays", "ignored_last_watched_at"
+        )
+    }
+    return {name: found[pk] for name, pk in keys.items() if found[pk] != (None, None)}
+
+
+def test_stored_numbers_follow_the_rules_ignored_accounts(played):
+    rule = _rule("Ignore guest")
+    assert _ignored(played) == {}
+    rule.ignore_users.set(_users("guest"))
+    guest = {"movie": (1, utc(2)), "e2": (1, utc(3)), "e3": (1, utc(3)), "e4": (1, utc(3)),
+             "e7": (2, utc(4)), "e8": (2, utc(4))}  # fmt: skip
+    assert _ignored(played) == guest
+    rule.ignore_users.add(*_users("bob"))  # both together
+    assert _ignored(played) == guest | {"e0": (1, utc(70)), "e1": (1, utc(70)), "e9": (1, utc(50))}
+    rule.ignore_users.remove(*_users("guest"))  # a user taken off the list
+    assert _ignored(played) == {"e0": (1, utc(70)), "e1": (1, utc(70)), "e9": (1, utc(50))}
+    rule.enabled = False  # a disabled rule ignores nobody
+    rule.save()
+    assert _ignored(played) == {}
+    rule.enabled = True
+    rule.save()
+    rule.delete()
+    assert _ignored(played) == {}
+
+
+def test_stored_numbers_follow_the_tautulli_syncs(played, sim, tautulli):
+    rule = _rule("Ignore guest")
+    rule.ignore_users.set(_users("guest"))
+    sim.add_play(target=target_of(played["movie"]), user="guest", started=utc(1))
+    _sync(tautulli)  # an incremental sync: the items its plays touched
+    assert _ignored(played)["movie"] == (2, utc(1))
+    MediaItem.objects.update(ignored_plays=99, ignored_last_watched_at=None)
+    run = tautulli_history_sync(tautulli=tautulli, trigger="test", full=True)
+    assert run.status == "success", run.error
+    after = {"movie": (2, utc(1)), "e2": (1, utc(3)), "e3": (1, utc(3)), "e4": (1, utc(3)),
+             "e7": (2, utc(4)), "e8": (2, utc(4))}  # fmt: skip
+    assert _ignored(played) == after
+    SystemConfig.objects.filter(key=USERS_KEY).delete()  # as after an upgrade: none recorded
+    MediaItem.objects.update(ignored_plays=None, ignored_last_watched_at=None)
+    _sync(tautulli)  # the first sync records the rules' accounts and fills every item
+    assert ignored_numbers_users() == tuple(u.user_id for u in _users("guest"))
+    assert _ignored(played) == after
+
+
+@pytest.mark.parametrize("group_by", ["", "episode", "movie"])
+@pytest.mark.parametrize("sort", ["size", "watched", "-plays"])
+def test_one_pass_reading_stored_numbers_matches_the_per_rule_union(played, group_by, sort):
+    """Only the guest rule ignores anyone: its episodes and movies read the stored numbers."""
+    requester, guest = _rules(played)[:2]
+    DeletionRule.objects.exclude(pk__in=[requester.pk, guest.pk]).delete()
+    assert ignored_numbers_users() == tuple(u.user_id for u in _users("guest"))
+    for order in ((requester, guest), (guest,)):
+        f = CandidateFilter(rules=order, group_by=group_by, sort=sort)
+        one_pass, per_rule = _both(f)
+        assert one_pass == per_rule
+        assert one_pass

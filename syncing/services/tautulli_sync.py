@@ -25,6 +25,7 @@ from media.models import MediaItem
 from syncing.clients.tautulli import HistoryRow, TautulliClient, UserRow
 from syncing.models import Play, SyncRun, TautulliServer
 from syncing.runs import ProgressCallback, RunContext, run_now
+from syncing.services.ignored_numbers import ignored_numbers_refresh
 from syncing.services.requests_link import requests_link
 from syncing.services.tautulli_plays import bulk_cache, plays_upsert
 from syncing.services.tautulli_rollups import Touched, rollups_rebuild, rollups_refresh
@@ -251,6 +252,7 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
     updated = item_stats_recompute(
         tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope, synced_at=now
     )
+    ignored_numbers_refresh(server_id=tautulli.plex_server_id, scope=scope)
     items = MediaItem.objects.filter(server_id=tautulli.plex_server_id)
     items.exclude(tautulli_synced_at=now).update(tautulli_synced_at=now)  # the rest
     tautulli_users_store(tautulli=tautulli, rows=users)
@@ -285,11 +287,11 @@ def tautulli_item_sync_work(ctx: RunContext) -> None:
     with transaction.atomic():
         media_items_write_lock(server_id=tautulli.plex_server_id)
         rollups_refresh(tautulli=tautulli, touched=job.touched)  # first: item statistics read it
+        scope = Q(plex_id=plex_id) | Q(guid__in=sorted(job.orphan_guids))
         updated = item_stats_recompute(
-            tautulli_id=tautulli.pk,
-            server_id=tautulli.plex_server_id,
-            scope=Q(plex_id=plex_id) | Q(guid__in=sorted(job.orphan_guids)),
+            tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope
         )
+        ignored_numbers_refresh(server_id=tautulli.plex_server_id, scope=scope)
     ctx.progress(
         rows_fetched=job.rows_fetched,
         pages_fetched=job.pages,
