@@ -248,13 +248,13 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
     else:
         rollups_refresh(tautulli=tautulli, touched=job.touched)
         scope = item_stats_scope(plex_ids=job.plex_ids, guids=job.orphan_guids)
-    now = timezone.now()
     updated = item_stats_recompute(
-        tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope, synced_at=now
+        tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope
     )
     ignored_numbers_refresh(server_id=tautulli.plex_server_id, scope=scope)
-    items = MediaItem.objects.filter(server_id=tautulli.plex_server_id)
-    items.exclude(tautulli_synced_at=now).update(tautulli_synced_at=now)  # the rest
+    MediaItem.objects.filter(server_id=tautulli.plex_server_id).update(
+        tautulli_synced_at=timezone.now()
+    )
     tautulli_users_store(tautulli=tautulli, rows=users)
     requests_link()
     return updated
