@@ -663,8 +663,7 @@ def candidate_page_sql(
     stored_rows = any(isinstance(p, PassPart) or p.query.group_by for p in parts)
     if not (stored_rows or sqlite):
         return _one_scan_sql(inner, order_sql), (never, *params, limit, offset)
-    stored = stored_rows or not sqlite
-    source = "g" if stored else f"({inner}) g"
+    source = "g" if stored_rows else f"({inner}) g"  # PostgreSQL: always stored here
     page = (
         f"SELECT g.*, COALESCE(g.{qn('assumed_watched')}, %s) AS {qn('watched_sort')} "
         f"FROM {source} ORDER BY {order_sql} LIMIT %s OFFSET %s"
@@ -681,7 +680,7 @@ def candidate_page_sql(
         f"SELECT p.*, t.total_count, t.total_bytes FROM ({page}) p "
         f"CROSS JOIN ({totals}) t ORDER BY {order_sql}"
     )
-    if stored:
+    if stored_rows:
         return f"WITH g AS ({inner}) {sql}", (*params, never, limit, offset)
     return sql, (never, *params, limit, offset, *params)
 
