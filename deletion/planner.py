@@ -337,18 +337,19 @@ def plan_pool_get(
     pool: dict[tuple, tuple] = {}
     level, sid, key, size_at = _COL["level"], _COL["server_id"], _COL["group_plex_id"], _COL["size"]
     watched, first, idle_days = _COL["assumed_watched"], _COL["first_added"], _idle_days_reader(now)
-    show_at, show_level = _COL["show_plex_id"], Level.SHOW.value  # a plain str: see Option
+    show_at, show_level, season_level = _COL["show_plex_id"], Level.SHOW.value, Level.SEASON.value
     for rule in rules:
+        rule_ids = (rule.pk,)
         for row in _pool_rows(rule, history):
             ref = (row[level], row[sid], row[key])
             if (known := pool.get(ref)) is not None:
-                pool[ref] = (*known[:RULES], (*known[RULES], rule.pk), *known[ROW:])
+                pool[ref] = (*known[:RULES], (*known[RULES], *rule_ids), *known[ROW:])
                 continue
             show = None
-            if ref[0] == Level.SEASON and row[show_at] is not None:
+            if ref[0] == season_level and row[show_at] is not None:
                 show = (show_level, ref[1], row[show_at])
             idle = idle_days(row[watched], row[first])
-            pool[ref] = (ref, int(row[size_at] or 0), idle, (rule.pk,), row, show)
+            pool[ref] = (ref, int(row[size_at] or 0), idle, rule_ids, row, show)
     return [o for o in pool.values() if o[SIZE] > 0]
 
 
@@ -398,8 +399,9 @@ class _Chosen:
             return o[SIZE] - sum(s[SIZE] for s in self.seasons.get(ref, {}).values())
         return o[SIZE]
 
-    def add(self, o: Option) -> None:
-        self.freed += self.gain(o) or 0
+    def add(self, o: Option, gain: int) -> None:
+        """Take `o`, which adds `gain` bytes (see gain)."""
+        self.freed += gain
         ref = o[REF]
         if ref[0] == Level.SHOW:
             for season in self.seasons.pop(ref, {}):
@@ -427,14 +429,14 @@ def _walk(ordered: list[Option], need: int, fit: bool) -> _Chosen:
         if fit and chosen.freed + gain > need:
             skipped.append(o)
             continue
-        chosen.add(o)
+        chosen.add(o, gain)
     while chosen.freed < need and skipped:
         gains = [(g, o) for o in skipped if (g := chosen.gain(o))]
         closers = [(g, o) for g, o in gains if chosen.freed + g >= need]
         if not gains:
             break
-        _, pick = min(closers, key=lambda p: p[0]) if closers else max(gains, key=lambda p: p[0])
-        chosen.add(pick)
+        gain, pick = min(closers, key=lambda p: p[0]) if closers else max(gains, key=lambda p: p[0])
+        chosen.add(pick, gain)
         skipped.remove(pick)
     return chosen
 
@@ -467,7 +469,9 @@ def plan_choose(*, pool: list[Option], need: int, ordering: str = "score") -> li
     ordered = sorted(pool, key=prefer)
     chosen = _walk(ordered, need, fit)
     _prune(chosen, need, drop_first)
-    return sorted(chosen.items.values(), key=prefer)
+    if not fit:  # taken in order (a show replaces its seasons, dropping keeps the order)
+        return list(chosen.items.values())
+    return sorted(chosen.items.values(), key=prefer)  # the gap's closers came last
 
 
 def plan_get(*, target: PlanTarget, ordering: str = "score") -> Plan:

@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -9,3 +10,9 @@ application = get_wsgi_application()
 from syncing.services.connections import connections_apply_on_start  # noqa: E402
 
 connections_apply_on_start()
+
+# What is loaded by now lives as long as the process: out of the cycle collector's
+# generations with it (gc.freeze), so a full collection (about one per ten requests) walks
+# only what requests allocate, not the ~90k start-up objects again (~40 ms each time).
+gc.collect()
+gc.freeze()

@@ -181,6 +181,13 @@ def _random_pool(rng: random.Random) -> list[Option]:
     return pool
 
 
+_PREFERENCE = {  # each ordering as the page documents it (ties by ref)
+    "score": lambda o: (-o.score, o.ref),
+    "size": lambda o: (-o.size, o.ref),
+    "idle": lambda o: (-o.idle_days, -o.size, o.ref),
+}
+
+
 @pytest.mark.parametrize("ordering", ["score", "size", "idle"])
 def test_plans_reach_their_target_hold_no_superfluous_group_and_respect_the_hierarchy(ordering):
     rng = random.Random(f"plan-{ordering}")
@@ -188,6 +195,7 @@ def test_plans_reach_their_target_hold_no_superfluous_group_and_respect_the_hier
         pool = _random_pool(rng)
         need = rng.randint(1, 200) * GB
         chosen = plan_choose(pool=pool, need=need, ordering=ordering)
+        assert chosen == sorted(chosen, key=_PREFERENCE[ordering])  # the page's order
         freed = sum(o.size for o in chosen)
         shows = {o.ref for o in chosen if o.ref[0] == Level.SHOW}
         assert not any(o.show in shows for o in chosen)
