@@ -13,6 +13,7 @@ import logging
 from contextlib import suppress
 from datetime import timedelta
 
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -31,6 +32,9 @@ from syncing.services.connections import connections_sync_from_env
 logger = logging.getLogger(__name__)
 
 Target = tuple[str, object]  # (kind, server record)
+
+# The key of the PostgreSQL advisory lock that queues a pipeline: "SP" + 2.
+_QUEUE_LOCK = 0x53_50_02
 
 
 def sync_targets(*, kinds: list[str] | None = None) -> list[Target]:
@@ -52,13 +56,35 @@ def sync_all(*, trigger: str = "", kinds: list[str] | None = None) -> list[SyncR
     finds them taken and cannot slip a Tautulli import in before this Plex sync is done.
     """
     connections_sync_from_env()
-    queued = []
-    for kind, target in sync_targets(kinds=kinds):
-        try:
-            queued.append(run_queue(kind=kind, target=target, trigger=trigger))
-        except SyncAlreadyRunning as exc:
-            logger.info("%s sync of %s skipped: %s", kind, target, exc)
+    queued, refused = runs_queue_together(sync_targets(kinds=kinds), trigger=trigger)
+    for exc in refused:
+        logger.info("A sync skipped: %s", exc)
     return runs_execute_in_order(queued)
+
+
+def runs_queue_together(
+    targets: list[Target], *, trigger: str = "", inputs: dict | None = None
+) -> tuple[list[SyncRun], list[SyncAlreadyRunning]]:
+    """Queue a run per target as one step; returns the queued runs and the refusals.
+
+    Two requests at once (two web processes, two `sync_all`) queued one by one could
+    interleave: one takes the Plex lock, the other the Tautulli one, and the Tautulli import
+    runs beside the Plex sync. One transaction, serialized across processes (SQLite's
+    IMMEDIATE transactions; an advisory lock on PostgreSQL), so the second finds every lock
+    of the first taken.
+    """
+    queued: list[SyncRun] = []
+    refused: list[SyncAlreadyRunning] = []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_QUEUE_LOCK])
+        for kind, target in targets:
+            try:
+                queued.append(run_queue(kind=kind, target=target, trigger=trigger, inputs=inputs))
+            except SyncAlreadyRunning as exc:
+                refused.append(exc)
+    return queued, refused
 
 
 def runs_execute_in_order(runs: list[SyncRun]) -> list[SyncRun]:
@@ -131,13 +157,7 @@ def sync_now_request(
 
     Returns the queued runs and the refusals (a run of that kind already holds the lock).
     """
-    queued: list[SyncRun] = []
-    refused: list[SyncAlreadyRunning] = []
-    for kind, target in targets:
-        try:
-            queued.append(run_queue(kind=kind, target=target, trigger=trigger, inputs=inputs))
-        except SyncAlreadyRunning as exc:
-            refused.append(exc)
+    queued, refused = runs_queue_together(targets, trigger=trigger, inputs=inputs)
     runs_enqueue(queued)
     return queued, refused
 
