@@ -523,7 +523,8 @@ def rules_pass(level: str, ctx: dict) -> PassPart:
     """The level's groups under all of the page's rules in one pass: aggregated once
     (_pass_base), each rule a condition on the rows (the first that passes names the
     group, with its own numbers), the ignored users' numbers joined once per distinct
-    set of them. Replaces a UNION of one aggregation per rule and per-row subqueries."""
+    set of them (or read from media_items' stored columns: _stored). Replaces a UNION of
+    one aggregation per rule and per-row subqueries."""
     f, history = ctx["f"], ctx["history"]
     base, params = _pass_base(level, ctx)
     cols, joins, params = "", "", list(params)

@@ -83,7 +83,8 @@ def _opt_float(value: Any) -> float | None:
 def history_row(raw: dict[str, Any]) -> HistoryRow | None:
     """Convert one JSON row; None for live-activity rows (no row_id).
 
-    `get` is bound once: a full import converts a million rows, ~3 µs each.
+    `get` is bound once and the fields are passed by position (HistoryRow's order): a full
+    import converts a million rows, and keywords cost a fifth more (~3 µs a row).
     """
     get = raw.get
     row_id = get("row_id")
@@ -91,22 +92,22 @@ def history_row(raw: dict[str, Any]) -> HistoryRow | None:
         return None
     play = get("play_duration")
     return HistoryRow(
-        row_id=int(row_id),
-        reference_id=_opt_int(get("reference_id")),
-        plex_id=_opt_int(get("rating_key")),
-        parent_plex_id=_opt_int(get("parent_rating_key")),
-        grandparent_plex_id=_opt_int(get("grandparent_rating_key")),
-        media_type=str(get("media_type") or ""),
-        user_id=_opt_int(get("user_id")),
-        user=str(get("user") or ""),
-        started=int(raw["started"]),
-        stopped=_opt_int(get("stopped")),
-        play_duration=int(play if play not in (None, "") else get("duration") or 0),
-        paused_counter=int(get("paused_counter") or 0),
-        percent_complete=_opt_int(get("percent_complete")),
-        watched_status=_opt_float(get("watched_status")),
-        guid=str(get("guid") or ""),
-        title=str(get("full_title") or get("title") or ""),
+        int(row_id),
+        _opt_int(get("reference_id")),
+        _opt_int(get("rating_key")),  # plex_id
+        _opt_int(get("parent_rating_key")),
+        _opt_int(get("grandparent_rating_key")),
+        str(get("media_type") or ""),
+        _opt_int(get("user_id")),
+        str(get("user") or ""),
+        int(raw["started"]),
+        _opt_int(get("stopped")),
+        int(play if play not in (None, "") else get("duration") or 0),  # play_duration
+        int(get("paused_counter") or 0),
+        _opt_int(get("percent_complete")),
+        _opt_float(get("watched_status")),
+        str(get("guid") or ""),
+        str(get("full_title") or get("title") or ""),  # title
     )
 
 

@@ -19,6 +19,7 @@ one subquery made PostgreSQL scan the play table).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from itertools import islice
 
 from django.db import connection
@@ -43,11 +44,13 @@ _BY_GUID = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.guid = {_ITEMS}.guid
 # so its distinct sessions add up across users). Plays without a user, absent from the
 # rollup, are added from the plays for the few items that have any. `+s.tautulli_id`: no
 # index on that alone (SQLite preferred it to the item's index and read every row).
+# {stamp}: the sync's `tautulli_synced_at` in the same write (media_items has 15 indexes, so
+# a second UPDATE of every item to stamp it cost as much as this one).
 _SET_BY_KEY = f"""
 UPDATE {_ITEMS} SET (total_play_count, total_watch_time_seconds, last_watched_at) = (
   SELECT COALESCE(SUM(s.plays), 0), COALESCE(SUM(s.watch_seconds), 0), MAX(s.last_watched_at)
   FROM {_ROLLUP} s WHERE s.server_id = {_ITEMS}.server_id AND s.plex_id = {_ITEMS}.plex_id
-  AND +s.tautulli_id = %s)
+  AND +s.tautulli_id = %s){{stamp}}
 WHERE id IN ({{ids}})
 """
 _NO_USER = f"FROM {_PLAYS} p WHERE p.tautulli_id = %s AND p.plex_id = {_ITEMS}.plex_id AND p.user_id IS NULL"
@@ -89,10 +92,11 @@ def _orphan_guids(cursor, *, tautulli_id: int, server_id: int, guids: list[str] 
 
 
 def _chunk_recompute(
-    cursor, *, tautulli_id: int, server_id: int, items: list[tuple], orphan: set | None
+    cursor, *, tautulli_id: int, server_id: int, items: list[tuple], orphan: set | None, stamp: list
 ) -> None:
     ids = [pk for pk, _key, _guid, _removed in items]
-    cursor.execute(_SET_BY_KEY.format(ids=_marks(ids)), [tautulli_id, *ids])
+    sets = ", tautulli_synced_at = %s" if stamp else ""
+    cursor.execute(_SET_BY_KEY.format(ids=_marks(ids), stamp=sets), [tautulli_id, *stamp, *ids])
     keys = [key for _pk, key, _guid, _removed in items]
     cursor.execute(_NO_USER_KEYS.format(keys=_marks(keys)), [tautulli_id, *keys])
     if no_user := {key for (key,) in cursor.fetchall()}:
@@ -109,11 +113,14 @@ def _chunk_recompute(
         cursor.execute(_ADD.format(source=_BY_GUID, ids=_marks(targets)), params)
 
 
-def item_stats_recompute(*, tautulli_id: int, server_id: int, scope: Q | None = None) -> int:
+def item_stats_recompute(
+    *, tautulli_id: int, server_id: int, scope: Q | None = None, synced_at: datetime | None = None
+) -> int:
     """Recompute the server's movies/episodes matching `scope` (None: all); returns how many.
 
-    Items with no plays get 0 / 0 / NULL.
+    Items with no plays get 0 / 0 / NULL. With `synced_at`, their `tautulli_synced_at` too.
     """
+    stamp = [connection.ops.adapt_datetimefield_value(synced_at)] if synced_at else []
     items = MediaItem.objects.filter(server_id=server_id, type__in=["movie", "episode"])
     if scope is not None:
         items = items.filter(scope)
@@ -123,7 +130,7 @@ def item_stats_recompute(*, tautulli_id: int, server_id: int, scope: Q | None = 
         # Everything: one pass over the plays finds every orphan GUID; a scope: per chunk.
         orphan = _orphan_guids(cursor, **ids, guids=None) if scope is None else None
         for chunk in _chunks(rows):
-            _chunk_recompute(cursor, **ids, items=chunk, orphan=orphan)
+            _chunk_recompute(cursor, **ids, items=chunk, orphan=orphan, stamp=stamp)
     return len(rows)
 
 

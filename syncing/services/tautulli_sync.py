@@ -46,6 +46,10 @@ from syncing.services.tautulli_windows import (
 logger = logging.getLogger(__name__)
 
 ANALYZE_AFTER_ROWS = 10_000  # a bigger import refreshes the planner's statistics first
+# Pages fetched ahead of the writer: page times vary with the window (a re-planned window
+# costs a request and yields nothing) and so do writes; with one page of slack the writer
+# waited for the fetcher and then the fetcher for the writer. ~5 MB a page held.
+PREFETCH_PAGES = 3
 
 
 def tautulli_client_for(tautulli: TautulliServer) -> TautulliClient:
@@ -146,7 +150,8 @@ def _history_read(client: TautulliClient, job: _Import, since: date | None) -> d
     if since is None:
         return None
     until = timezone.now().astimezone(UTC).date() + timedelta(days=1)  # clock-skew margin
-    for batch in prefetched(history_batches(client, since=since, until=until)):
+    batches = history_batches(client, since=since, until=until)
+    for batch in prefetched(batches, depth=PREFETCH_PAGES):
         job.store(batch.rows)
         _progress(client, job, done=batch.days_done, total=batch.days_total, label=f"{batch.up_to}")
     return since
@@ -243,13 +248,13 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
     else:
         rollups_refresh(tautulli=tautulli, touched=job.touched)
         scope = item_stats_scope(plex_ids=job.plex_ids, guids=job.orphan_guids)
+    now = timezone.now()
     updated = item_stats_recompute(
-        tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope
+        tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope, synced_at=now
     )
     ignored_numbers_refresh(server_id=tautulli.plex_server_id, scope=scope)
-    MediaItem.objects.filter(server_id=tautulli.plex_server_id).update(
-        tautulli_synced_at=timezone.now()
-    )
+    items = MediaItem.objects.filter(server_id=tautulli.plex_server_id)
+    items.exclude(tautulli_synced_at=now).update(tautulli_synced_at=now)  # the rest
     tautulli_users_store(tautulli=tautulli, rows=users)
     requests_link()
     return updated
