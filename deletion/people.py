@@ -16,8 +16,11 @@ movie/episode (tautulli_user_item_stats) and per user and show/season
 
 The candidates page evaluates several rules in one pass per level (deletion.queries.
 rules_pass); the `*_sql` functions below are these conditions as SQL on its rows: an
-ignored account's numbers joined once per level (theirs_sql), the requester condition per
-show or season from the group's own episode count, per episode from two short key lists.
+ignored account's numbers joined once per level (theirs_sql), or, on movies and episodes for
+the accounts recorded in media_items.ignored_* (syncing.services.ignored_numbers, kept in
+step with the rules by ignored_numbers_sync), read from the rows themselves; the requester
+condition per show or season from the group's own episode count, per episode from two short
+key lists.
 """
 
 from __future__ import annotations
