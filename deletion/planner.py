@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, islice
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
@@ -90,6 +90,12 @@ def _score(o: Option) -> int:
     return o[SIZE] * max(o[IDLE], 1)
 
 
+def _pick(rule_id: int, ref: tuple) -> str:
+    """The approve form's value for a group: the rule that approves it and the group's
+    ref, "rule_id:level:server:key" (plan_picks_parse reads it back)."""
+    return f"{rule_id}:{Ref(*ref)}"
+
+
 @dataclass(slots=True)
 class PlanEntry:  # one per row shown (a far target's plan holds thousands of groups)
     ref: Ref
@@ -100,8 +106,7 @@ class PlanEntry:  # one per row shown (a far target's plan holds thousands of gr
 
     @property
     def pick(self) -> str:
-        """The approve form's value: the rule that approves it and the group's ref."""
-        return f"{self.rules[0].pk}:{self.ref}"
+        return _pick(self.rules[0].pk, self.ref)
 
     @property
     def cumulative_human(self) -> str:
@@ -132,8 +137,8 @@ class Plan:
     def entries(self) -> list[PlanEntry]:
         """Every group as an entry (the page reads only `shown`, built up front)."""
         sizes = accumulate(o[SIZE] for o in self.chosen)
-        found = [_entry(o, total, self.rules) for o, total in zip(self.chosen, sizes, strict=True)]
-        return [*self.shown, *found[len(self.shown) :]]
+        rest = islice(zip(self.chosen, sizes, strict=True), len(self.shown), None)
+        return [*self.shown, *(_entry(o, total, self.rules) for o, total in rest)]
 
     @property
     def shortfall_bytes(self) -> int:
@@ -141,8 +146,8 @@ class Plan:
 
     @property
     def picks(self) -> list[str]:
-        """The approve form's values: "rule_id:level:server:key" (see PlanEntry.pick)."""
-        return [f"{o[RULES][0]}:{o[REF][0]}:{o[REF][1]}:{o[REF][2]}" for o in self.chosen]
+        """The approve form's values, one per group (see _pick)."""
+        return [_pick(o[RULES][0], o[REF]) for o in self.chosen]
 
     @property
     def picks_text(self) -> str:
