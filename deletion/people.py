@@ -38,6 +38,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -346,19 +347,27 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def theirs_sql(level: str, ignored: list[int], server_ids) -> tuple[str, list]:
-    """The ignored users' plays (p) and newest watch (l) per group key (k): one uncorrelated
-    aggregate over their own rollup rows, LEFT JOINed to the level's groups. Sparse (only
-    what they ever played), where subqueries per group ran once per row (100k episodes)."""
+def _their_rows(level: str, ignored: list[int]) -> tuple[QuerySet, str]:
+    """The ignored users' own rollup rows of the level, and the column holding the group
+    key: shows and seasons from the group rollup, episodes and movies from the item rollup
+    (a movie's rows have no show above them; read from uis_user_show_idx2 alone)."""
     if level in _GROUP_LEVELS:
         rows, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
-    else:  # a movie's rows have no show above them; read from uis_user_show_idx2 alone
+    else:
         rows = UserItemStats.objects.filter(grandparent_plex_id__isnull=level == Level.MOVIE)
         col = "plex_id"
     # One user: `=` (SQLite walks the index in key order; `IN (x)` sorted the rows).
     users = Q(user_id=ignored[0]) if len(ignored) == 1 else Q(user_id__in=ignored)
+    return rows.filter(users), col
+
+
+def theirs_sql(level: str, ignored: list[int], server_ids) -> tuple[str, list]:
+    """The ignored users' plays (p) and newest watch (l) per group key (k): one uncorrelated
+    aggregate over their own rollup rows, LEFT JOINed to the level's groups. Sparse (only
+    what they ever played), where subqueries per group ran once per row (100k episodes)."""
+    rows, col = _their_rows(level, ignored)
     qs = (
-        rows.filter(users, server_id__in=sorted(server_ids))
+        rows.filter(server_id__in=sorted(server_ids))
         .order_by()
         .values("server_id", k=F(col))
         .annotate(p=Sum("plays"), l=Max("last_watched_at"))
@@ -370,12 +379,8 @@ def theirs_sql(level: str, ignored: list[int], server_ids) -> tuple[str, list]:
 def touched_q(level: str, ignored: list[int], server_ids) -> Q:
     """Groups (`group_plex_id`) any of `ignored` ever played, per server: the only rows
     whose numbers their plays change (one uncorrelated key list per server)."""
-    if level in _GROUP_LEVELS:
-        rows, col = UserGroupStats.objects.filter(level=level), "group_plex_id"
-    else:  # a movie's rows have no show above them (uis_user_show_idx2 alone)
-        rows = UserItemStats.objects.filter(grandparent_plex_id__isnull=level == Level.MOVIE)
-        col = "plex_id"
-    rows = rows.filter(user_id__in=ignored).order_by()
+    rows, col = _their_rows(level, ignored)
+    rows = rows.order_by()
     per_server = [
         Q(server_id=sid, group_plex_id__in=rows.filter(server_id=sid).values(col))
         for sid in sorted(server_ids)
