@@ -13,10 +13,11 @@ import logging
 from contextlib import suppress
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from media.locks import run_queue_lock
 from syncing.kinds import RUN_KINDS
 from syncing.models import SyncRun
 from syncing.runs import (
@@ -32,9 +33,6 @@ from syncing.services.connections import connections_sync_from_env
 logger = logging.getLogger(__name__)
 
 Target = tuple[str, object]  # (kind, server record)
-
-# The key of the PostgreSQL advisory lock that queues a pipeline: "SP" + 2.
-_QUEUE_LOCK = 0x53_50_02
 
 
 def sync_targets(*, kinds: list[str] | None = None) -> list[Target]:
@@ -76,9 +74,7 @@ def runs_queue_together(
     queued: list[SyncRun] = []
     refused: list[SyncAlreadyRunning] = []
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_QUEUE_LOCK])
+        run_queue_lock()
         for kind, target in targets:
             try:
                 queued.append(run_queue(kind=kind, target=target, trigger=trigger, inputs=inputs))
