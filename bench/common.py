@@ -128,24 +128,17 @@ def page_parser(requests: int) -> argparse.ArgumentParser:
     return p
 
 
-def heap_freeze() -> None:
-    """What smartplex/wsgi.py does once the app is loaded: the start-up heap (~90k objects
-    that live as long as the process) moved out of the cycle collector's generations, so a
-    full collection walks only what requests allocate."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 @contextmanager
 def test_database(name: str) -> Iterator[None]:
     """A throwaway database for the page benchmarks, served to the test client; a file for
     SQLite (like production, not :memory:). Not setup_test_environment(): it instruments
     every template render (the client then copies the context of each row include), which
-    production never pays. The start-up heap is frozen as the web server does (heap_freeze)."""
+    production never pays. The start-up heap is frozen as the web server does
+    (smartplex.heap)."""
     from django.conf import settings
     from django.db import connection
+
+    from smartplex.heap import heap_freeze
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     db = settings.DATABASES["default"]
