@@ -126,8 +126,10 @@ def referenced_rows_held(cursor, *rows: tuple[type[models.Model], int]) -> None:
     """
     lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
     for model, pk in rows:
-        table = connection.ops.quote_name(model._meta.db_table)
-        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s{lock}", [pk])
+        qn, meta = connection.ops.quote_name, model._meta
+        cursor.execute(
+            f"SELECT 1 FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} = %s{lock}", [pk]
+        )
         if cursor.fetchone() is None:
             raise model.DoesNotExist(f"{model._meta.verbose_name} {pk} was deleted meanwhile")
 
