@@ -49,7 +49,7 @@ class Ref(NamedTuple):
     plex_id: int
 
     def __str__(self) -> str:
-        return f"{self.level}:{self.server_id}:{self.plex_id}"
+        return ref_text(self)
 
     @classmethod
     def of(cls, group) -> Ref:
@@ -66,6 +66,12 @@ class Ref(NamedTuple):
         if server_id is None or plex_id is None:
             return None
         return cls(parts[0], server_id, plex_id)
+
+
+def ref_text(ref: tuple) -> str:
+    """A ref as pages and forms carry it, "level:server_id:plex_id": `str(ref)` of a Ref, and
+    the same for its plain tuple (the planner's pool holds thousands, not made Refs)."""
+    return f"{ref[0]}:{ref[1]}:{ref[2]}"
 
 
 def refs_parse(values: list[str]) -> list[Ref]:

@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Max, Value
 from django.utils import timezone
 
-from deletion.groups import Candidate, CandidateFilter, Ref
+from deletion.groups import Candidate, CandidateFilter, Ref, ref_text
 from deletion.history import HistoryState, history_state_get
 from deletion.models import DeletionRule, Level
 from deletion.queries import candidate_groups
@@ -93,7 +93,7 @@ def _score(o: Option) -> int:
 def _pick(rule_id: int, ref: tuple) -> str:
     """The approve form's value for a group: the rule that approves it and the group's
     ref, "rule_id:level:server:key" (plan_picks_parse reads it back)."""
-    return f"{rule_id}:{Ref(*ref)}"
+    return f"{rule_id}:{ref_text(ref)}"
 
 
 @dataclass(slots=True)
