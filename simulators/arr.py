@@ -183,6 +183,7 @@ class ArrSimulator(SimulatorServer):
         self.faults: list[Fault] = []
         self.lock = threading.RLock()
         self.files: dict[int, dict[str, Any]] = {}  # movie files / episode files by id
+        self.on_file_deleted: Callable[[str], None] | None = None  # told each deleted path
         common: Routes = {
             "system/status": {"GET": self._status},
             "diskspace": {"GET": self._diskspace},
@@ -262,10 +263,13 @@ class ArrSimulator(SimulatorServer):
         return [str(c) for c in self.calls if c.method != "GET"]
 
     def free_space(self, path: str, size: int) -> None:
-        """A file of `size` bytes under `path` was deleted: its disk gains the space."""
+        """A file of `size` bytes under `path` was deleted: its disk gains the space (and the
+        demo's Plex learns the file is gone)."""
         disk = self.disk_for(path)
         if disk is not None:
             disk.free = min(disk.total, disk.free + size)
+        if self.on_file_deleted is not None:
+            self.on_file_deleted(path)
 
     def disk_for(self, path: str) -> Disk | None:
         holding = [d for d in self.disks if path.startswith(d.path.rstrip("/") + "/")]

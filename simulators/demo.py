@@ -99,6 +99,7 @@ def demo_start(*, size: DemoSize | None = None, seed: int = 7) -> Demo:
     shows = [s for i, s in enumerate(library.shows) if i % 8 != 7]
     radarr = radarr_from_library(library, movies=movies, api_key=secrets.token_hex(16)).start()
     sonarr = sonarr_from_library(library, shows=shows, api_key=secrets.token_hex(16)).start()
+    radarr.on_file_deleted = sonarr.on_file_deleted = plex.file_deleted  # same paths as Plex's
     return Demo(
         plex=plex,
         tautulli=tautulli,

@@ -136,6 +136,7 @@ class PlexSimulator(SimulatorServer):
         self.deleted: list[int] = []
         self.playing: list[int] = []  # rating keys "being played" (served at /status/sessions)
         self.refreshed: list[tuple[str, str]] = []  # (section key, path) of partial scans asked
+        self.missing_files: set[str] = set()  # deleted behind Plex's back (by Radarr/Sonarr)
         self.faults: list[Fault] = []
         self.items_served = 0  # items sent in listings and details (what a sync transferred)
         self.notifications_sent: list[str] = []
@@ -675,7 +676,43 @@ class PlexSimulator(SimulatorServer):
         except KeyError:
             raise _Response(404, _html_error(404)) from None
         self.refreshed.append((key, path))
+        self._empty_trash(key, path.rstrip("/") + "/")
         return ""
+
+    def file_deleted(self, path: str) -> None:
+        """A file of the library was deleted on disk (by Radarr/Sonarr): a later scan of its
+        folder drops the items that have no file left."""
+        with self._lock:
+            self.missing_files.add(path)
+
+    def _empty_trash(self, key: str, prefix: str) -> None:
+        """What a partial scan does with "empty trash automatically after every scan" on (PMS's
+        default): items under `prefix` whose files are all missing leave the library, and so
+        do the seasons and shows that this leaves empty."""
+        if not self.missing_files:
+            return
+        with self._lock:
+            for obj in list(self.library.section(key).items):
+                if not isinstance(obj, Show):
+                    if self._files_missing(obj, prefix):
+                        self.remove_item(obj.rating_key)
+                    continue
+                emptied = [self._empty_season(season, prefix) for season in list(obj.seasons)]
+                if any(emptied) and not obj.seasons:
+                    self.remove_item(obj.rating_key)
+
+    def _empty_season(self, season: Season, prefix: str) -> bool:
+        """Drops the season's episodes whose files are missing; True if it removed any."""
+        gone = [e for e in season.episodes if self._files_missing(e, prefix)]
+        for episode in gone:
+            self.remove_item(episode.rating_key)
+        if gone and not season.episodes:
+            self.remove_item(season.rating_key)
+        return bool(gone)
+
+    def _files_missing(self, obj, prefix: str) -> bool:
+        files = [part.file for media in obj.media for part in media.parts]
+        return bool(files) and all(f.startswith(prefix) and f in self.missing_files for f in files)
 
     def _sessions(self) -> str:
         body = []

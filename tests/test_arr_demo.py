@@ -48,3 +48,29 @@ def test_a_demo_movie_routes_through_radarr_and_another_through_plex(demo):
         for key in (held.media_item.plex_id, outside.rating_key)
     ]
     assert [r.system for r in routes] == ["radarr", "plex"]
+
+
+def test_demo_groups_deleted_through_radarr_and_sonarr_leave_plex_after_its_scan(demo, admin_user):
+    """The demo's Plex scans the folder SmartPlex asks it to, as PMS does with "empty trash
+    after every scan" (its default): what Radarr/Sonarr deleted leaves the library, so a
+    deleted group is no longer a candidate after the next sync."""
+    from deletion.config import deletion_settings_set
+    from deletion.execution import deletion_execute
+    from deletion.services import candidates_approve
+    from media.models import MediaItem, PlexServer
+
+    call_command("sync_all")
+    deletion_settings_set(dry_run=False, max_groups=50, max_gb=100_000, leaving_soon_days=0)
+    show = demo.library.shows[0]  # Sonarr holds it (every eighth show is outside)
+    season = next(s for s in show.seasons if s.episodes and all(e.media for e in s.episodes))
+    movie = next(m for m in demo.library.movies[:9] if m.media)  # Radarr holds it
+    plex = PlexServer.objects.get()
+    refs = [(Level.SEASON, plex.pk, season.rating_key), (Level.MOVIE, plex.pk, movie.rating_key)]
+    assert candidates_approve(refs=refs, user=admin_user).done
+    deletion_execute(user=admin_user)
+    assert set(DeletionRequest.objects.values_list("status", flat=True)) == {"deleted"}
+    call_command("sync_plex")
+    left = MediaItem.objects.filter(removed_at__isnull=True)
+    assert not left.filter(parent_plex_id=season.rating_key).exists()
+    assert not left.filter(plex_id__in=[season.rating_key, movie.rating_key]).exists()
+    assert left.filter(grandparent_plex_id=show.rating_key).exists()  # its other seasons stay
