@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -191,3 +192,13 @@ def test_backfill_estimates_past_usage_from_arrival_dates(plex_server):
         for at, b in StorageSnapshot.objects.values_list("taken_at", "used_bytes")
     )
     assert (used[101], used[99], used[30], used[20], used[5]) == (0, GB, 2 * GB, 7 * GB, 3 * GB)
+
+
+@pytest.mark.django_db
+def test_pages_declare_their_icon_so_browsers_do_not_ask_for_a_missing_favicon(admin_client):
+    """Without a declared icon every page view made the browser ask /favicon.ico, and the
+    server logged a "Not Found" warning for each."""
+    pages = [admin_client.get("/"), admin_client.get("/admin/"), Client().get("/admin/login/")]
+    for response in pages:
+        assert response.status_code == 200
+        assert b'<link rel="icon"' in response.content, response.request["PATH_INFO"]
