@@ -419,6 +419,18 @@ def _any_rule(level: str, ctx: dict) -> Q:
     return reduce(operator.or_, terms) if terms else Q()
 
 
+def _only_keys(level: str, ctx: dict) -> dict[int, list[int]] | None:
+    """The keys per server of the level's groups a narrowed pass reads (ctx["only"]:
+    _numbers_filled), for the key lists of the rules' conditions; None: every group."""
+    if ctx.get("only") is None:
+        return None
+    keys: dict[int, list[int]] = {}
+    for group_level, sid, key in ctx["only"]:
+        if group_level == level:
+            keys.setdefault(sid, []).append(key)
+    return keys
+
+
 def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tuple[str, list]:
     """Whether a joined row (`w`) passes `rule`: _apply_rule and requester_filter as one
     condition. `n`: which of the ignored-user joins is this rule's (None: it has none)."""
@@ -436,14 +448,15 @@ def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tup
     else:
         sql, more = ignore_idle_sql(
             level, ctx["ignored"][n], n, history.eligible_server_ids, max_plays=rule.max_plays,
-            cutoff=cutoff, history_start=history.history_start,
+            cutoff=cutoff, history_start=history.history_start, only=_only_keys(level, ctx),
         )  # fmt: skip
         terms.append(sql)
         params += more
     if rule.needs_requester:
         sql, more = requester_sql(
-            level, rule, history.eligible_server_ids, now, items_exact=f.season is None
-        )
+            level, rule, history.eligible_server_ids, now, items_exact=f.season is None,
+            only=_only_keys(level, ctx),
+        )  # fmt: skip
         terms.append(sql)
         params += more
     if rule.min_size_gb:
