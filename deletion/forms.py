@@ -21,6 +21,19 @@ class BulkActionForm(forms.Form):
     until = forms.DateField(required=False, widget=forms.DateInput({"type": "date"}))
 
 
+CAP_HELP = "Above this, execution asks for an explicit confirmation."
+
+
+def gb_field(**kwargs) -> forms.DecimalField:
+    """A size in GB, to the MB, above zero."""
+    return forms.DecimalField(min_value=0.001, max_digits=12, decimal_places=3, **kwargs)
+
+
+def checkbox(**kwargs) -> forms.BooleanField:
+    """A switch that may be left off (a plain BooleanField must be ticked to validate)."""
+    return forms.BooleanField(required=False, **kwargs)
+
+
 class SettingsForm(forms.Form):
     capacity_source = forms.ChoiceField(
         choices=[
@@ -30,35 +43,21 @@ class SettingsForm(forms.Form):
         ],
         label="Capacity source",
     )
-    total_gb = forms.DecimalField(
-        label="Storage capacity (GB)",
-        min_value=0.001,
-        max_digits=12,
-        decimal_places=3,
-        required=False,
-    )
+    total_gb = gb_field(label="Storage capacity (GB)", required=False)
     disk_path = forms.CharField(
         label="Media path",
         required=False,
         max_length=500,
         help_text="A mounted path on this machine (its disk's size is read with disk_usage).",
     )
-    dry_run = forms.BooleanField(
-        required=False, help_text="Execution records what it would delete and calls nothing."
-    )
+    dry_run = checkbox(help_text="Execution records what it would delete and calls nothing.")
     max_groups = forms.IntegerField(
         min_value=1,
         max_value=MAX_GROUPS,
         label="Max groups per execution",
-        help_text="Above this, execution asks for an explicit confirmation.",
+        help_text=CAP_HELP,
     )
-    max_gb = forms.DecimalField(
-        min_value=0.001,
-        max_digits=12,
-        decimal_places=3,
-        label="Max GB per execution",
-        help_text="Above this, execution asks for an explicit confirmation.",
-    )
+    max_gb = gb_field(label="Max GB per execution", help_text=CAP_HELP)
 
     when_not_in_arr = forms.ChoiceField(
         choices=[("plex", "Delete it through Plex"), ("skip", "Skip it")],
@@ -73,10 +72,8 @@ class SettingsForm(forms.Form):
         label="Days in “Leaving soon”",
         help_text="Between approval and deletion; 0 = due at once.",
     )
-    execute_daily = forms.BooleanField(
-        required=False,
-        label="Execute due deletions daily",
-        help_text="Within the caps; dry run is honoured.",
+    execute_daily = checkbox(
+        label="Execute due deletions daily", help_text="Within the caps; dry run is honoured."
     )
     collection_title = forms.CharField(
         required=False,
@@ -84,8 +81,7 @@ class SettingsForm(forms.Form):
         label="Plex collection title",
         help_text="One per library section.",
     )
-    collection_visible = forms.BooleanField(
-        required=False,
+    collection_visible = checkbox(
         label="Show the collection on Home",
         help_text="Home, friends' Home and Recommended in Plex.",
     )
@@ -149,15 +145,13 @@ class SettingsForm(forms.Form):
 
 
 class ExecuteForm(forms.Form):
-    confirm_over_cap = forms.BooleanField(required=False)
+    confirm_over_cap = checkbox()
 
 
 class PlanForm(forms.Form):
     """The planner's target: free N GB, or bring used space down to P % (exactly one)."""
 
-    free_gb = forms.DecimalField(
-        label="Free (GB)", required=False, min_value=0.001, max_digits=12, decimal_places=3
-    )
+    free_gb = gb_field(label="Free (GB)", required=False)
     target_used_percent = forms.DecimalField(
         label="or get down to (% used)",
         required=False,

@@ -19,16 +19,17 @@ from media.models import LibrarySection, LogModel, PlexServer, RunModel, TimeSta
 from syncing.models import TautulliUser
 
 
+# Labels from the member names (Movie, Show, …), as Django derives them.
 class Level(models.TextChoices):
-    MOVIE = "movie", "Movie"
-    SHOW = "show", "Show"
-    SEASON = "season", "Season"
-    EPISODE = "episode", "Episode"
+    MOVIE = "movie"
+    SHOW = "show"
+    SEASON = "season"
+    EPISODE = "episode"
 
 
 class RequesterWatched(models.TextChoices):
-    OFF = "off", "Off"
-    REQUIRED = "required", "Required"
+    OFF = "off"
+    REQUIRED = "required"
 
 
 # Bounds a date can hold (now − 100 years is still a datetime) and a play count can reach.
@@ -172,9 +173,9 @@ class DeletionRun(RunModel):
     """One execution of the approved queue (every run is a row; progress for the page)."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     dry_run = models.BooleanField(default=True)
@@ -185,10 +186,10 @@ class DeletionRun(RunModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField(auto_now_add=True)
-    total = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)  # groups due when the run started
+    processed = models.PositiveIntegerField(default=0)  # groups done, whatever the outcome
     deleted = models.PositiveIntegerField(default=0)
-    would_delete = models.PositiveIntegerField(default=0)
+    would_delete = models.PositiveIntegerField(default=0)  # dry run: what it would delete
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     bytes_freed = models.BigIntegerField(default=0)
@@ -279,14 +280,14 @@ class AuditLog(LogModel):
     """Append-only record of every approval, protection and execution outcome."""
 
     class Action(models.TextChoices):
-        APPROVE = "approve", "Approved"
-        PROTECT = "protect", "Protected"
+        APPROVE = "approve", "Approved"  # into the queue (one by one or a whole plan)
+        PROTECT = "protect", "Protected"  # an exclusion, until a date or for good
         UNPROTECT = "unprotect", "Unprotected"
-        EXECUTE = "execute", "Deleted"
+        EXECUTE = "execute", "Deleted"  # through Radarr/Sonarr or Plex
         WOULD_DELETE = "would_delete", "Would delete (dry run)"
-        SKIP = "skip", "Skipped"
-        FAIL = "fail", "Failed"
-        CANCEL = "cancel", "Taken out of the queue"
+        SKIP = "skip", "Skipped"  # left by the execution, with the reason
+        FAIL = "fail", "Failed"  # the removal call failed, with the reason
+        CANCEL = "cancel", "Taken out of the queue"  # a cancel, a new play or a protection
 
     action = models.CharField(max_length=20, choices=Action.choices)
     user = models.ForeignKey(

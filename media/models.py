@@ -16,6 +16,21 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class Connection(TimeStampedModel):
+    """A server SmartPlex reads (Plex, Tautulli, Radarr/Sonarr, Seerr): named, listed by name,
+    and synced only while enabled."""
+
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class LogModel(models.Model):
     """A row of a log (the audit log, notifications): when it was written, newest first."""
 
@@ -44,20 +59,12 @@ class RunModel(models.Model):
         return None
 
 
-class PlexServer(TimeStampedModel):
+class PlexServer(Connection):
     """A Plex Media Server connection. The token is a secret: never logged or shown."""
 
-    name = models.CharField(max_length=100, unique=True)
     base_url = models.URLField(max_length=300)
     token = models.CharField(max_length=300)
-    enabled = models.BooleanField(default=True)
     machine_identifier = models.CharField(max_length=100, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class LibrarySection(TimeStampedModel):

@@ -15,18 +15,18 @@ class Notification(LogModel):
     """One message about one event of one run (never one per item)."""
 
     class Event(models.TextChoices):
-        SYNC_FAILED = "sync_failed", "Sync failed"
-        NEW_CANDIDATES = "new_candidates", "New candidates"
-        LEAVING_SOON = "leaving_soon", "Leaving soon"
-        EXECUTED = "executed", "Deletions executed"
-        STORAGE = "storage", "Storage over the threshold"
-        TEST = "test", "Test message"
+        SYNC_FAILED = "sync_failed", "Sync failed"  # one per failed run
+        NEW_CANDIDATES = "new_candidates", "New candidates"  # after a sync: count, biggest
+        LEAVING_SOON = "leaving_soon", "Leaving soon"  # groups just approved, their leave date
+        EXECUTED = "executed", "Deletions executed"  # one summary per execution run
+        STORAGE = "storage", "Storage over the threshold"  # with a plan down to the target
+        TEST = "test", "Test message"  # notify_test and the settings page's button
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
+        PENDING = "pending", "Pending"  # written, not delivered yet
+        SENT = "sent", "Sent"  # to every target
         PARTIAL = "partial", "Sent to some targets"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # no target took it
         NO_TARGET = "no_target", "No target configured"
 
     event = models.CharField(max_length=20, choices=Event.choices)

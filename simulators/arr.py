@@ -133,7 +133,20 @@ def bool_param(query: dict[str, str], name: str) -> bool:
     raise HttpError(400, body, "application/problem+json")
 
 
-Route = tuple[str, re.Pattern[str], Callable[..., Answer]]
+Handler = Callable[..., Answer]
+Route = tuple[str, re.Pattern[str], Handler]
+# What a simulator serves: path below /api/v3/ (`{id}` is a numeric id, passed as `id`) →
+# HTTP method → handler.
+Routes = dict[str, dict[str, Handler]]
+
+
+def compiled(routes: Routes) -> list[Route]:
+    """The dispatch table of a `Routes` declaration."""
+    return [
+        (method, re.compile("/api/v3/" + path.replace("{id}", r"(?P<id>\d+)")), handler)
+        for path, methods in routes.items()
+        for method, handler in methods.items()
+    ]
 
 
 class ArrHandler(SimulatorHandler):
@@ -169,18 +182,19 @@ class ArrSimulator(SimulatorServer):
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.lock = threading.RLock()
-        self._routes: list[Route] = [
-            ("GET", re.compile(r"/api/v3/system/status"), self._status),
-            ("GET", re.compile(r"/api/v3/diskspace"), self._diskspace),
-            ("GET", re.compile(r"/api/v3/rootfolder"), self._rootfolders),
-            ("GET", re.compile(r"/api/v3/tag"), self._tags),
-            ("GET", re.compile(r"/api/v3/qualityprofile"), self._profiles),
-            *self.routes(),
-        ]
+        self.files: dict[int, dict[str, Any]] = {}  # movie files / episode files by id
+        common: Routes = {
+            "system/status": {"GET": self._status},
+            "diskspace": {"GET": self._diskspace},
+            "rootfolder": {"GET": self._rootfolders},
+            "tag": {"GET": self._tags},
+            "qualityprofile": {"GET": self._profiles},
+        }
+        self._routes = compiled({**common, **self.routes()})
 
     # --- to be extended by the subclasses ----------------------------------------------
-    def routes(self) -> list[Route]:
-        return []
+    def routes(self) -> Routes:
+        return {}
 
     # --- for the subclasses --------------------------------------------------------------
     def new_id(self, table: str) -> int:
@@ -209,6 +223,13 @@ class ArrSimulator(SimulatorServer):
             "quality": quality,
             "qualityCutoffNotMet": False,
         }
+
+    @staticmethod
+    def matching(table: dict[int, dict[str, Any]], query: dict[str, str], key: str) -> list:
+        """The rows of a collection GET: all, or those whose `key` (tmdbId / tvdbId) is the
+        query's value of it."""
+        wanted = query.get(key)
+        return [row for row in table.values() if not wanted or str(row[key]) == wanted]
 
     @staticmethod
     def found(table: dict[int, dict[str, Any]], id: str) -> dict[str, Any]:

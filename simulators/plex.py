@@ -621,12 +621,10 @@ class PlexSimulator(SimulatorServer):
             body,
             size=str(len(objs)),
             allowSync="1",
-            identifier="com.plexapp.plugins.library",
             librarySectionID=section.key,
             librarySectionTitle=section.title,
             librarySectionUUID=section.uuid,
-            mediaTagPrefix="/system/bundle/media/flags/",
-            mediaTagVersion=plex_xml.MEDIA_TAG_VERSION,
+            **plex_xml.LIBRARY,
         )
 
     def _metadata(self, key: str, sub: str, query: dict, headers: dict) -> str:

@@ -14,6 +14,26 @@ from simulators.library import Episode, Library, MediaVersion, Movie, Season, Se
 _ATTR_ESCAPES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 MEDIA_TAG_VERSION = "1700000000"
 SERVER_VERSION = "1.40.2.8395-c67dce28e"
+# What every library MediaContainer says of the library itself.
+LIBRARY = {
+    "identifier": "com.plexapp.plugins.library",
+    "mediaTagPrefix": "/system/bundle/media/flags/",
+    "mediaTagVersion": MEDIA_TAG_VERSION,
+}
+# `GET /`'s attributes that no simulated server changes (a Linux server, no remote access).
+SERVER_FLAGS = {
+    "allowCameraUpload": "0",
+    "allowChannelAccess": "1",
+    "allowSharing": "1",
+    "allowSync": "1",
+    "backgroundProcessing": "1",
+    "multiuser": "1",
+    "myPlex": "0",
+    "platform": "Linux",
+    "platformVersion": "6.1",
+    "transcoderActiveVideoSessions": "0",
+    "updatedAt": "1700000000",
+}
 
 
 def attrs(**values) -> str:
@@ -28,7 +48,11 @@ def attrs(**values) -> str:
 
 
 def container(body: str, **values) -> str:
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer{attrs(**values)}>\n{body}</MediaContainer>\n'
+    """A MediaContainer: `size` and `totalSize` first, then the other attributes in
+    alphabetical order, as PMS writes them (see the recorded fixtures)."""
+    head = {name: values.pop(name) for name in ("size", "totalSize") if name in values}
+    ordered = head | dict(sorted(values.items()))
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer{attrs(**ordered)}>\n{body}</MediaContainer>\n'
 
 
 def server_root(library: Library, *, allow_media_deletion: bool) -> str:
@@ -40,21 +64,11 @@ def server_root(library: Library, *, allow_media_deletion: bool) -> str:
     return container(
         dirs,
         size="7",
-        allowCameraUpload="0",
-        allowChannelAccess="1",
         allowMediaDeletion="1" if allow_media_deletion else "0",
-        allowSharing="1",
-        allowSync="1",
-        backgroundProcessing="1",
         friendlyName=library.friendly_name,
         machineIdentifier=library.machine_identifier,
-        multiuser="1",
-        myPlex="0",
-        platform="Linux",
-        platformVersion="6.1",
-        transcoderActiveVideoSessions="0",
-        updatedAt="1700000000",
         version=SERVER_VERSION,
+        **SERVER_FLAGS,
     )
 
 
@@ -81,11 +95,9 @@ def library_root() -> str:
         allowSync="0",
         art="/:/resources/library-art.png",
         content="",
-        identifier="com.plexapp.plugins.library",
-        mediaTagPrefix="/system/bundle/media/flags/",
-        mediaTagVersion=MEDIA_TAG_VERSION,
         title1="Plex Library",
         title2="",
+        **LIBRARY,
     )
 
 
@@ -103,10 +115,8 @@ def sections(library: Library) -> str:
         "".join(body),
         size=str(len(library.sections)),
         allowSync="0",
-        identifier="com.plexapp.plugins.library",
-        mediaTagPrefix="/system/bundle/media/flags/",
-        mediaTagVersion=MEDIA_TAG_VERSION,
         title1="Plex Library",
+        **LIBRARY,
     )
 
 
@@ -254,16 +264,14 @@ def listing(
         offset=None if offset is None else str(offset),
         allowSync="1",
         art=f"/:/resources/{section.type}-fanart.jpg",
-        identifier="com.plexapp.plugins.library",
         librarySectionID=section.key,
         librarySectionTitle=section.title,
         librarySectionUUID=section.uuid,
-        mediaTagPrefix="/system/bundle/media/flags/",
-        mediaTagVersion=MEDIA_TAG_VERSION,
         nocache="1",
         thumb=f"/:/resources/{section.type}.png",
         title1=section.title,
         viewGroup=view_group,
         viewMode="131122",
+        **LIBRARY,
         **extra,
     )

@@ -9,7 +9,6 @@ delete path does), while `POST /api/v3/exclusions` of an existing tmdbId is the 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from simulators import arr
@@ -17,25 +16,27 @@ from simulators.arr import Answer
 
 
 class RadarrSimulator(arr.ArrSimulator):
+    """Radarr's movie, movie file and exclusion endpoints on the common *arr server.
+
+    A movie has at most one file (`_file_by_movie`), as in Radarr.
+    """
+
     app_name = "Radarr"
     version = "5.26.2.10099"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.movies: dict[int, dict[str, Any]] = {}
-        self.files: dict[int, dict[str, Any]] = {}
         self._file_by_movie: dict[int, int] = {}  # movie id → its file's id (one file each)
 
-    def routes(self) -> list[arr.Route]:
-        return [
-            ("GET", re.compile(r"/api/v3/movie"), self._movie_list),
-            ("GET", re.compile(r"/api/v3/movie/(?P<id>\d+)"), self._movie_get),
-            ("DELETE", re.compile(r"/api/v3/movie/(?P<id>\d+)"), self._movie_delete),
-            ("GET", re.compile(r"/api/v3/moviefile"), self._file_list),
-            ("DELETE", re.compile(r"/api/v3/moviefile/(?P<id>\d+)"), self._file_delete),
-            ("GET", re.compile(r"/api/v3/exclusions"), self._exclusion_list),
-            ("POST", re.compile(r"/api/v3/exclusions"), self._exclusion_add),
-        ]
+    def routes(self) -> arr.Routes:
+        return {
+            "movie": {"GET": self._movie_list},
+            "movie/{id}": {"GET": self._movie_get, "DELETE": self._movie_delete},
+            "moviefile": {"GET": self._file_list},
+            "moviefile/{id}": {"DELETE": self._file_delete},
+            "exclusions": {"GET": self._exclusion_list, "POST": self._exclusion_add},
+        }
 
     # --- data ----------------------------------------------------------------------------
     def add_movie(
@@ -99,10 +100,7 @@ class RadarrSimulator(arr.ArrSimulator):
 
     # --- routes --------------------------------------------------------------------------
     def _movie_list(self, *, query: dict[str, str], **_: Any) -> Answer:
-        movies = self.movies.values()
-        if query.get("tmdbId"):
-            movies = [m for m in movies if str(m["tmdbId"]) == query["tmdbId"]]
-        return 200, [self._resource(m) for m in movies]
+        return 200, [self._resource(m) for m in self.matching(self.movies, query, "tmdbId")]
 
     def _movie_get(self, *, id: str, **_: Any) -> Answer:
         return 200, self._resource(self.found(self.movies, id))
@@ -153,18 +151,13 @@ class RadarrSimulator(arr.ArrSimulator):
 
 
 def radarr_from_library(
-    library: Any,
-    *,
-    plex_prefix: str = "/data/movies",
-    arr_prefix: str = "/data/movies",
-    movies: Any = None,
-    disk_total: int = 40 * 10**12,
-    **kwargs: Any,
+    library: Any, *, arr_prefix: str = "/data/movies", movies: Any = None, **kwargs: Any
 ) -> RadarrSimulator:
-    """A Radarr holding the library's movies (or `movies`), each movie's first file.
+    """A Radarr holding the library's movies (or `movies`), each movie's first file, on a
+    40 TB disk.
 
-    Paths are rewritten from `plex_prefix` to `arr_prefix` (Radarr in another container);
-    movies without an external id get a made-up tmdbId (Radarr always has one).
+    Movie folders are under `arr_prefix` (Radarr in another container sees other paths than
+    Plex); movies without an external id get a made-up tmdbId (Radarr always has one).
     """
     sim = RadarrSimulator(**kwargs)
     used = 0
@@ -184,7 +177,7 @@ def radarr_from_library(
             tags=[1] if n % 7 == 3 else [],
         )
         used += part.size if part else 0
-    sim.stock(root=arr_prefix, used=used, disk_total=disk_total)
+    sim.stock(root=arr_prefix, used=used, disk_total=40 * 10**12)
     sim.exclusions.add(11, {"tmdbId": 11, "movieTitle": "Deleted Long Ago", "movieYear": 1977})
     return sim
 

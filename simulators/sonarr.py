@@ -21,6 +21,12 @@ _SERIES_WRITABLE = ("monitored", "qualityProfileId", "tags", "seasonFolder", "pa
 
 
 class SonarrSimulator(arr.ArrSimulator):
+    """Sonarr's series, episode, episode file and exclusion endpoints on the common *arr
+    server.
+
+    A series keeps the ids of its episodes (`_episodes_of`) and of its files (`_files_of`).
+    """
+
     app_name = "Sonarr"
     version = "4.0.15.2941"
 
@@ -28,24 +34,24 @@ class SonarrSimulator(arr.ArrSimulator):
         super().__init__(**kwargs)
         self.series: dict[int, dict[str, Any]] = {}
         self.episodes: dict[int, dict[str, Any]] = {}
-        self.files: dict[int, dict[str, Any]] = {}
         self._episodes_of: dict[int, list[int]] = defaultdict(list)
         self._files_of: dict[int, list[int]] = defaultdict(list)
 
-    def routes(self) -> list[arr.Route]:
-        return [
-            ("GET", re.compile(r"/api/v3/series"), self._series_list),
-            ("GET", re.compile(r"/api/v3/series/(?P<id>\d+)"), self._series_get),
-            ("PUT", re.compile(r"/api/v3/series/(?P<id>\d+)"), self._series_put),
-            ("DELETE", re.compile(r"/api/v3/series/(?P<id>\d+)"), self._series_delete),
-            ("GET", re.compile(r"/api/v3/episode"), self._episode_list),
-            ("PUT", re.compile(r"/api/v3/episode/monitor"), self._episode_monitor),
-            ("GET", re.compile(r"/api/v3/episodefile"), self._file_list),
-            ("DELETE", re.compile(r"/api/v3/episodefile/bulk"), self._file_bulk_delete),
-            ("DELETE", re.compile(r"/api/v3/episodefile/(?P<id>\d+)"), self._file_delete),
-            ("GET", re.compile(r"/api/v3/importlistexclusion"), self._exclusion_list),
-            ("POST", re.compile(r"/api/v3/importlistexclusion"), self._exclusion_add),
-        ]
+    def routes(self) -> arr.Routes:
+        return {
+            "series": {"GET": self._series_list},
+            "series/{id}": {
+                "GET": self._series_get,
+                "PUT": self._series_put,
+                "DELETE": self._series_delete,
+            },
+            "episode": {"GET": self._episode_list},
+            "episode/monitor": {"PUT": self._episode_monitor},
+            "episodefile": {"GET": self._file_list},
+            "episodefile/bulk": {"DELETE": self._file_bulk_delete},
+            "episodefile/{id}": {"DELETE": self._file_delete},
+            "importlistexclusion": {"GET": self._exclusion_list, "POST": self._exclusion_add},
+        }
 
     # --- data ----------------------------------------------------------------------------
     def add_series(
@@ -146,10 +152,7 @@ class SonarrSimulator(arr.ArrSimulator):
 
     # --- routes --------------------------------------------------------------------------
     def _series_list(self, *, query: dict[str, str], **_: Any) -> Answer:
-        series = self.series.values()
-        if query.get("tvdbId"):
-            series = [s for s in series if str(s["tvdbId"]) == query["tvdbId"]]
-        return 200, [self._resource(s) for s in series]
+        return 200, [self._resource(s) for s in self.matching(self.series, query, "tvdbId")]
 
     def _series_get(self, *, id: str, **_: Any) -> Answer:
         return 200, self._resource(self.found(self.series, id))
@@ -252,16 +255,10 @@ def _stats(files: list[dict[str, Any]], episode_count: int) -> dict[str, Any]:
 
 
 def sonarr_from_library(
-    library: Any,
-    *,
-    plex_prefix: str = "/data/tv",
-    arr_prefix: str = "/data/tv",
-    shows: Any = None,
-    disk_total: int = 60 * 10**12,
-    **kwargs: Any,
+    library: Any, *, arr_prefix: str = "/data/tv", shows: Any = None, **kwargs: Any
 ) -> SonarrSimulator:
-    """A Sonarr holding the library's shows (or `shows`) with each episode's first file;
-    paths rewritten from `plex_prefix` to `arr_prefix`."""
+    """A Sonarr holding the library's shows (or `shows`) with each episode's first file, on
+    a 60 TB disk; series folders are under `arr_prefix`."""
     sim = SonarrSimulator(**kwargs)
     used = 0
     for n, show in enumerate(shows if shows is not None else library.shows):
@@ -282,7 +279,7 @@ def sonarr_from_library(
                     file=relative, size=part.size if part else 0,
                 )  # fmt: skip
                 used += part.size if part else 0
-    sim.stock(root=arr_prefix, used=used, disk_total=disk_total)
+    sim.stock(root=arr_prefix, used=used, disk_total=60 * 10**12)
     sim.exclusions.add(70_001, {"tvdbId": 70_001, "title": "Deleted Long Ago"})
     return sim
 

@@ -8,29 +8,23 @@ from django.db.models import Q
 from django.utils import timezone
 
 from media.formatting import title_with_year
-from media.models import MediaItem, PlexServer, RunModel, TimeStampedModel
+from media.models import Connection, MediaItem, PlexServer, RunModel, TimeStampedModel
 
 
-class TautulliServer(TimeStampedModel):
+class TautulliServer(Connection):
     """A Tautulli instance; its history is matched to the items of `plex_server`."""
 
-    name = models.CharField(max_length=100, unique=True)
     base_url = models.URLField(max_length=300)
     api_key = models.CharField(max_length=300)
-    enabled = models.BooleanField(default=True)
     plex_server = models.ForeignKey(
         PlexServer, on_delete=models.CASCADE, related_name="tautulli_servers"
     )
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Connection.Meta):
         verbose_name = "Tautulli server"
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class ArrServer(TimeStampedModel):
+class ArrServer(Connection):
     """A Radarr (movies) or Sonarr (shows) instance; deletions of what it holds go through it.
 
     `path_mappings` is a list of `[arr_prefix, plex_prefix]` pairs: Radarr in one container
@@ -38,16 +32,14 @@ class ArrServer(TimeStampedModel):
     normal (an HD and a 4K Radarr).
     """
 
-    class Kind(models.TextChoices):
-        RADARR = "radarr", "Radarr"
-        SONARR = "sonarr", "Sonarr"
+    class Kind(models.TextChoices):  # labels from the names, as Django derives them
+        RADARR = "radarr"
+        SONARR = "sonarr"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    name = models.CharField(max_length=100, unique=True)
     # Not a URLField: Docker service names ("http://radarr:7878") have no dot in the host.
     base_url = models.CharField(max_length=300, help_text="e.g. http://radarr:7878")
     api_key = models.CharField(max_length=300)
-    enabled = models.BooleanField(default=True)
     plex_server = models.ForeignKey(
         PlexServer, on_delete=models.CASCADE, related_name="arr_servers"
     )
@@ -58,12 +50,9 @@ class ArrServer(TimeStampedModel):
     )
     version = models.CharField(max_length=50, blank=True, editable=False)
 
-    class Meta:
+    class Meta(Connection.Meta):
         ordering = ["kind", "name"]
         verbose_name = "Radarr/Sonarr server"
-
-    def __str__(self) -> str:
-        return self.name
 
     def plex_path(self, arr_path: str | None) -> str | None:
         """The path Plex sees for a file the *arr names (longest matching prefix wins)."""
@@ -88,8 +77,8 @@ class ArrItem(models.Model):
     movie/show it is (`media_item`, null when none) and how that link was found."""
 
     class Kind(models.TextChoices):
-        MOVIE = "movie", "Movie"
-        SERIES = "series", "Series"
+        MOVIE = "movie"
+        SERIES = "series"
 
     class MatchedBy(models.TextChoices):
         PATH = "path", "File path"
@@ -163,9 +152,7 @@ class ArrEpisode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["server", "arr_id"], name="uniq_arr_episode"),
         ]
-        indexes = [
-            models.Index(fields=["series", "season_number"], name="arr_ep_season_idx"),
-        ]
+        indexes = [models.Index(fields=["series", "season_number"], name="arr_ep_season_idx")]
 
     def __str__(self) -> str:
         return f"S{self.season_number:02d}E{self.episode_number:02d} (#{self.arr_id})"
@@ -235,19 +222,19 @@ class SyncRun(RunModel):
     """
 
     class Kind(models.TextChoices):
-        PLEX = "plex", "Plex library"
-        TAUTULLI = "tautulli", "Tautulli history"
-        TAUTULLI_ITEM = "tautulli_item", "Tautulli item"
-        ARR = "arr", "Radarr/Sonarr"
-        PLEX_CHANGES = "plex_changes", "Plex changes"
-        PLEX_EVENTS = "plex_events", "Plex events"
-        SEERR = "seerr", "Seerr requests"
+        PLEX = "plex", "Plex library"  # sync_plex: every section; marks what is gone
+        TAUTULLI = "tautulli", "Tautulli history"  # sync_tautulli: new plays, statistics
+        TAUTULLI_ITEM = "tautulli_item", "Tautulli item"  # one item's plays (the webhook)
+        ARR = "arr", "Radarr/Sonarr"  # sync_arr: what each instance holds, its disks
+        PLEX_CHANGES = "plex_changes", "Plex changes"  # sync_plex --changed
+        PLEX_EVENTS = "plex_events", "Plex events"  # a batch of Plex's notifications
+        SEERR = "seerr", "Seerr requests"  # sync_seerr
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCESS = "success", "Success"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCESS = "success"
+        FAILED = "failed"
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
 
@@ -422,8 +409,8 @@ class UserGroupStats(models.Model):
     Tautulli's threshold (requesters)."""
 
     class Level(models.TextChoices):
-        SHOW = "show", "Show"
-        SEASON = "season", "Season"
+        SHOW = "show"
+        SEASON = "season"
 
     tautulli = models.ForeignKey(
         TautulliServer, on_delete=models.CASCADE, related_name="+", **NO_FK_CHECK
@@ -478,20 +465,14 @@ class UserGroupStats(models.Model):
         return f"user {self.user_id} · {self.level} {self.group_plex_id}: {self.plays} plays"
 
 
-class SeerrServer(TimeStampedModel):
+class SeerrServer(Connection):
     """An Overseerr / Jellyseerr instance (same API): who requested what."""
 
-    name = models.CharField(max_length=100, unique=True)
     base_url = models.URLField(max_length=300)
     api_key = models.CharField(max_length=300)
-    enabled = models.BooleanField(default=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Connection.Meta):
         verbose_name = "Seerr server"
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class SeerrRequest(TimeStampedModel):

@@ -126,11 +126,10 @@ def plex_events_work(ctx: RunContext) -> None:
             delete=list(ctx.inputs.get("delete") or []),
         )
         ctx.run.details = {"gone": result.gone_keys[:200], "skipped": result.skipped}
-        ctx.progress(
-            progress_done=result.seen,
-            items_seen=result.seen,
-            items_created=result.created,
-            items_updated=result.updated,
-            items_gone=result.gone,
-            requests_made=client.requests_made,
-        )
+        counts = {
+            "items_seen": result.seen,
+            "items_created": result.created,
+            "items_updated": result.updated,
+            "items_gone": result.gone,
+        }
+        ctx.progress(**counts, progress_done=result.seen, requests_made=client.requests_made)
