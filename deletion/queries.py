@@ -10,7 +10,7 @@ Several rules (or one about people) on the page: one pass per level (rules_pass)
 aggregated once and each rule a condition on its rows, the first that passes naming the
 group. candidate_groups (one aggregation per rule) stays for the planner and single rules.
 A page of such a pass's episodes or movies sorted by size or date reads keys and totals
-first and computes which rule and its numbers for the page's own rows (keyed_page_rows).
+first and computes which rule and its numbers for the page's own rows (page_rows).
 """
 
 import operator
@@ -339,12 +339,13 @@ def candidate_groups(
 
 class PassPart(NamedTuple):
     """One level's groups under several rules (rules_pass): a part of the page's UNION
-    instead of the querysets of candidate_groups. Its SQL is built when the page knows
-    what it reads: every group's numbers (pass_sql) or, for most orders, only keys and
-    totals first (keyed_page_rows)."""
+    instead of the querysets of candidate_groups. Its SQL (pass_sql) is built when the
+    page knows its order: `keys_only` leaves which rule and its numbers out (rules_match)
+    for page_rows to fill in on the page's own rows."""
 
     level: str
     ctx: dict
+    keys_only: bool = False
 
 
 def _fence() -> str:
@@ -362,7 +363,7 @@ def _pass_base(level: str, ctx: dict) -> tuple[str, tuple]:
     f, history, scopes = ctx["f"], ctx["history"], list(ctx["scopes"].values())
     union = sorted({s for scope in scopes for s in scope}) if all(scopes) else []
     items = group_items(level, f, history, union)
-    if ctx.get("only") is not None:  # keyed_page_rows: the page's groups alone
+    if ctx.get("only") is not None:  # _numbers_filled: the page's groups alone
         batches = [q for lv, q in ref_batches(ctx["only"]) if lv == level]
         items = items.filter(reduce(operator.or_, batches))
     grouped, servers = level in _GROUP_BLOCK_KEYS, history.eligible_server_ids
@@ -555,7 +556,9 @@ def pass_sql(part: PassPart) -> tuple[str, tuple]:
     group, with its own numbers), the ignored users' numbers joined once per distinct
     set of them (_pass_joined). Replaces a UNION of one aggregation per rule and per-row
     subqueries."""
-    level, ctx = part
+    if part.keys_only:
+        return rules_match(part)
+    level, ctx = part.level, part.ctx
     joined, params = _pass_joined(level, ctx)
     ranks, rank_params = _pass_ranks(level, ctx["f"], ctx)
     ranked = f"SELECT w.*, {ranks} AS rule_rank FROM ({joined}) w{_fence()}"
@@ -571,11 +574,11 @@ def pass_sql(part: PassPart) -> tuple[str, tuple]:
     return sql, (*assumed_params, *number_params, *rank_params, *params)
 
 
-def rules_match(part: PassPart) -> tuple[str, list]:
-    """The groups of a pass some rule selects, with only their keys and the columns the
-    page sorts on without numbers (size, added): which rule and its numbers are left
-    for the page's own rows (keyed_page_rows). Any rule will do here, so the rules that
-    need no requester lookup are tried first (the usual case: they decide most rows)."""
+def rules_match(part: PassPart) -> tuple[str, tuple]:
+    """The groups of a pass some rule selects, in pass_sql's columns, but with which rule
+    (`rule_rank`) and the numbers left NULL: page_rows fills them in on the page's rows
+    (and they cost nothing to store for the totals and the order). Any rule will do here, so
+    the rules that need no requester lookup are tried first (they decide most rows)."""
     level, ctx = part.level, part.ctx
     joined, params = _pass_joined(level, ctx)
     order = sorted(
@@ -587,11 +590,18 @@ def rules_match(part: PassPart) -> tuple[str, list]:
         cond, more = _rule_match(level, ctx["rules"][rank], ctx, ctx["set_of"][rank])
         conds.append(f"({cond})")
         params += more
+
+    def none(column: str) -> str:  # a NULL of the column's type (PostgreSQL's UNION)
+        return f"CASE WHEN 1 = 0 THEN w.{column} END"
+
     sql = (
-        f"SELECT '{Level(level).value}' AS level, w.server_id, w.group_plex_id, w.size, "
-        f"w.added FROM ({joined}) w WHERE {' OR '.join(conds) or '1 = 0'}"
+        f"SELECT w.server_id, w.group_plex_id, {none('items')} AS items, w.size, w.added, "
+        f"{none('first_added')} AS first_added, {none('last_all')} AS last_watched, "
+        f"{none('plays_all')} AS plays, '{Level(level).value}' AS level, {none('items')} AS "
+        f"rule_id, {none('items')} AS rule_rank, {none('last_all')} AS assumed_watched "
+        f"FROM ({joined}) w WHERE {' OR '.join(conds) or '1 = 0'}"
     )
-    return sql, params
+    return sql, tuple(params)
 
 
 def page_parts(*, f: CandidateFilter, history: HistoryState, now: datetime | None = None) -> list:
@@ -765,20 +775,33 @@ def _keys_first_page(order: list[str], order_sql: str) -> tuple[str, int]:
     )
 
 
+# Orders a page can take from rules_match's rows: they need no rule's numbers.
+KEY_SORTS = ("size", "-size", "added", "-added")
+# Levels of one row per item: narrowing a pass to the page's rows is an index lookup. A
+# show or season would be aggregated from its episodes again, and the pass's key lists
+# built again, which costs more than the few thousand groups' numbers it saves.
+KEYED_LEVELS = (Level.EPISODE, Level.MOVIE)
+
+
 def page_rows(
     parts: list[QuerySet], sort: str, limit: int, offset: int, dedupe: bool = False
 ) -> list[dict]:
+    """A page of the parts' groups and the totals of all. In an order of KEY_SORTS, a
+    pass over episodes or movies reads only keys for the totals and the page's order, and
+    the rules' numbers for the page's own rows (100k episodes under two rules: 46k groups
+    matched, 50 shown)."""
+    if sort in KEY_SORTS:
+        parts = [
+            p._replace(keys_only=True) if isinstance(p, PassPart) and p.level in KEYED_LEVELS
+            else p
+            for p in parts
+        ]  # fmt: skip
     try:
-        if (
-            parts
-            and sort in KEY_SORTS
-            and all(isinstance(p, PassPart) and p.level in KEYED_LEVELS for p in parts)
-        ):
-            return keyed_page_rows(parts, sort, limit, offset)
         sql, params = candidate_page_sql(parts, sort, limit, offset, dedupe)
+        rows = _dict_rows(sql, params)
+        return _numbers_filled(rows, [p for p in parts if isinstance(p, PassPart)])
     except EmptyResultSet:  # e.g. no server with a trustworthy history
         return []
-    return _dict_rows(sql, params)
 
 
 def _dict_rows(sql: str, params) -> list[dict]:
@@ -788,47 +811,28 @@ def _dict_rows(sql: str, params) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-KEY_SORTS = ("size", "-size", "added", "-added")  # the orders rules_match's columns give
-# Levels of one row per item: narrowing the pass to the page's rows is an index lookup.
-# A show or season is aggregated from its episodes again, and the pass's key lists built
-# again, which costs more than the few hundred or thousand groups' numbers it saves.
-KEYED_LEVELS = (Level.EPISODE, Level.MOVIE)
-
-
-def _keys_page_sql(parts: list[PassPart], sort: str, limit: int, offset: int) -> tuple[str, list]:
-    """The page's keys (in the page's order) and the totals of every group some rule
-    selects: rules_match's rows stored once, read by a top-N sort and by one COUNT / SUM."""
-    matches = [rules_match(p) for p in parts]
-    inner = " UNION ALL ".join(f"SELECT * FROM ({sql}) m{n}" for n, (sql, _) in enumerate(matches))
-    params = [v for _, sql_params in matches for v in sql_params]
-    qn = connection.ops.quote_name
-    order = ", ".join(
-        f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}"
-        for col in (*SORTS[sort], "level", "server_id", "group_plex_id")
-    )
-    page = f"SELECT g.* FROM g ORDER BY {order} LIMIT %s OFFSET %s"
-    totals = "SELECT COUNT(*) AS total_count, SUM(g.size) AS total_bytes FROM g"
-    stored = "" if connection.vendor == "sqlite" else "MATERIALIZED "
-    sql = (
-        f"WITH g AS {stored}({inner}), t AS {stored}({totals}) "
-        f"SELECT p.*, t.total_count, t.total_bytes FROM ({page}) p CROSS JOIN t ORDER BY {order}"
-    )
-    return sql, [*params, limit, offset]
-
-
-def keyed_page_rows(parts: list[PassPart], sort: str, limit: int, offset: int) -> list[dict]:
-    """A page of one-pass parts in an order that needs no rule's numbers (KEY_SORTS):
-    the keys and totals first (_keys_page_sql), then the whole pass (which rule, its
-    numbers) for the page's groups alone. The full pass computed both for every group
-    some rule selects (100k episodes under two rules: 46k groups, for 50 shown)."""
-    keys = _dict_rows(*_keys_page_sql(parts, sort, limit, offset))
-    if not keys:
-        return []
-    only = [(k["level"], k["server_id"], k["group_plex_id"]) for k in keys]
-    levels = {ref[0] for ref in only}
-    narrowed = [PassPart(p.level, p.ctx | {"only": only}) for p in parts if p.level in levels]
+def _numbers_filled(rows: list[dict], parts: list[PassPart]) -> list[dict]:
+    """The rows of keys_only parts with their rule and its numbers: the whole pass again,
+    narrowed to these groups. A group a sync changed between the two reads so that no
+    rule selects it any more is left out of the page rather than shown with wrong ones."""
+    refs = [
+        (r["level"], r["server_id"], r["group_plex_id"]) for r in rows if r["rule_rank"] is None
+    ]
+    if not refs:
+        return rows
+    levels = {ref[0] for ref in refs}
+    narrowed = [
+        PassPart(p.level, p.ctx | {"only": refs})
+        for p in parts
+        if p.keys_only and p.level in levels
+    ]
     full = {(r["level"], r["server_id"], r["group_plex_id"]): r
             for r in _dict_rows(*_groups_sql(narrowed, False))}  # fmt: skip
-    totals = {"total_count": keys[0]["total_count"], "total_bytes": keys[0]["total_bytes"]}
-    # A group a sync changed between the two reads is left out of this page, not mixed up.
-    return [full[ref] | totals for ref in only if ref in full]
+    filled = []
+    for row in rows:
+        ref = (row["level"], row["server_id"], row["group_plex_id"])
+        if row["rule_rank"] is not None:
+            filled.append(row)
+        elif ref in full:
+            filled.append(row | full[ref])
+    return filled

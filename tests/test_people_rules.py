@@ -276,19 +276,19 @@ def test_one_pass_matches_the_per_rule_union(played, group_by, sort):
         assert one_pass  # the comparison is not vacuous
 
 
-@pytest.mark.parametrize("group_by", ["episode", "movie"])
+@pytest.mark.parametrize("group_by", ["", "episode", "movie"])
 @pytest.mark.parametrize("sort", ["size", "-size", "added", "-added"])
 @pytest.mark.parametrize("extra", [{}, {"never_watched": True}])
 def test_keyed_pages_match_the_whole_pass(played, group_by, sort, extra):
-    """By size or date, a page of episodes or movies reads its keys and the totals first
-    and the rules' numbers for its own rows alone (keyed_page_rows): page after page the
-    same rows, in the same order, with the same totals, as the pass over every group."""
+    """By size or date, a page reads the keys of episodes and movies and the totals first
+    and the rules' numbers for its own rows alone (page_rows): page after page the same
+    rows, in the same order, with the same totals, as the pass over every group."""
     f = CandidateFilter(rules=tuple(_rules(played)), group_by=group_by, sort=sort, **extra)
     parts = page_parts(f=f, history=history_state_get())
     whole = _dict_rows(*candidate_page_sql(parts, sort, 1000, 0))
     assert whole  # the comparison is not vacuous
     per_page, paged = 1 if group_by == "movie" else 3, []
-    for offset in range(0, len(whole) + 1, 1 if group_by == "movie" else 3):
+    for offset in range(0, len(whole) + 1, per_page):
         rows = page_rows(parts, sort, per_page, offset)
         assert all((r["total_count"], r["total_bytes"]) == (len(whole), sum(
             w["size"] for w in whole)) for r in rows)  # fmt: skip
