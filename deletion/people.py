@@ -194,12 +194,24 @@ def _share_below(level: str, key: str) -> str:
     )
 
 
-def _held_back_sql(level: str, server_id: int, rule: DeletionRule, since) -> tuple[str, list]:
+def _narrowed(column: str, keys: list[int] | None) -> str:
+    """` AND column IN (keys)` when a pass is narrowed to a page's groups (`keys`: their
+    keys on one server; queries._numbers_filled), so its key lists hold those alone."""
+    if keys is None:
+        return ""
+    return f" AND {column} IN ({', '.join(str(int(k)) for k in keys) or 'NULL'})"
+
+
+def _held_back_sql(
+    level: str, server_id: int, rule: DeletionRule, since, keys: list[int] | None = None
+) -> tuple[str, list]:
+    """The keys of a server's groups of `level` a requester holds back under `rule`
+    (`keys`: among these movies alone)."""
     n = rule.requester_watched_percent
     if level == Level.MOVIE:
         live, params = _live(server_id, "movie", since)
         sql = (
-            f"SELECT r.plex_id {_FROM} WHERE {live} AND ({_UNKNOWN} "
+            f"SELECT r.plex_id {_FROM} WHERE {live}{_narrowed('r.plex_id', keys)} AND ({_UNKNOWN} "
             f"OR NOT {_WATCHED_ONE.format(t='r')})"
         )
         return sql, [*params, False, True]
@@ -415,7 +427,9 @@ def their_last_sql(level: str, ignored: list[int], n: int) -> tuple[str, list]:
     return sql, list(ignored)
 
 
-def _not_recent_sql(level: str, ignored: list[int], sid: int, cutoff) -> tuple[str, list]:
+def _not_recent_sql(
+    level: str, ignored: list[int], sid: int, cutoff, keys: list[int] | None = None
+) -> tuple[str, list]:
     """No play since `cutoff` by anyone but `ignored` on the group (`w`) of server `sid`.
     Shows, seasons, episodes: one uncorrelated key list per server. An episode or movie
     nobody watched since `cutoff` needs no lookup: its last watch is the newest of its
@@ -434,6 +448,8 @@ def _not_recent_sql(level: str, ignored: list[int], sid: int, cutoff) -> tuple[s
     else:
         recent, col = UserItemStats.objects.all(), "plex_id"
     recent = recent.filter(server_id=sid, last_watched_at__gte=cutoff).exclude(user_id__in=ignored)
+    if keys is not None:
+        recent = recent.filter(**{f"{col}__in": keys})
     sub, sub_params = recent.order_by().values(col).query.sql_with_params()
     if level in _GROUP_LEVELS:
         return f"w.group_plex_id NOT IN ({sub})", list(sub_params)
@@ -442,14 +458,16 @@ def _not_recent_sql(level: str, ignored: list[int], sid: int, cutoff) -> tuple[s
 
 
 def ignore_idle_sql(
-    level: str, ignored: list[int], n: int, server_ids, *, max_plays: int, cutoff, history_start
-) -> tuple[str, list]:
+    level: str, ignored: list[int], n: int, server_ids, *, max_plays: int, cutoff,
+    history_start, only: dict[int, list[int]] | None = None,
+) -> tuple[str, list]:  # fmt: skip
     """ignore_idle on the joined rows (`w`): no play since `cutoff` by anyone else,
     fewer than `max_plays` plays once theirs (`tp{n}`) are left out, and unknown before a
-    history that starts after `cutoff`."""
+    history that starts after `cutoff`. `only`: the keys per server of a narrowed pass."""
     terms, params = [], []
     for sid in sorted(server_ids):
-        sql, more = _not_recent_sql(level, ignored, sid, cutoff)
+        keys = None if only is None else only.get(sid, [])
+        sql, more = _not_recent_sql(level, ignored, sid, cutoff, keys)
         term, params = f"w.server_id = %s AND ({sql})", [*params, sid, *more]
         start = history_start.get(sid)
         if start is not None and start >= cutoff:
@@ -465,20 +483,29 @@ def ignore_idle_sql(
 # count per episode and show re-read the requests 6k times: 21 ms against 12 on PostgreSQL).
 _FULLY_WATCHED = (
     "SELECT s.plex_id FROM (SELECT r.id, r.server_id, r.plex_id, u.user_id, u.keep_history, "
-    f"COUNT(*) OVER (PARTITION BY r.plex_id) AS n {_FROM} WHERE {{live}}) q "
+    f"COUNT(*) OVER (PARTITION BY r.plex_id) AS n {_FROM} WHERE {{live}}{{narrow}}) q "
     f"JOIN {_STATS} s ON s.user_id = q.user_id AND s.server_id = q.server_id "
     "AND s.grandparent_plex_id = q.plex_id AND s.watched = %s WHERE q.keep_history = %s "
     "GROUP BY s.plex_id, q.plex_id HAVING COUNT(DISTINCT q.id) = MAX(q.n)"
 )
 
 
-def _episodes_free_sql(sid: int, since: datetime | None) -> tuple[str, list]:
+def _episodes_free_sql(
+    sid: int, since: datetime | None, keys: list[int] | None = None
+) -> tuple[str, list]:
     """The episodes of a server no requester holds back (`w`, with its show's key): under
     no live request, or watched by every live request's requester. Two short key lists
     (requested shows; requesters' watched episodes, read by user and show from the
     rollup) where listing the held-back episodes probed every requested show's episodes."""
     live, params = _live(sid, "tv", since)
-    watched = _FULLY_WATCHED.format(live=live)
+    narrow = ""
+    if keys is not None:  # the requests on the shows of these episodes alone
+        episodes = _narrowed("e.plex_id", keys)
+        narrow = (
+            f" AND r.plex_id IN (SELECT e.grandparent_plex_id FROM {_ITEMS} e "
+            f"WHERE e.server_id = r.server_id{episodes})"
+        )
+    watched = _FULLY_WATCHED.format(live=live, narrow=narrow)
     sql = (
         f"w.server_id = %s AND (w.show_key IS NULL OR w.show_key NOT IN "
         f"(SELECT r.plex_id FROM {_REQS} r WHERE {live}) OR w.group_plex_id IN ({watched}))"
@@ -501,23 +528,25 @@ def _groups_free_sql(level: str, rule: DeletionRule, since: datetime | None) -> 
 
 
 def requester_sql(
-    level: str, rule: DeletionRule, server_ids, now: datetime, *, items_exact: bool = True
-) -> tuple[str, list]:
+    level: str, rule: DeletionRule, server_ids, now: datetime, *, items_exact: bool = True,
+    only: dict[int, list[int]] | None = None,
+) -> tuple[str, list]:  # fmt: skip
     """requester_filter on a level's groups (`w`): per show or season a lookup of its
     requests (`items_exact`: `w.items` counts all of its live episodes, no filter cut
     into it); else the held-back keys of each server, looked up once per group instead
-    of once per episode row."""
+    of once per episode row (`only`: of these keys per server alone)."""
     since = now - timedelta(days=rule.request_expires_days) if rule.request_expires_days else None
     if level in _GROUP_LEVELS and items_exact:
         return _groups_free_sql(level, rule, since)
     terms, params = [], []
     for sid in sorted(server_ids):
+        keys = None if only is None else only.get(sid, [])
         if level == Level.EPISODE:
-            sql, sql_params = _episodes_free_sql(sid, since)
+            sql, sql_params = _episodes_free_sql(sid, since, keys)
             terms.append(f"({sql})")
             params += sql_params
             continue
-        sql, sql_params = _held_back_sql(level, sid, rule, since)
+        sql, sql_params = _held_back_sql(level, sid, rule, since, keys)
         terms.append(f"(w.server_id = %s AND w.group_plex_id NOT IN ({sql}))")
         params += [sid, *sql_params]
     return f"({' OR '.join(terms) or '1 = 0'})", params

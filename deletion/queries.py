@@ -419,6 +419,18 @@ def _any_rule(level: str, ctx: dict) -> Q:
     return reduce(operator.or_, terms) if terms else Q()
 
 
+def _only_keys(level: str, ctx: dict) -> dict[int, list[int]] | None:
+    """The keys per server of the level's groups a narrowed pass reads (ctx["only"]:
+    _numbers_filled), for the key lists of the rules' conditions; None: every group."""
+    if ctx.get("only") is None:
+        return None
+    keys: dict[int, list[int]] = {}
+    for group_level, sid, key in ctx["only"]:
+        if group_level == level:
+            keys.setdefault(sid, []).append(key)
+    return keys
+
+
 def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tuple[str, list]:
     """Whether a joined row (`w`) passes `rule`: _apply_rule and requester_filter as one
     condition. `n`: which of the ignored-user joins is this rule's (None: it has none)."""
@@ -436,14 +448,15 @@ def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tup
     else:
         sql, more = ignore_idle_sql(
             level, ctx["ignored"][n], n, history.eligible_server_ids, max_plays=rule.max_plays,
-            cutoff=cutoff, history_start=history.history_start,
+            cutoff=cutoff, history_start=history.history_start, only=_only_keys(level, ctx),
         )  # fmt: skip
         terms.append(sql)
         params += more
     if rule.needs_requester:
         sql, more = requester_sql(
-            level, rule, history.eligible_server_ids, now, items_exact=f.season is None
-        )
+            level, rule, history.eligible_server_ids, now, items_exact=f.season is None,
+            only=_only_keys(level, ctx),
+        )  # fmt: skip
         terms.append(sql)
         params += more
     if rule.min_size_gb:
@@ -710,32 +723,69 @@ def candidate_page_sql(
     order_sql = ", ".join(  # output column names (watched_sort is computed here)
         f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )
-    sqlite = connection.vendor == "sqlite"
     # A one-pass part (several rules) is stored: computing it twice costs more than storing.
     stored_rows = any(isinstance(p, PassPart) or p.query.group_by for p in parts)
-    stored = stored_rows or not sqlite
-    source = "g" if stored else f"({inner}) g"
-    page = (
-        f"SELECT g.*, COALESCE(g.{qn('assumed_watched')}, %s) AS {qn('watched_sort')} "
-        f"FROM {source} ORDER BY {order_sql} LIMIT %s OFFSET %s"
-    )
-    totals = f"SELECT COUNT(*) AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM {source}"
     never = connection.ops.adapt_datetimefield_value(NEVER_WATCHED_SORT)
-    if not sqlite:  # PostgreSQL: stored totals, or a 1-row estimate reruns them per page row
-        how = "MATERIALIZED" if stored_rows else "NOT MATERIALIZED"
-        return (
-            f"WITH g AS {how} ({inner}), t AS MATERIALIZED ({totals}) "
-            f"SELECT p.*, t.total_count, t.total_bytes FROM ({page}) p CROSS JOIN t "
-            f"ORDER BY {order_sql}",
-            (*params, never, limit, offset),
-        )
+    if connection.vendor != "sqlite":
+        one_row_per_group = not stored_rows and not dedupe and len(parts) == 1
+        sql, nevers = _pg_page_sql(inner, stored_rows, order, order_sql, one_row_per_group)
+        return sql, (*params, *[never] * nevers, limit, offset)
+    source = "g" if stored_rows else f"({inner}) g"
+    page = f"SELECT g.*, {_watched_sort()} FROM {source} ORDER BY {order_sql} LIMIT %s OFFSET %s"
+    totals = f"SELECT COUNT(*) AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM {source}"
     sql = (
         f"SELECT p.*, t.total_count, t.total_bytes FROM ({page}) p "
         f"CROSS JOIN ({totals}) t ORDER BY {order_sql}"
     )
-    if stored:
+    if stored_rows:
         return f"WITH g AS ({inner}) {sql}", (*params, never, limit, offset)
     return sql, (never, *params, limit, offset, *params)
+
+
+def _watched_sort(alias: str = "g") -> str:
+    """The watched sort key ("never watched" sorts as the oldest watch); its parameter is
+    NEVER_WATCHED_SORT."""
+    qn = connection.ops.quote_name
+    return f"COALESCE({alias}.{qn('assumed_watched')}, %s) AS {qn('watched_sort')}"
+
+
+def _pg_page_sql(
+    inner: str, stored_rows: bool, order: list[str], order_sql: str, keys_first: bool
+) -> tuple[str, int]:
+    """PostgreSQL: the page beside stored totals (a 1-row estimate reran them per page
+    row), and how many NEVER_WATCHED_SORT parameters come before its LIMIT / OFFSET."""
+    qn = connection.ops.quote_name
+    how = "MATERIALIZED" if stored_rows else "NOT MATERIALIZED"
+    totals = f"SELECT COUNT(*) AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM g"
+    page, nevers = (
+        f"SELECT g.*, {_watched_sort()} FROM g ORDER BY {order_sql} LIMIT %s OFFSET %s",
+        1,
+    )
+    if keys_first:
+        page, nevers = _keys_first_page(order, order_sql)
+    return (
+        f"WITH g AS {how} ({inner}), t AS MATERIALIZED ({totals}) "
+        f"SELECT p.*, t.total_count, t.total_bytes FROM ({page}) p CROSS JOIN t "
+        f"ORDER BY {order_sql}",
+        nevers,
+    )
+
+
+def _keys_first_page(order: list[str], order_sql: str) -> tuple[str, int]:
+    """One row per group (a single ungrouped part: episodes or movies): the top-N sort
+    keeps only the keys and sort columns, then the page's rows are read again by key
+    (unique-index lookups). Sorting whole rows computed every output column of every
+    matching row (71k episodes) to keep 50 of them."""
+    qn = connection.ops.quote_name
+    keys = ("level", "server_id", "group_plex_id")
+    cols = dict.fromkeys([*(c.lstrip("-") for c in order), *keys])
+    picked = ", ".join(_watched_sort() if c == "watched_sort" else f"g.{qn(c)}" for c in cols)
+    join = " AND ".join(f"g.{qn(c)} = k.{qn(c)}" for c in keys)
+    return (
+        f"SELECT g.*, {_watched_sort()} FROM g JOIN (SELECT {picked} FROM g "
+        f"ORDER BY {order_sql} LIMIT %s OFFSET %s) k ON {join}",
+        1 + ("watched_sort" in cols),
+    )
 
 
 # Orders a page can take from rules_match's rows: they need no rule's numbers.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from deletion.models import DeletionRequest, DeletionRule, Exclusion, Level
-from deletion.selectors import CandidateFilter, candidate_page_get, default_rule_get
+from deletion.selectors import SORTS, CandidateFilter, candidate_page_get, default_rule_get
 from media.formatting import GB
 from syncing.models import Play
 from tests import factories
@@ -311,3 +312,50 @@ def test_totals_and_pages_match_a_brute_force_count(server, rule, group_by, filt
         )
         seen += [c.plex_id for c in page.rows] if page.page == number else []
     assert seen == [it.plex_id for it in want]
+
+
+@pytest.mark.parametrize("group_by", [Level.EPISODE, Level.MOVIE])
+@pytest.mark.parametrize("sort", list(SORTS))
+def test_every_sort_pages_rows_in_order_with_their_numbers(server, rule, group_by, sort):
+    """Episodes and movies (one row per group; PostgreSQL sorts their keys first and reads
+    the page's rows again by key): every sort, tied values broken by the group's key, each
+    row's numbers those of its item, whatever the page."""
+    if group_by == Level.EPISODE:
+        items = []
+        for n in range(2):
+            items += _old_show(server, title=f"Show {n}", seasons=2, episodes=3)[2]
+    else:
+        items = [factories.item(server=server) for _ in range(12)]
+    for n, it in enumerate(items):  # few distinct values: ties everywhere
+        it.file_size_bytes, it.added_at = (n % 3 + 1) * GB, days_ago(100 + n % 4 * 10)
+        it.total_play_count, it.last_watched_at = (1, days_ago(40 + n % 2)) if n % 3 else (0, None)
+        it.save()
+    never = datetime(1970, 1, 1, tzinfo=UTC)
+    value = {
+        "size": lambda it: it.file_size_bytes,
+        "watched": lambda it: it.last_watched_at or never,
+        "added": lambda it: it.added_at,
+        "plays": lambda it: it.total_play_count,
+    }[SORTS[sort][0].lstrip("-").removesuffix("_sort")]
+    descending = SORTS[sort][0].startswith("-")
+    want = sorted(items, key=lambda it: it.plex_id)
+    want.sort(key=value, reverse=descending)  # stable: ties keep the key order
+    seen, f = [], CandidateFilter(rule=rule, group_by=group_by, sort=sort)
+    for number in range(1, 5):
+        page = candidate_page_get(f=f, page=number, per_page=4)
+        assert (page.total_count, page.total_bytes) == (
+            len(items),
+            sum(it.file_size_bytes for it in items),
+        )
+        seen += page.rows if page.page == number else []
+    assert [c.plex_id for c in seen] == [it.plex_id for it in want]
+    for c, it in zip(seen, want, strict=True):
+        assert (c.level, c.size, c.added, c.last_watched, c.plays, c.items) == (
+            group_by,
+            it.file_size_bytes,
+            it.added_at,
+            it.last_watched_at,
+            it.total_play_count,
+            1,
+        )
+        assert c.title == it.title and c.rule_id == rule.pk
