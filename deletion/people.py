@@ -503,7 +503,7 @@ def _episodes_free_sql(
         episodes = _narrowed("e.plex_id", keys)
         narrow = (
             f" AND r.plex_id IN (SELECT e.grandparent_plex_id FROM {_ITEMS} e "
-            f"WHERE e.server_id = r.server_id{episodes})"
+            f"WHERE e.server_id = {int(sid)}{episodes})"
         )
     watched = _FULLY_WATCHED.format(live=live, narrow=narrow)
     sql = (
