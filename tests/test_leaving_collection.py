@@ -182,3 +182,21 @@ def test_plex_down_is_recorded_and_never_raises(sim, server, admin_user, week, r
     leaving_collections_update()
     row.refresh_from_db()
     assert row.error == "" and sim.collections[row.plex_key].items == [movie.rating_key]
+
+
+def test_a_stored_key_that_is_now_another_sections_collection_is_left_alone(
+    sim, server, admin_user, week, run_tasks
+):
+    """A Plex reinstalled (or the demo restarted) numbers its items again, so the key stored
+    for the Movies collection can name a TV collection: that one is never touched, and the
+    Movies collection is made anew (adding movies to it failed: "answered an error")."""
+    movie, show = sim.library.movies[0], sim.library.shows[0]
+    kids = sim.collection_add(show.section_key, "Kids", [show.rating_key])
+    section = server.sections.get(key=movie.section_key)
+    LeavingCollection.objects.create(section=section, plex_key=kids.rating_key)
+    with run_tasks():
+        _approve(server, admin_user, [(Level.MOVIE, movie.rating_key)])
+    row = LeavingCollection.objects.get(section=section)
+    assert row.error == "" and row.plex_key != kids.rating_key
+    assert sim.collections[row.plex_key].items == [movie.rating_key]
+    assert kids.items == [show.rating_key] and kids.title == "Kids"

@@ -505,7 +505,7 @@ class PlexClient:
         what is new, remove what left); re-create it when it is gone. Only ever reads or
         writes that one collection. None when there is nothing to hold and no collection."""
         with self._errors(f"keeping the collection “{title}”"):
-            collection = self._collection_get(key)
+            collection = self._collection_get(key, section_key)
             if collection is None and not item_keys:
                 return None
             if collection is None:
@@ -517,8 +517,10 @@ class PlexClient:
             self._collection_visibility(collection, visible)
         return change
 
-    def _collection_get(self, key: int | None):
-        """The collection by its stored ratingKey (never by title); None when gone."""
+    def _collection_get(self, key: int | None, section_key: str):
+        """The collection by its stored ratingKey (never by title); None when gone, or when
+        the key now names something else (a Plex that numbers its items anew): even another
+        section's collection is not ours to touch."""
         if key is None:
             return None
         try:
@@ -526,7 +528,8 @@ class PlexClient:
         except plex_exc.NotFound:
             return None
         found._autoReload = False
-        return found if getattr(found, "type", "") == "collection" else None
+        ours = str(getattr(found, "librarySectionID", "")) == str(section_key)
+        return found if ours and getattr(found, "type", "") == "collection" else None
 
     def _items_get(self, keys) -> list:
         """The Plex objects of `keys` in one request (`/library/metadata/1,2,3`)."""
