@@ -15,7 +15,7 @@ movie/episode (tautulli_user_item_stats) and per user and show/season
   The held-back keys are an uncorrelated `NOT IN (SELECT …)` per server and level.
 
 The candidates page evaluates several rules in one pass per level (deletion.queries.
-rules_pass); the `*_sql` functions below are these conditions as SQL on its rows: an
+pass_sql); the `*_sql` functions below are these conditions as SQL on its rows: an
 ignored account's numbers joined once per level (theirs_sql), or, on movies and episodes for
 the accounts recorded in media_items.ignored_* (syncing.services.ignored_numbers, kept in
 step with the rules by ignored_numbers_sync), read from the rows themselves; the requester
@@ -349,7 +349,7 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
     return out
 
 
-# --- one pass over a level for several rules (deletion.queries.rules_pass) --------------
+# --- one pass over a level for several rules (deletion.queries.pass_sql) ----------------
 # The page aggregates a level once; each rule is a condition over those rows (`b`, with
 # everyone's numbers as plays_all / last_all / first_added) and its ignored users'
 # numbers joined beside them (theirs_sql; their_last_sql reads them on `w`).

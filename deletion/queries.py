@@ -6,7 +6,7 @@ columns held by the covering indexes on MediaItem (cand_*_idx); titles are fetch
 the page's groups alone. Protection and open approvals work through the hierarchy: a group
 is hidden when anything inside or above it is protected or already approved.
 
-Several rules (or one about people) on the page: one pass per level (rules_pass), the level
+Several rules (or one about people) on the page: one pass per level (PassPart, pass_sql), the level
 aggregated once and each rule a condition on its rows, the first that passes naming the
 group. candidate_groups (one aggregation per rule) stays for the planner and single rules.
 A page of such a pass's episodes or movies sorted by size or date reads keys and totals
@@ -338,7 +338,7 @@ def candidate_groups(
 
 
 class PassPart(NamedTuple):
-    """One level's groups under several rules (rules_pass): a part of the page's UNION
+    """One level's groups under several rules (page_parts): a part of the page's UNION
     instead of the querysets of candidate_groups. Its SQL (pass_sql) is built when the
     page knows its order: `keys_only` leaves which rule and its numbers out (rules_match)
     for page_rows to fill in on the page's own rows."""
@@ -364,8 +364,9 @@ def _pass_base(level: str, ctx: dict) -> tuple[str, tuple]:
     union = sorted({s for scope in scopes for s in scope}) if all(scopes) else []
     items = group_items(level, f, history, union)
     if ctx.get("only") is not None:  # _numbers_filled: the page's groups alone
-        batches = [q for lv, q in ref_batches(ctx["only"]) if lv == level]
-        items = items.filter(reduce(operator.or_, batches))
+        key = GROUP_KEY[level]
+        by_server = [Q(server_id=sid, **{f"{key}__in": keys}) for sid, keys in ctx["only"].items()]
+        items = items.filter(reduce(operator.or_, by_server))
     grouped, servers = level in _GROUP_BLOCK_KEYS, history.eligible_server_ids
     stats = _stat_columns(level)
     cols = {k: stats[k] for k in ("items", "size", "added", "first_added")}
@@ -419,18 +420,6 @@ def _any_rule(level: str, ctx: dict) -> Q:
     return reduce(operator.or_, terms) if terms else Q()
 
 
-def _only_keys(level: str, ctx: dict) -> dict[int, list[int]] | None:
-    """The keys per server of the level's groups a narrowed pass reads (ctx["only"]:
-    _numbers_filled), for the key lists of the rules' conditions; None: every group."""
-    if ctx.get("only") is None:
-        return None
-    keys: dict[int, list[int]] = {}
-    for group_level, sid, key in ctx["only"]:
-        if group_level == level:
-            keys.setdefault(sid, []).append(key)
-    return keys
-
-
 def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tuple[str, list]:
     """Whether a joined row (`w`) passes `rule`: _apply_rule and requester_filter as one
     condition. `n`: which of the ignored-user joins is this rule's (None: it has none)."""
@@ -448,14 +437,14 @@ def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tup
     else:
         sql, more = ignore_idle_sql(
             level, ctx["ignored"][n], n, history.eligible_server_ids, max_plays=rule.max_plays,
-            cutoff=cutoff, history_start=history.history_start, only=_only_keys(level, ctx),
+            cutoff=cutoff, history_start=history.history_start, only=ctx.get("only"),
         )  # fmt: skip
         terms.append(sql)
         params += more
     if rule.needs_requester:
         sql, more = requester_sql(
             level, rule, history.eligible_server_ids, now, items_exact=f.season is None,
-            only=_only_keys(level, ctx),
+            only=ctx.get("only"),
         )  # fmt: skip
         terms.append(sql)
         params += more
@@ -472,14 +461,21 @@ def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tup
     return " AND ".join(f"({t})" for t in terms), params
 
 
-def _pass_ranks(level: str, f: CandidateFilter, ctx: dict) -> tuple[str, list]:
+def _rule_conditions(level: str, ctx: dict) -> list[tuple[int, DeletionRule, str, list]]:
+    """(rank, rule, condition, params) of each rule that can select this level, in the
+    page's order (_rule_match)."""
+    return [
+        (rank, rule, *_rule_match(level, rule, ctx, ctx["set_of"][rank]))
+        for rank, rule in enumerate(ctx["rules"])
+        if level in ctx["f"].levels_for(rule)
+    ]
+
+
+def _pass_ranks(level: str, ctx: dict) -> tuple[str, list]:
     """`rule_rank`: the first rule (in the page's order) whose condition the row passes,
-    NULL when none; rules that cannot select this level are skipped."""
+    NULL when none."""
     whens, params = [], []
-    for rank, rule in enumerate(ctx["rules"]):
-        if level not in f.levels_for(rule):
-            continue
-        cond, more = _rule_match(level, rule, ctx, ctx["set_of"][rank])
+    for rank, _, cond, more in _rule_conditions(level, ctx):
         whens.append(f"WHEN {cond} THEN {rank}")
         params += more
     return f"CASE {' '.join(whens) or 'WHEN 1 = 0 THEN 0'} END", params
@@ -559,10 +555,6 @@ def _pass_joined(level: str, ctx: dict) -> tuple[str, list]:
     return f"SELECT b.*{cols} FROM ({base}) b{joins}", params
 
 
-def rules_pass(level: str, ctx: dict) -> PassPart:
-    return PassPart(level, ctx)
-
-
 def pass_sql(part: PassPart) -> tuple[str, tuple]:
     """The level's groups under all of the page's rules in one pass: aggregated once
     (_pass_base), each rule a condition on the rows (the first that passes names the
@@ -573,7 +565,7 @@ def pass_sql(part: PassPart) -> tuple[str, tuple]:
         return rules_match(part)
     level, ctx = part.level, part.ctx
     joined, params = _pass_joined(level, ctx)
-    ranks, rank_params = _pass_ranks(level, ctx["f"], ctx)
+    ranks, rank_params = _pass_ranks(level, ctx)
     ranked = f"SELECT w.*, {ranks} AS rule_rank FROM ({joined}) w{_fence()}"
     numbers, number_params = _pass_numbers(level, ctx)
     rule_ids = " ".join(f"WHEN {rank} THEN {int(r.pk)}" for rank, r in enumerate(ctx["rules"]))
@@ -594,13 +586,9 @@ def rules_match(part: PassPart) -> tuple[str, tuple]:
     the rules that need no requester lookup are tried first (they decide most rows)."""
     level, ctx = part.level, part.ctx
     joined, params = _pass_joined(level, ctx)
-    order = sorted(
-        (rank for rank, rule in enumerate(ctx["rules"]) if level in ctx["f"].levels_for(rule)),
-        key=lambda rank: ctx["rules"][rank].needs_requester,
-    )
     conds = []
-    for rank in order:
-        cond, more = _rule_match(level, ctx["rules"][rank], ctx, ctx["set_of"][rank])
+    cheap_first = sorted(_rule_conditions(level, ctx), key=lambda c: c[1].needs_requester)
+    for _, _, cond, more in cheap_first:
         conds.append(f"({cond})")
         params += more
 
@@ -618,7 +606,7 @@ def rules_match(part: PassPart) -> tuple[str, tuple]:
 
 
 def page_parts(*, f: CandidateFilter, history: HistoryState, now: datetime | None = None) -> list:
-    """The page's parts: one rules_pass per level when there are several rules or one
+    """The page's parts: one PassPart per level when there are several rules or one
     that knows people; else candidate_groups' querysets (a plain rule: one aggregation)."""
     rules = f.active_rules
     if not rules or (
@@ -626,7 +614,7 @@ def page_parts(*, f: CandidateFilter, history: HistoryState, now: datetime | Non
     ):  # decided before _pass_context: a plain rule's page does not pay its queries
         return candidate_groups(f=f, history=history, now=now)
     ctx = _pass_context(f, history, now or timezone.now())
-    return [rules_pass(level, ctx) for level in f.levels]
+    return [PassPart(level, ctx) for level in f.levels]
 
 
 def _aware(value) -> datetime | None:
@@ -828,16 +816,18 @@ def _numbers_filled(rows: list[dict], parts: list[PassPart]) -> list[dict]:
     """The rows of keys_only parts with their rule and its numbers: the whole pass again,
     narrowed to these groups. A group a sync changed between the two reads so that no
     rule selects it any more is left out of the page rather than shown with wrong ones."""
-    refs = [
-        (r["level"], r["server_id"], r["group_plex_id"]) for r in rows if r["rule_rank"] is None
-    ]
-    if not refs:
+    keys: dict[str, dict[int, list[int]]] = {}  # level -> server -> keys ("only" of a pass)
+    for r in rows:
+        if r["rule_rank"] is None:
+            keys.setdefault(r["level"], {}).setdefault(r["server_id"], []).append(
+                r["group_plex_id"]
+            )
+    if not keys:
         return rows
-    levels = {ref[0] for ref in refs}
     narrowed = [
-        PassPart(p.level, p.ctx | {"only": refs})
+        PassPart(p.level, p.ctx | {"only": keys[p.level]})
         for p in parts
-        if p.keys_only and p.level in levels
+        if p.keys_only and p.level in keys
     ]
     full = {(r["level"], r["server_id"], r["group_plex_id"]): r
             for r in _dict_rows(*_groups_sql(narrowed, False))}  # fmt: skip

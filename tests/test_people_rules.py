@@ -206,7 +206,7 @@ def test_a_show_last_watched_by_the_ignored_account_shows_the_others_last_watch(
     assert show not in rows(counting)  # the guest watched two days ago
 
 
-# --- the one pass for several rules (deletion.queries.rules_pass) against the per-rule UNION
+# --- the one pass for several rules (deletion.queries.pass_sql) against the per-rule UNION
 # it replaced (candidate_groups, one aggregation per rule, deduplicated to the first matching
 # rule): same groups, same rule, same numbers, at every level and sort.
 

@@ -1,7 +1,7 @@
 """media_items.ignored_plays / ignored_last_watched_at: per movie and episode, the plays
 and newest watch of the accounts the enabled rules ignore, from the per-user rollup.
 
-The candidates page reads them as columns (deletion.queries.rules_pass) where joining those
+The candidates page reads them as columns (deletion.queries.pass_sql) where joining those
 accounts' rollup rows to every episode cost most of the page. Which accounts they count is
 recorded beside them (system_config `ignored_numbers_users`, Tautulli user ids), written
 with them in one transaction: the page uses the columns only for a rule ignoring exactly
