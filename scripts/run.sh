@@ -23,7 +23,10 @@ fi
 
 pids=()
 cleanup() {
-  trap - INT TERM EXIT
+  # Ignore further INT/TERM rather than restoring their default: make forwards its own TERM
+  # to this script a moment after the group's, and dying here would skip the KILL below.
+  trap '' INT TERM
+  trap - EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   # Give everything 20 s to stop cleanly, then end what is left of each process group.
   for _ in $(seq 1 40); do
