@@ -711,13 +711,12 @@ def candidate_page_sql(
     order_sql = ", ".join(  # output column names (watched_sort is computed here)
         f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )
-    # A one-pass part (several rules) is stored: computing it twice costs more than storing.
-    stored_rows = any(isinstance(p, PassPart) or p.query.group_by for p in parts)
     never = connection.ops.adapt_datetimefield_value(NEVER_WATCHED_SORT)
     if connection.vendor != "sqlite":
-        one_row_per_group = not stored_rows and not dedupe and len(parts) == 1
-        sql, nevers = _pg_page_sql(inner, stored_rows, order, order_sql, one_row_per_group)
+        sql, nevers = _pg_page_sql(inner, _pg_shape(parts, dedupe), order, order_sql)
         return sql, (*params, *[never] * nevers, limit, offset)
+    # A one-pass part (several rules) is stored: computing it twice costs more than storing.
+    stored_rows = any(isinstance(p, PassPart) or p.query.group_by for p in parts)
     source = "g" if stored_rows else f"({inner}) g"
     page = f"SELECT g.*, {_watched_sort()} FROM {source} ORDER BY {order_sql} LIMIT %s OFFSET %s"
     totals = f"SELECT COUNT(*) AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM {source}"
@@ -737,19 +736,32 @@ def _watched_sort(alias: str = "g") -> str:
     return f"COALESCE({alias}.{qn('assumed_watched')}, %s) AS {qn('watched_sort')}"
 
 
-def _pg_page_sql(
-    inner: str, stored_rows: bool, order: list[str], order_sql: str, keys_first: bool
-) -> tuple[str, int]:
+def _pg_shape(parts: list, dedupe: bool) -> str:
+    """How PostgreSQL reads the page's rows. "keys": one ungrouped part (episodes or
+    movies of a plain rule), sorted on keys, its rows re-read by key. "inline": one part of
+    keys and sort columns only (rules_match), read twice in place, so the page's top-N can
+    walk the live items' size index (media 0005) and stop at the page's end instead of
+    sorting every match (people by episode, 100k episodes: 60 -> 37 ms). "stored": grouped
+    rows or several parts, computed once into the CTE."""
+    if len(parts) != 1:
+        return "stored"
+    part = parts[0]
+    if isinstance(part, PassPart):  # one row per group already (dedupe is for querysets)
+        return "inline" if part.keys_only else "stored"
+    return "stored" if dedupe or part.query.group_by else "keys"
+
+
+def _pg_page_sql(inner: str, shape: str, order: list[str], order_sql: str) -> tuple[str, int]:
     """PostgreSQL: the page beside stored totals (a 1-row estimate reran them per page
     row), and how many NEVER_WATCHED_SORT parameters come before its LIMIT / OFFSET."""
     qn = connection.ops.quote_name
-    how = "MATERIALIZED" if stored_rows else "NOT MATERIALIZED"
+    how = "MATERIALIZED" if shape == "stored" else "NOT MATERIALIZED"
     totals = f"SELECT COUNT(*) AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM g"
     page, nevers = (
         f"SELECT g.*, {_watched_sort()} FROM g ORDER BY {order_sql} LIMIT %s OFFSET %s",
         1,
     )
-    if keys_first:
+    if shape == "keys":
         page, nevers = _keys_first_page(order, order_sql)
     return (
         f"WITH g AS {how} ({inner}), t AS MATERIALIZED ({totals}) "
