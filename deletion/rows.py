@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from deletion.groups import Candidate, CandidateFilter
@@ -44,21 +44,20 @@ def _local(when: datetime | None) -> datetime | None:
     return timezone.template_localtime(when) if when is not None else None
 
 
-def _day(when: datetime | None) -> str:
-    """The `date:"Y-m-d"` filter ("" when unknown)."""
-    when = _local(when)
-    return "" if when is None else f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
+def _day(local: datetime | None) -> str:
+    """The `date:"Y-m-d"` filter of a _local time ("" when unknown)."""
+    return "" if local is None else f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
 
 
-def _minute(when: datetime | None) -> str:
-    """The `date:"Y-m-d H:i"` filter."""
-    local = _local(when)
+def _minute(local: datetime | None) -> str:
+    """The `date:"Y-m-d H:i"` filter of a _local time."""
     return "" if local is None else f"{_day(local)} {local.hour:02d}:{local.minute:02d}"
 
 
-def _names(names: tuple[str, ...]) -> SafeString | str:
-    """The `join:", "|default:"—"` filters."""
-    return format_html_join(", ", "{}", ((name,) for name in names)) or "—"
+def _names(names: tuple[str, ...]) -> str:
+    """The `join:", "|default:"—"` filters (format_html escapes the joined names: the same
+    as escaping each, ", " has nothing to escape)."""
+    return ", ".join(names) or "—"
 
 
 def _title_cell(row: Candidate, f: CandidateFilter) -> SafeString:
@@ -79,9 +78,9 @@ def _title_cell(row: Candidate, f: CandidateFilter) -> SafeString:
 
 def _watched(row: Candidate) -> SafeString | str:
     if row.last_watched:
-        return _day(row.last_watched)
+        return _day(_local(row.last_watched))
     if row.watch_is_assumed:
-        return format_html(_ASSUMED, _day(row.assumed_watched))
+        return format_html(_ASSUMED, _day(_local(row.assumed_watched)))
     return "never"
 
 
@@ -99,7 +98,7 @@ def _thresholds(f: CandidateFilter) -> dict[str, SafeString | str]:
 
 def _row_html(row: Candidate, f: CandidateFilter, thresholds: dict) -> SafeString:
     """One `<tr>` of the candidates table."""
-    watched_days = row.days_since_watched
+    watched_days, added = row.days_since_watched, _local(row.added)
     return format_html(
         _ROW,
         ref=row.ref,
@@ -108,8 +107,8 @@ def _row_html(row: Candidate, f: CandidateFilter, thresholds: dict) -> SafeStrin
         level=row.level,
         items=row.items,
         size=row.human_size,
-        added_at=_minute(row.added),
-        added_on=_day(row.added),
+        added_at=_minute(added),
+        added_on=_day(added),
         added_days=row.days_since_added,
         watched=_watched(row),
         watched_days="never" if watched_days is None else watched_days,
