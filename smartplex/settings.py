@@ -125,6 +125,9 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.post
     _db["HOST"] = unquote(_db.get("HOST", ""))
     _db.setdefault("CONN_MAX_AGE", 60)
     _db["CONN_HEALTH_CHECKS"] = True
+    # Server-side cursors stay on: the syncs stream large results with .iterator(), in
+    # flat memory. Behind pgbouncer in transaction pooling, add
+    # `?disable_server_side_cursors=True` to DATABASE_URL (Django's DISABLE_SERVER_SIDE_CURSORS).
     # No JIT: the pages' queries are short, but their estimated cost (subqueries per row)
     # passes jit_above_cost, and compiling took 120 ms of a 650 ms candidates query.
     # random_page_cost 1.1 (SSD or cached data; the default 4 prices spinning disks): at 4
