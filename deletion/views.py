@@ -15,6 +15,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,6 +44,7 @@ from deletion.selectors import candidate_page_get
 from deletion.services import candidates_approve, groups_protect, request_retry
 from deletion.storage import storage_summary_get
 from media.inputs import int_in_range, page_number
+from media.models import LibrarySection
 from media.services import storage_capacity_get
 from notifications.forms import NotifyUrlsForm
 from notifications.targets import target_states_get
@@ -92,6 +94,14 @@ def _group_tabs(request: HttpRequest) -> list[dict]:
     ]
 
 
+def _rules_shown(rules: list) -> list:
+    """The page's rules with what their line names (libraries, ignored accounts) read in
+    two queries, not two per rule and line."""
+    sections = Prefetch("sections", queryset=LibrarySection.objects.select_related("server"))
+    prefetch_related_objects(rules, sections, "ignore_users")
+    return rules
+
+
 @require_GET
 @guarded("deletion.view_candidates")
 def candidates(request: HttpRequest) -> HttpResponse:
@@ -113,6 +123,7 @@ def candidates(request: HttpRequest) -> HttpResponse:
         "action_form": BulkActionForm(),
         "dry_run": deletion_settings_get().dry_run,
         "unknown_requesters": unknown_requesters(f.active_rules),
+        "rules_shown": _rules_shown(f.active_rules),
     }
     return _render(request, "deletion/candidates.html", context)
 
