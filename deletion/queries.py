@@ -359,14 +359,27 @@ def _pass_base(level: str, ctx: dict) -> tuple[str, tuple]:
     """Every group of the level any of the rules can select, with everyone's numbers
     (plays_all, last_all, assumed_all) and, when rules are scoped to libraries, the
     group's section (`sect`: a show's episodes share their section). Protected and
-    approved groups are left out here, once for all rules."""
+    approved groups are left out here, once for all rules. Compiled once per level and
+    page (ctx["bases"]): the page's second read (_numbers_filled, ctx["only"]) selects its
+    groups around it, a condition the databases move into the scan of media_items."""
+    if level not in ctx["bases"]:
+        ctx["bases"][level] = _pass_base_sql(level, ctx)
+    sql, params = ctx["bases"][level]
+    if ctx.get("only") is None:
+        return sql, params
+    by_server = [(sid, keys) for sid, keys in ctx["only"].items()]
+    where = " OR ".join(
+        f"(o.server_id = %s AND o.group_plex_id IN ({', '.join(['%s'] * len(keys))}))"
+        for _, keys in by_server
+    )
+    more = tuple(v for sid, keys in by_server for v in (sid, *keys))
+    return f"SELECT * FROM ({sql}) o WHERE {where}", (*params, *more)
+
+
+def _pass_base_sql(level: str, ctx: dict) -> tuple[str, tuple]:
     f, history, scopes = ctx["f"], ctx["history"], list(ctx["scopes"].values())
     union = sorted({s for scope in scopes for s in scope}) if all(scopes) else []
     items = group_items(level, f, history, union)
-    if ctx.get("only") is not None:  # _numbers_filled: the page's groups alone
-        key = GROUP_KEY[level]
-        by_server = [Q(server_id=sid, **{f"{key}__in": keys}) for sid, keys in ctx["only"].items()]
-        items = items.filter(reduce(operator.or_, by_server))
     grouped, servers = level in _GROUP_BLOCK_KEYS, history.eligible_server_ids
     stats = _stat_columns(level)
     cols = {k: stats[k] for k in ("items", "size", "added", "first_added")}
@@ -533,7 +546,7 @@ def _pass_context(f: CandidateFilter, history: HistoryState, now: datetime) -> d
             "ignored": [list(s) for s in sets],
             "set_of": [sets.index(i) if i else None for i in ignored],
             "present": blocking_levels(history.eligible_server_ids),
-            "stored": ignored_numbers_users()}  # fmt: skip
+            "stored": ignored_numbers_users(), "bases": {}}  # fmt: skip
 
 
 def _pass_joined(level: str, ctx: dict) -> tuple[str, list]:

@@ -75,7 +75,7 @@ if [ -n "${PLEX_URL:-}" ]; then
   pids+=($!)
 fi
 .venv/bin/gunicorn smartplex.wsgi --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
-  --threads 4 --access-logfile - --log-level warning &
+  --threads 4 --graceful-timeout 5 --access-logfile - --log-level warning &
 pids+=($!)
 echo
 echo "SmartPlex is running at http://$HOST:$PORT/  (Ctrl-C stops it)"
