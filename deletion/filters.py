@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 
 from deletion.models import DeletionRule, Level
-from deletion.selectors import SORTS, CandidateFilter, rules_enabled_get
+from deletion.selectors import SORTS, CandidateFilter
 from media.inputs import int_in_range
 from media.models import LibrarySection
 
@@ -93,12 +93,17 @@ class CandidateFilterForm(forms.Form):
     show = forms.CharField(required=False, widget=forms.HiddenInput)
     season = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    def _rules_enabled(self) -> list[DeletionRule]:
+        """rules_enabled_get's rules (the enabled ones by pk), read from the rule field's
+        choices: the page renders them anyway, so one query serves both."""
+        return sorted(self.fields["rule"].queryset, key=lambda rule: rule.pk)
+
     def to_candidate_filter(self) -> CandidateFilter:
         """What the page asks for; an invalid query string asks for everything."""
         data = self.cleaned_data if self.is_valid() else {}
         rule, rules = data.get("rule"), ()
         if rule is None:  # every enabled rule: one alone keeps the single-rule page
-            enabled = rules_enabled_get()
+            enabled = self._rules_enabled()
             rule, rules = (enabled[0], ()) if len(enabled) == 1 else (None, tuple(enabled))
         return CandidateFilter(
             rule=rule,

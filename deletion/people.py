@@ -273,36 +273,46 @@ def held_back_refs(refs: list[Ref], rule: DeletionRule | None, now: datetime) ->
 
 def unknown_requesters(rules: list[DeletionRule]) -> list[str]:
     """Why some requested groups are never candidates: requesters whose watching is unknown
-    (two DISTINCT queries, whatever the number of requests)."""
+    (one DISTINCT query, whatever the number of requests)."""
     if not any(r.needs_requester for r in rules):
         return []
     reqs = SeerrRequest.objects.filter(plex_id__isnull=False).exclude(status=3).order_by()
-    off = reqs.filter(tautulli_user__keep_history=False).values_list(
-        "tautulli_user__friendly_name", "tautulli_user__username"
-    )
-    lines = {
-        f"{friendly or username} (history off): history is switched off in Tautulli, so "
-        "whether they watched what they requested is unknown; their requests stay protected"
-        for friendly, username in off.distinct()
-    }
-    unlinked = reqs.filter(tautulli_user__isnull=True).values_list(
-        "requester_plex_username", "requester_username", "requester_email"
-    )
-    lines |= {
-        f"{plex or name or email or 'unknown'}: no matching Tautulli user (by Plex username "
-        "or e-mail), so whether they watched what they requested is unknown; their "
-        "requests stay protected"
-        for plex, name, email in unlinked.distinct()
-    }
+    unknown = reqs.filter(Q(tautulli_user__isnull=True) | Q(tautulli_user__keep_history=False))
+    lines = set()
+    for linked, friendly, username, plex, name, email in unknown.values_list(
+        "tautulli_user_id", "tautulli_user__friendly_name", "tautulli_user__username",
+        "requester_plex_username", "requester_username", "requester_email",
+    ).distinct():  # fmt: skip
+        if linked is not None:
+            lines.add(
+                f"{friendly or username} (history off): history is switched off in Tautulli, "
+                "so whether they watched what they requested is unknown; their requests stay "
+                "protected"
+            )
+        else:
+            lines.add(
+                f"{plex or name or email or 'unknown'}: no matching Tautulli user (by Plex "
+                "username or e-mail), so whether they watched what they requested is unknown; "
+                "their requests stay protected"
+            )
     return sorted(lines)
 
 
 def _names(user_ids: set[int]) -> dict[int, str]:
     users = TautulliUser.objects.filter(user_id__in=sorted(user_ids)).order_by("-is_active", "pk")
     found: dict[int, str] = {}
-    for user in users:
-        found.setdefault(user.user_id, user.friendly_name or user.username)
+    for user_id, friendly_name, username in users.values_list(
+        "user_id", "friendly_name", "username"
+    ):
+        found.setdefault(user_id, friendly_name or username)
     return found
+
+
+_REQUEST_FIELDS = (  # what people_get shows of a request: its requester's names
+    "server", "plex_id", "requester_plex_username", "requester_username", "requester_email",
+    "tautulli_user__user_id", "tautulli_user__username", "tautulli_user__friendly_name",
+    "tautulli_user__keep_history",
+)  # fmt: skip
 
 
 def _watched_rows(level: str):
@@ -324,7 +334,10 @@ def people_get(candidates: list) -> dict[Ref, tuple[tuple[str, ...], tuple[str, 
     if wanted:
         q = server_keys_q(wanted, "plex_id")
         for r in (
-            SeerrRequest.objects.filter(q).select_related("tautulli_user").order_by("requested_at")
+            SeerrRequest.objects.filter(q)
+            .select_related("tautulli_user")
+            .only(*_REQUEST_FIELDS)
+            .order_by("requested_at")
         ):
             requests.setdefault((r.server_id, r.plex_id), []).append(r)
     watchers: dict[Ref, set[int]] = {}

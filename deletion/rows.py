@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from deletion.groups import Candidate, CandidateFilter
 from deletion.models import Level
@@ -97,7 +97,7 @@ def _thresholds(f: CandidateFilter) -> dict[str, SafeString | str]:
     }
 
 
-def candidate_row_html(row: Candidate, f: CandidateFilter) -> SafeString:
+def _row_html(row: Candidate, f: CandidateFilter, thresholds: dict) -> SafeString:
     """One `<tr>` of the candidates table."""
     watched_days = row.days_since_watched
     return format_html(
@@ -117,5 +117,11 @@ def candidate_row_html(row: Candidate, f: CandidateFilter) -> SafeString:
         rule_name=row.rule_name or "—",
         requested_by=_names(row.requested_by),
         watched_by=_names(row.watched_by),
-        **_thresholds(f),
+        **thresholds,
     )
+
+
+def candidate_rows_html(rows: list[Candidate], f: CandidateFilter) -> SafeString:
+    """The `<tr>`s of the candidates table's body (empty when there are no rows)."""
+    thresholds = _thresholds(f)
+    return mark_safe("".join(_row_html(row, f, thresholds) for row in rows))  # each escaped

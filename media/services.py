@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,13 +31,42 @@ class StorageCapacity:
     path: str = ""
 
 
+class _ConfigMemo:
+    """system_config as read once in this request (None: not read yet)."""
+
+    values: dict | None = None
+
+
+_memo: ContextVar[_ConfigMemo | None] = ContextVar("system_config_memo", default=None)
+
+
+@contextmanager
+def config_memo() -> Iterator[None]:
+    """Within the block (a web request: media.middleware), the first config_get reads every
+    system_config row in one query and later ones read that; config_set drops it. A page
+    reads several keys (deletion settings, capacity, ignored accounts) on every view."""
+    token = _memo.set(_ConfigMemo())
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def config_get(key: str, default=None):
-    row = SystemConfig.objects.filter(key=key).values_list("value", flat=True).first()
+    memo = _memo.get()
+    if memo is None:
+        row = SystemConfig.objects.filter(key=key).values_list("value", flat=True).first()
+    else:
+        if memo.values is None:
+            memo.values = dict(SystemConfig.objects.values_list("key", "value"))
+        row = copy.deepcopy(memo.values.get(key))  # callers may change what they read
     return default if row is None else row
 
 
 def config_set(key: str, value) -> SystemConfig:
     obj, _ = SystemConfig.objects.update_or_create(key=key, defaults={"value": value})
+    if (memo := _memo.get()) is not None:
+        memo.values = None  # read again from the database (which may roll this back)
     return obj
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from media.models import PlexServer
@@ -101,21 +101,24 @@ def _badge_part(
 def sync_badge_get(*, now: datetime | None = None) -> list[BadgePart]:
     """Plex and Tautulli freshness: green within the interval, amber within 2x, else red.
 
-    It is on every page, so it costs two queries (three when the last run failed): the
-    newest finished and successful times per kind in one GROUP BY, and the running runs.
+    It is on every page, so it costs one query (one more while a run is active, one more
+    when the last run failed): the newest finished and successful times per kind and how
+    many runs are active, in one GROUP BY; then the active runs, when there are any.
     """
     now = now or timezone.now()
-    finished = ~Q(status__in=SyncRun.ACTIVE_STATUSES)
+    active = Q(status__in=SyncRun.ACTIVE_STATUSES)
     times = {
         row["kind"]: row
         for row in SyncRun.objects.values("kind").annotate(
             last_success=Max("finished_at", filter=Q(status=SyncRun.Status.SUCCESS)),
-            last_finished=Max("finished_at", filter=finished),
+            last_finished=Max("finished_at", filter=~active),
+            active=Count("pk", filter=active),
         )
     }
     running: dict[str, SyncRun] = {}
-    for run in SyncRun.objects.filter(status__in=SyncRun.ACTIVE_STATUSES).order_by("started_at"):
-        running[run.kind] = run  # the newest one of each kind wins
+    if any(row["active"] for row in times.values()):
+        for run in SyncRun.objects.filter(active).order_by("started_at"):
+            running[run.kind] = run  # the newest one of each kind wins
     tautulli = SyncRun.Kind.TAUTULLI
     return [
         _plex_badge_part(now, times, running.get(SyncRun.Kind.PLEX)),
