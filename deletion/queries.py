@@ -371,12 +371,12 @@ def _pass_base(level: str, ctx: dict) -> tuple[str, tuple]:
     sql, params = ctx["bases"][level]
     if ctx.get("only") is None:
         return sql, params
-    by_server = [(sid, keys) for sid, keys in ctx["only"].items()]
+    only = ctx["only"].items()
     where = " OR ".join(
         f"(o.server_id = %s AND o.group_plex_id IN ({', '.join(['%s'] * len(keys))}))"
-        for _, keys in by_server
+        for _, keys in only
     )
-    more = tuple(v for sid, keys in by_server for v in (sid, *keys))
+    more = tuple(v for sid, keys in only for v in (sid, *keys))
     return f"SELECT * FROM ({sql}) o WHERE {where}", (*params, *more)
 
 
@@ -732,12 +732,7 @@ def candidate_page_sql(
     if connection.vendor != "sqlite":
         sql, nevers = _pg_page_sql(inner, _page_shape(parts, dedupe), order, order_sql)
         return sql, (*params, *[never] * nevers, limit, offset)
-    # Grouped rows and a whole pass are stored: computing them twice costs more than storing
-    # them. Rows of one per item are read in place, so the page's top-N can walk the
-    # live items' size index (media 0006) and stop at the page's end.
-    stored_rows = any(
-        (not p.keys_only) if isinstance(p, PassPart) else p.query.group_by for p in parts
-    )
+    stored_rows = _page_shape(parts, dedupe) == "stored"
     source = "g" if stored_rows else f"({inner}) g"
     page = f"SELECT g.*, {_watched_sort()} FROM {source} ORDER BY {order_sql} LIMIT %s OFFSET %s"
     totals = f"SELECT COUNT(*) AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM {source}"
@@ -763,7 +758,8 @@ def _page_shape(parts: list, dedupe: bool) -> str:
     one part of keys and sort columns only (rules_match), read twice in place, so the
     page's top-N can walk the live items' size index (media 0005 / 0006) and stop at the
     page's end instead of sorting every match (PostgreSQL, people by episode, 100k
-    episodes: 60 -> 37 ms). "stored": grouped rows or several parts, computed once."""
+    episodes: 60 -> 37 ms). "stored": grouped rows, a whole pass or several parts,
+    computed once (computing them twice costs more than storing them)."""
     if len(parts) != 1:
         return "stored"
     part = parts[0]
