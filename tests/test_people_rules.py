@@ -277,30 +277,40 @@ def test_one_pass_matches_the_per_rule_union(played, group_by, sort):
 
 
 @pytest.mark.parametrize("group_by", ["", "episode", "movie"])
-@pytest.mark.parametrize("sort", ["size", "-size", "added", "-added"])
+@pytest.mark.parametrize(
+    "sort", ["size", "-size", "added", "-added", "watched", "-watched", "plays", "-plays"]
+)
 @pytest.mark.parametrize("extra", [{}, {"never_watched": True}])
 def test_keyed_pages_match_the_whole_pass(sim, tautulli, played, group_by, sort, extra):
-    """By size or date, a page reads the keys of episodes and movies and the totals first
-    and the rules' numbers for its own rows alone (page_rows): page after page the same
-    rows, in the same order, with the same totals, as the pass over every group."""
+    """A page of episodes and movies reads their keys, the totals and (by last watched or
+    plays) the numbers it is ordered by first, and which rule and the rest of its numbers
+    for its own rows alone (page_rows): page after page the same rows, in the same order,
+    with the same totals, as the pass over every group, whatever the rules' order (the
+    rule that selects a group decides whose plays count)."""
     for target in (played["episodes"][6], played["movie"]):  # Bob's recent plays count
         sim.add_play(target=target_of(target), user="bob", started=utc(2))  # for one rule
     _sync(tautulli)
-    f = CandidateFilter(rules=tuple(_rules(played)), group_by=group_by, sort=sort, **extra)
-    parts = page_parts(f=f, history=history_state_get())
-    whole = _dict_rows(*candidate_page_sql(parts, sort, 1000, 0))
-    assert whole  # the comparison is not vacuous
-    per_page, paged = 1 if group_by == "movie" else 3, []
-    for offset in range(0, len(whole) + 1, per_page):
-        rows = page_rows(parts, sort, per_page, offset)
-        assert all((r["total_count"], r["total_bytes"]) == (len(whole), sum(
-            w["size"] for w in whole)) for r in rows)  # fmt: skip
-        paged += rows
+    rules = _rules(played)
+    twin = _rule("Ignore guest too", max_plays=3, inactivity_days=10)  # the same accounts
+    twin.ignore_users.set(_users("guest"))
+    compared = 0
+    for order in (rules, rules[::-1], [rules[0], rules[1], twin], [twin, rules[1], rules[0]]):
+        f = CandidateFilter(rules=tuple(order), group_by=group_by, sort=sort, **extra)
+        parts = page_parts(f=f, history=history_state_get())
+        whole = _dict_rows(*candidate_page_sql(parts, sort, 1000, 0))
+        compared += len(whole)
+        per_page, paged = 1 if group_by == "movie" else 3, []
+        for offset in range(0, len(whole) + 1, per_page):
+            rows = page_rows(parts, sort, per_page, offset)
+            assert all((r["total_count"], r["total_bytes"]) == (len(whole), sum(
+                w["size"] for w in whole)) for r in rows)  # fmt: skip
+            paged += rows
+        assert _ordered(paged) == _ordered(whole)
+    assert compared  # the comparison is not vacuous
 
-    def ordered(rows: list[dict]) -> list[tuple]:
-        return [tuple(r[c] for c in COLUMNS) + tuple(_aware(r[d]) for d in DATES) for r in rows]
 
-    assert ordered(paged) == ordered(whole)
+def _ordered(rows: list[dict]) -> list[tuple]:
+    return [tuple(r[c] for c in COLUMNS) + tuple(_aware(r[d]) for d in DATES) for r in rows]
 
 
 @pytest.mark.parametrize("group_by", ["show", "episode", "movie"])
