@@ -9,7 +9,8 @@ those users (linked by the sync's own linking). Two enabled rules: "Requester wa
 not count). Times through Django's test client, p50 / p95 over N requests:
 
 - the default page (any enabled rule, shows and movies), by show / season / episode / movie,
-  and by episode sorted by last watched (an order that needs every group's numbers);
+  by episode sorted by last watched and by plays, and the default page by last watched
+  (orders that need every matching group's numbers);
 - each rule alone on the default page.
 
     .venv/bin/python bench/bench_people.py [--requests 50] [--plays 1000000]
@@ -205,8 +206,10 @@ def measure(args, figures: dict) -> list[dict]:
     client.force_login(user)
     scenarios = [(f"both rules, group_by={g or 'overview'}", {"group_by": g} if g else {})
                  for g in ("", "show", "season", "episode", "movie")]  # fmt: skip
-    scenarios += [  # an order that needs every group's numbers (page_rows: no keys first)
+    scenarios += [  # orders by the rules' numbers (page_rows: computed for every match)
         ("both rules, group_by=episode, sort=watched", {"group_by": "episode", "sort": "watched"}),
+        ("both rules, group_by=episode, sort=-plays", {"group_by": "episode", "sort": "-plays"}),
+        ("both rules, overview, sort=watched", {"sort": "watched"}),
         ("requester rule alone, overview", {"rule": requester.pk}),
         ("ignore-users rule alone, overview", {"rule": ignoring.pk}),
     ]
