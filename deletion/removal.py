@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from deletion.models import DeletionRequest, DeletionRun, Level, RemovalCall
@@ -171,7 +172,8 @@ def group_remove(
             return Removal(Status.FAILED, f"{route.describe()}: {exc}")
     note = _rescan(request, plex, folder, run)
     return Removal(
-        Status.DELETED, f"Deleted through {route.describe()} ({calls.made} calls){note}."
+        Status.DELETED,
+        f"Deleted through {route.describe()} ({calls.made} call{pluralize(calls.made)}){note}.",
     )
 
 
@@ -316,9 +318,22 @@ def _episode(request, item: ArrItem, client: ArrClient, run) -> str | None:
 _REMOVERS = {Level.MOVIE: _movie, Level.SHOW: _show, Level.SEASON: _season, Level.EPISODE: _episode}
 
 
+def calls_summary(calls: list[RemovalCall]) -> str:
+    """Each system's share of the calls, in order: "Sonarr “TV”: 12 calls, then Plex
+    “Home”: 1 call" (the audit message counts the *arr's alone: "(12 calls)")."""
+    counts: dict[tuple[str, str], int] = {}
+    for call in calls:
+        counts[(call.system, call.instance)] = counts.get((call.system, call.instance), 0) + 1
+    return ", then ".join(
+        f"{system.capitalize()}{f' “{instance}”' if instance else ''}: {n} call{pluralize(n)}"
+        for (system, instance), n in counts.items()
+    )
+
+
 def removal_calls_attach(*, entries) -> None:
-    """Give each audit entry (or request) `.calls`: the calls of its group in its run, in
-    order. One query for the whole page, whatever its size."""
+    """Give each audit entry (or request) `.calls_made`: the calls of its group in its run,
+    in order, and `.calls_summary` (calls_summary). One query for the whole page, whatever
+    its size."""
     entries = list(entries)
     request_ids = {e.request_id if hasattr(e, "request_id") else e.pk for e in entries}
     by_key: dict[tuple[int, int | None], list[RemovalCall]] = {}
@@ -329,3 +344,4 @@ def removal_calls_attach(*, entries) -> None:
             entry.calls_made = by_key.get((entry.pk, entry.run_id), [])
         else:
             entry.calls_made = by_key.get((entry.request_id, entry.run_id), [])
+        entry.calls_summary = calls_summary(entry.calls_made)

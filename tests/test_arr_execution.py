@@ -68,7 +68,7 @@ def test_movie_goes_through_radarr_with_exclusion_and_rescan(
     assert _plex_deletes(plex_sim) == []
     request.refresh_from_db()
     assert request.status == Status.DELETED
-    assert "Radarr “Radarr HD”" in request.audit.get(action="execute").message
+    assert "through Radarr “Radarr HD” (1 call)," in request.audit.get(action="execute").message
     calls = list(request.calls.values_list("system", "method", "outcome"))
     assert calls == [("radarr", "DELETE", "ok"), ("plex", "GET", "ok")]
     assert_calls_conform("radarr", radarr_sim)
@@ -312,7 +312,9 @@ def test_queue_and_history_show_the_system_and_every_call(
     assert f"DELETE /api/v3/episodefile/{second}</code> → Failed (500)" in queue
     history = client.get("/deletion/history/").content.decode()
     movie_id = _arr_id(radarr_server, movie.rating_key)
-    assert "Through Radarr “Radarr HD”: 2 calls" in history
+    # the audit message counts Radarr's calls, the list adds Plex's rescan
+    assert "Deleted through Radarr “Radarr HD” (1 call)" in history
+    assert "Through Radarr “Radarr HD”: 1 call, then Plex “Home Plex”: 1 call" in history
     assert (
         f"DELETE /api/v3/movie/{movie_id}?deleteFiles=true&amp;addImportExclusion=true" in history
     )

@@ -122,14 +122,17 @@ def test_incremental_adds_exactly_new_plays_and_full_gives_identical_figures(
     )  # newest day −1, −1 tz margin
     incremental = stats(episode, movie)
     assert incremental == [(3, 3000, utc(1)), (2, 9000, utc(0, hour=0, minute=5))]
+    assert second.items_updated == 2
 
     third = tautulli_history_sync(tautulli=tautulli)
     assert third.rows_created == 0
     assert stats(episode, movie) == incremental
+    assert third.items_updated == 0  # the overlap day re-read and recomputed, nothing changed
 
     full = tautulli_history_sync(tautulli=tautulli, full=True)
     assert full.rows_fetched == 5 and full.rows_created == 0
     assert stats(episode, movie) == incremental
+    assert full.items_updated == 0
     assert first.inputs["full"] is False and full.inputs["full"] is True
 
 
@@ -141,7 +144,7 @@ def test_full_rebuild_resets_items_without_plays(sim, tautulli, movie, episode):
     run = tautulli_history_sync(tautulli=tautulli, full=True)
 
     assert stats(movie) == [(0, 0, None)]
-    assert run.items_updated >= 2
+    assert run.items_updated == 2  # the movie reset, the episode played
     movie.refresh_from_db()
     assert movie.tautulli_synced_at is not None
 

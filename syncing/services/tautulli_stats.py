@@ -109,22 +109,30 @@ def _chunk_recompute(
         cursor.execute(_ADD.format(source=_BY_GUID, ids=_marks(targets)), params)
 
 
+_STATS = ("total_play_count", "total_watch_time_seconds", "last_watched_at")
+
+
 def item_stats_recompute(*, tautulli_id: int, server_id: int, scope: Q | None = None) -> int:
-    """Recompute the server's movies/episodes matching `scope` (None: all); returns how many.
+    """Recompute the server's movies/episodes matching `scope` (None: all); returns how
+    many changed (an incremental sync re-reads the day before its newest play: those items
+    are recomputed every time, but not "updated" unless a play changed them).
 
     Items with no plays get 0 / 0 / NULL.
     """
     items = MediaItem.objects.filter(server_id=server_id, type__in=["movie", "episode"])
     if scope is not None:
         items = items.filter(scope)
-    rows = list(items.order_by("pk").values_list("pk", "plex_id", "guid", "removed_at"))
-    ids = {"tautulli_id": tautulli_id, "server_id": server_id}
+    rows = list(items.order_by("pk").values_list("pk", "plex_id", "guid", "removed_at", *_STATS))
+    ids, changed = {"tautulli_id": tautulli_id, "server_id": server_id}, 0
     with connection.cursor() as cursor:
         # Everything: one pass over the plays finds every orphan GUID; a scope: per chunk.
         orphan = _orphan_guids(cursor, **ids, guids=None) if scope is None else None
         for chunk in _chunks(rows):
-            _chunk_recompute(cursor, **ids, items=chunk, orphan=orphan)
-    return len(rows)
+            _chunk_recompute(cursor, **ids, items=[row[:4] for row in chunk], orphan=orphan)
+            before = {row[0]: row[4:] for row in chunk}
+            after = MediaItem.objects.filter(pk__in=list(before)).values_list("pk", *_STATS)
+            changed += sum(1 for pk, *stats in after if tuple(stats) != before[pk])
+    return changed
 
 
 def play_tables_analyze() -> None:
