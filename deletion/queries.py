@@ -396,7 +396,7 @@ def _pass_base_sql(level: str, ctx: dict) -> tuple[str, tuple]:
     if level in (Level.SEASON, Level.EPISODE):  # for people.requester_sql
         cols["show_key"] = Max("grandparent_plex_id") if grouped else F("grandparent_plex_id")
     if any(_stored(level, ctx, n) for n in range(len(ctx["ignored"]))):
-        cols |= {"ign_plays": F("ignored_plays"), "ign_last": F("ignored_last_watched_at")}
+        cols |= {"ign_plays": F("ignored_plays"), "ign_others": F("others_last_watched_at")}
     rows = (
         items.order_by()
         .annotate(group_plex_id=F(GROUP_KEY[level]))
@@ -411,6 +411,15 @@ def _pass_base_sql(level: str, ctx: dict) -> tuple[str, tuple]:
     if f.min_size_gb:
         rows = rows.filter(size__gte=int(f.min_size_gb * GB))
     return rows.query.sql_with_params()
+
+
+def _their_last(level: str, ctx: dict, n: int) -> tuple[str, list]:
+    """A joined row's (`w`) last watch without the n-th set of ignored accounts: everyone
+    else's newest watch stored on the row (`to{n}`, where one of them played it), else
+    people.their_last_sql."""
+    if _stored(level, ctx, n):
+        return f"CASE WHEN w.tp{n} IS NULL THEN w.last_all ELSE w.to{n} END", []
+    return their_last_sql(level, ctx["ignored"][n], n)
 
 
 def _stored(level: str, ctx: dict, n: int) -> bool:
@@ -472,9 +481,7 @@ def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tup
         terms.append("w.size >= %s")
         params.append(int(rule.min_size_gb * GB))
     if f.never_watched:
-        last, more = (
-            ("w.last_all", []) if n is None else their_last_sql(level, ctx["ignored"][n], n)
-        )
+        last, more = ("w.last_all", []) if n is None else _their_last(level, ctx, n)
         plays = "w.plays_all" if n is None else f"w.plays_all - COALESCE(w.tp{n}, 0)"
         terms.append(f"({last}) IS NULL AND {plays} = 0")
         params += more
@@ -507,7 +514,7 @@ def _pass_numbers(level: str, ctx: dict) -> tuple[str, list]:
     lasts, plays, params = [], [], []
     for rank, n in enumerate(ctx["set_of"]):
         if n is not None:
-            sql, more = their_last_sql(level, ctx["ignored"][n], n)
+            sql, more = _their_last(level, ctx, n)
             lasts.append(f"WHEN {rank} THEN {sql}")
             plays.append(f"WHEN {rank} THEN w.plays_all - COALESCE(w.tp{n}, 0)")
             params += more
@@ -559,14 +566,15 @@ def _pass_context(f: CandidateFilter, history: HistoryState, now: datetime) -> d
 
 
 def _pass_joined(level: str, ctx: dict) -> tuple[str, list]:
-    """_pass_base's rows (`b`) with the ignored users' numbers beside them: `tp{n}` /
-    `tl{n}` per distinct set of them, joined once (or read from media_items' stored
-    columns: _stored)."""
+    """_pass_base's rows (`b`) with the ignored users' numbers beside them: their plays
+    `tp{n}` and newest watch `tl{n}` per distinct set of them, joined once, or their plays
+    and everyone else's newest watch `to{n}` read from media_items' stored columns
+    (_stored)."""
     base, params = _pass_base(level, ctx)
     cols, joins, params = "", "", list(params)
     for n, users in enumerate(ctx["ignored"]):
         if _stored(level, ctx, n):  # read on the rows themselves
-            cols += f", b.ign_plays AS tp{n}, b.ign_last AS tl{n}"
+            cols += f", b.ign_plays AS tp{n}, b.ign_others AS to{n}"
             continue
         sql, more = theirs_sql(level, users, ctx["history"].eligible_server_ids)
         cols += f", c{n}.p AS tp{n}, c{n}.l AS tl{n}"
@@ -660,7 +668,7 @@ def _sort_value(level: str, ctx: dict, column: str) -> tuple[str, list]:
         if n is not None and column == "plays":
             value = f"w.plays_all - COALESCE(w.tp{n}, 0)"
         elif n is not None:
-            last_sql, last_params = their_last_sql(level, ctx["ignored"][n], n)
+            last_sql, last_params = _their_last(level, ctx, n)
             value, value_params = _assumed_sql(ctx["history"], f"({last_sql})", "w")
             value_params = [*last_params, *value_params]
         if i == last:  # rows rules_match selects pass one of these rules at least

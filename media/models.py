@@ -127,11 +127,12 @@ class MediaItem(TimeStampedModel):
     total_play_count = models.PositiveIntegerField(default=0)
     last_watched_at = models.DateTimeField(null=True, blank=True)
     total_watch_time_seconds = models.BigIntegerField(default=0)
-    # Plays and newest watch of the accounts the enabled rules ignore (NULL: none of them
-    # played it), kept by syncing.services.ignored_numbers so the candidates page reads
-    # columns instead of joining their rollup rows to every episode.
+    # For the accounts the enabled rules ignore (both NULL: none of them played it): their
+    # plays, and the newest watch by anyone else (NULL: nobody else). Kept by
+    # syncing.services.ignored_numbers so the candidates page reads columns instead of
+    # joining rollup rows to every episode and looking up everyone else's newest watch.
     ignored_plays = models.PositiveIntegerField(null=True, blank=True)
-    ignored_last_watched_at = models.DateTimeField(null=True, blank=True)
+    others_last_watched_at = models.DateTimeField(null=True, blank=True)
     tautulli_synced_at = models.DateTimeField(null=True, blank=True)
     parent_title = models.CharField(max_length=500, blank=True, null=True)
     grandparent_title = models.CharField(max_length=500, blank=True, null=True)
@@ -195,7 +196,7 @@ class MediaItem(TimeStampedModel):
                     "parent_plex_id",
                     "grandparent_plex_id",
                     "ignored_plays",
-                    "ignored_last_watched_at",
+                    "others_last_watched_at",
                 ],
                 name="cand_item_idx",
             ),

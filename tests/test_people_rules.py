@@ -383,12 +383,13 @@ def test_two_rules_scoped_to_different_libraries_on_the_episode_page(played):
 
 
 def _ignored(lib) -> dict[str, tuple]:
-    """Stored (plays, newest watch) of the movie and the episodes the guest or Bob played."""
+    """Stored (their plays, everyone else's newest watch) of the movie and the episodes the
+    ignored accounts played."""
     keys = {"movie": lib["movie"].pk} | {f"e{n}": e.pk for n, e in enumerate(lib["episodes"])}
     found = {
         pk: (plays, last)
         for pk, plays, last in MediaItem.objects.filter(pk__in=keys.values()).values_list(
-            "pk", "ignored_plays", "ignored_last_watched_at"
+            "pk", "ignored_plays", "others_last_watched_at"
         )
     }
     return {name: found[pk] for name, pk in keys.items() if found[pk] != (None, None)}
@@ -398,13 +399,15 @@ def test_stored_numbers_follow_the_rules_ignored_accounts(played):
     rule = _rule("Ignore guest")
     assert _ignored(played) == {}
     rule.ignore_users.set(_users("guest"))
-    guest = {"movie": (1, utc(2)), "e2": (1, utc(3)), "e3": (1, utc(3)), "e4": (1, utc(3)),
-             "e7": (2, utc(4)), "e8": (2, utc(4))}  # fmt: skip
+    # the guest alone played the movie, e7 and e8; watched last on e2-e4 (Ann before)
+    guest = {"movie": (1, None), "e2": (1, utc(62)), "e3": (1, utc(63)), "e4": (1, utc(64)),
+             "e7": (2, None), "e8": (2, None)}  # fmt: skip
     assert _ignored(played) == guest
-    rule.ignore_users.add(*_users("bob"))  # both together
-    assert _ignored(played) == guest | {"e0": (1, utc(70)), "e1": (1, utc(70)), "e9": (1, utc(50))}
+    rule.ignore_users.add(*_users("bob"))  # both together: Ann watched e0, e1 after Bob
+    bob = {"e0": (1, utc(60)), "e1": (1, utc(61)), "e9": (1, None)}
+    assert _ignored(played) == guest | bob
     rule.ignore_users.remove(*_users("guest"))  # a user taken off the list
-    assert _ignored(played) == {"e0": (1, utc(70)), "e1": (1, utc(70)), "e9": (1, utc(50))}
+    assert _ignored(played) == bob
     rule.enabled = False  # a disabled rule ignores nobody
     rule.save()
     assert _ignored(played) == {}
@@ -419,15 +422,15 @@ def test_stored_numbers_follow_the_tautulli_syncs(played, sim, tautulli):
     rule.ignore_users.set(_users("guest"))
     sim.add_play(target=target_of(played["movie"]), user="guest", started=utc(1))
     _sync(tautulli)  # an incremental sync: the items its plays touched
-    assert _ignored(played)["movie"] == (2, utc(1))
-    MediaItem.objects.update(ignored_plays=99, ignored_last_watched_at=None)
+    assert _ignored(played)["movie"] == (2, None)
+    MediaItem.objects.update(ignored_plays=99, others_last_watched_at=None)
     run = tautulli_history_sync(tautulli=tautulli, trigger="test", full=True)
     assert run.status == "success", run.error
-    after = {"movie": (2, utc(1)), "e2": (1, utc(3)), "e3": (1, utc(3)), "e4": (1, utc(3)),
-             "e7": (2, utc(4)), "e8": (2, utc(4))}  # fmt: skip
+    after = {"movie": (2, None), "e2": (1, utc(62)), "e3": (1, utc(63)), "e4": (1, utc(64)),
+             "e7": (2, None), "e8": (2, None)}  # fmt: skip
     assert _ignored(played) == after
     SystemConfig.objects.filter(key=USERS_KEY).delete()  # as after an upgrade: none recorded
-    MediaItem.objects.update(ignored_plays=None, ignored_last_watched_at=None)
+    MediaItem.objects.update(ignored_plays=None, others_last_watched_at=None)
     _sync(tautulli)  # the first sync records the rules' accounts and fills every item
     assert ignored_numbers_users() == tuple(u.user_id for u in _users("guest"))
     assert _ignored(played) == after

@@ -1,21 +1,23 @@
-"""media_items.ignored_plays / ignored_last_watched_at: per movie and episode, the plays
-and newest watch of the accounts the enabled rules ignore, from the per-user rollup.
+"""media_items.ignored_plays / others_last_watched_at: per movie and episode the
+accounts the enabled rules ignore played, their plays and the newest watch by anyone else
+(as deletion.people.their_last_sql works it out), from the per-user rollup.
 
 The candidates page reads them as columns (deletion.queries.pass_sql) where joining those
-accounts' rollup rows to every episode cost most of the page. Which accounts they count is
-recorded beside them (system_config `ignored_numbers_users`, Tautulli user ids), written
-with them in one transaction: the page uses the columns only for a rule ignoring exactly
-those accounts, and joins the rollup otherwise, so a stale record can only cost speed.
+accounts' rollup rows to every episode, and looking up everyone else's newest watch where
+one of them watched last, cost most of the page. Which accounts they count is recorded
+beside them (system_config `ignored_numbers_users`, Tautulli user ids), written with them
+in one transaction: the page uses the columns only for a rule ignoring exactly those
+accounts, and joins the rollup otherwise, so a stale record can only cost speed.
 
-Kept by the Tautulli syncs (the items whose statistics they recompute, after the rollup)
-and, when the enabled rules' ignored accounts change, for every item
-(deletion.people.ignored_numbers_sync).
+Kept by the Tautulli syncs (the items whose statistics they recompute, after those
+statistics: the newest watch by anyone else starts from the item's own) and, when the
+enabled rules' ignored accounts change, for every item (deletion.people.ignored_numbers_sync).
 """
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, Q
 from django.db.models.expressions import RawSQL
 
 from media.locks import media_items_write_lock
@@ -34,17 +36,38 @@ def ignored_numbers_users() -> tuple[int, ...] | None:
     return tuple(sorted(int(u) for u in value)) if isinstance(value, list) else None
 
 
-def _theirs(function: str, column: str, users: tuple[int, ...], movie: bool) -> RawSQL:
-    """Their rollup rows of the item being updated (an episode's have a show above them,
-    as deletion.people.theirs_sql reads them)."""
+def _rollup_sql(
+    function: str, column: str, users: tuple[int, ...], movie: bool, *, theirs: bool
+) -> tuple[str, list]:
+    """Their (or everyone else's) rollup rows of the item being updated (an episode's have a
+    show above them, as deletion.people.theirs_sql reads them)."""
     marks = ", ".join(["%s"] * len(users))
     show = "IS NULL" if movie else "IS NOT NULL"
-    return RawSQL(
-        f"SELECT {function}(s.{column}) FROM {_STATS} s WHERE s.server_id = {_ITEMS}.server_id "
-        f"AND s.plex_id = {_ITEMS}.plex_id AND s.user_id IN ({marks}) "
-        f"AND s.grandparent_plex_id {show}",
+    negate = "" if theirs else "NOT "
+    return (
+        f"(SELECT {function}(s.{column}) FROM {_STATS} s WHERE s.server_id = {_ITEMS}.server_id "
+        f"AND s.plex_id = {_ITEMS}.plex_id AND s.user_id {negate}IN ({marks}) "
+        f"AND s.grandparent_plex_id {show})",
         list(users),
     )
+
+
+def _numbers(users: tuple[int, ...], movie: bool) -> dict[str, RawSQL]:
+    """Their plays, and everyone else's newest watch: the item's own where one of them did
+    not watch last, NULL where their plays are all of the item's, else a lookup."""
+    plays, plays_params = _rollup_sql("SUM", "plays", users, movie, theirs=True)
+    last, last_params = _rollup_sql("MAX", "last_watched_at", users, movie, theirs=True)
+    others, others_params = _rollup_sql("MAX", "last_watched_at", users, movie, theirs=False)
+    own = f"{_ITEMS}.last_watched_at"
+    sql = (
+        f"CASE WHEN {plays} IS NULL THEN NULL WHEN {last} IS NULL OR {own} > {last} THEN {own} "
+        f"WHEN {_ITEMS}.total_play_count <= {plays} THEN NULL ELSE {others} END"
+    )
+    params = [*plays_params, *last_params, *last_params, *plays_params, *others_params]
+    return {
+        "ignored_plays": RawSQL(plays, plays_params),
+        "others_last_watched_at": RawSQL(sql, params, output_field=DateTimeField()),
+    }
 
 
 def ignored_numbers_refresh(*, server_id: int | None = None, scope: Q | None = None) -> int:
@@ -59,15 +82,14 @@ def ignored_numbers_refresh(*, server_id: int | None = None, scope: Q | None = N
         items = items.filter(server_id=server_id)
     if scope is not None:
         items = items.filter(scope)
-    held = Q(ignored_plays__isnull=False) | Q(ignored_last_watched_at__isnull=False)
+    held = Q(ignored_plays__isnull=False) | Q(others_last_watched_at__isnull=False)
     if not users:
-        return items.filter(held).update(ignored_plays=None, ignored_last_watched_at=None)
+        return items.filter(held).update(ignored_plays=None, others_last_watched_at=None)
     played = UserItemStats.objects.filter(user_id__in=users).values("plex_id")
     written = 0
     for kind, movie in ((MediaItem.MediaType.MOVIE, True), (MediaItem.MediaType.EPISODE, False)):
         written += items.filter(held | Q(plex_id__in=played), type=kind).update(
-            ignored_plays=_theirs("SUM", "plays", users, movie),
-            ignored_last_watched_at=_theirs("MAX", "last_watched_at", users, movie),
+            **_numbers(users, movie)
         )
     return written
 
