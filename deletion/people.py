@@ -51,7 +51,7 @@ from deletion.groups import Ref, server_keys_q
 from deletion.models import DeletionRule, Level
 from media.models import MediaItem
 from syncing.models import SeerrRequest, TautulliUser, UserGroupStats, UserItemStats
-from syncing.services.ignored_numbers import ignored_numbers_record
+from syncing.services.ignored_numbers import ignored_numbers_record, last_without_sql
 
 _ITEMS = MediaItem._meta.db_table
 _STATS = UserItemStats._meta.db_table
@@ -420,24 +420,25 @@ def their_last_sql(level: str, ignored: list[int], n: int) -> tuple[str, list]:
     item's: its rollup rows add up to at most its play count), the common case of an
     account playing things nobody else watches."""
     marks = ", ".join(["%s"] * len(ignored))
+    plays = None
     if level in _GROUP_LEVELS:
         others = (
             f"SELECT MAX(o.last_watched_at) FROM {_GROUPS} o WHERE o.server_id = w.server_id "
             f"AND o.level = '{Level(level).value}' AND o.group_plex_id = w.group_plex_id "
             f"AND o.user_id NOT IN ({marks})"
         )
-        nobody_else = ""
     else:
         others = (
             f"SELECT MAX(o.last_watched_at) FROM {_STATS} o WHERE o.server_id = w.server_id "
             f"AND o.plex_id = w.group_plex_id AND o.user_id NOT IN ({marks})"
         )
-        nobody_else = f"WHEN w.plays_all <= w.tp{n} THEN NULL "
-    sql = (
-        f"CASE WHEN w.tl{n} IS NULL OR w.last_all > w.tl{n} THEN w.last_all "
-        f"{nobody_else}ELSE ({others}) END"
+        plays = (("w.plays_all", []), (f"w.tp{n}", []))
+    return last_without_sql(
+        last=("w.last_all", []),
+        their_last=(f"w.tl{n}", []),
+        others=(f"({others})", ignored),
+        plays=plays,
     )
-    return sql, list(ignored)
 
 
 def _not_recent_sql(

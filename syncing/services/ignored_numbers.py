@@ -52,21 +52,42 @@ def _rollup_sql(
     )
 
 
+SQL = tuple[str, list]  # an SQL expression and its parameters
+
+
+def last_without_sql(
+    *, last: SQL, their_last: SQL, others: SQL, plays: tuple[SQL, SQL] | None
+) -> SQL:
+    """The newest watch without some accounts, from everyone's (`last`) and theirs: everyone's
+    where none of them watched last; NULL where their plays are all of an item's (`plays`:
+    its count and theirs; None for a show or season, whose rollup may hold removed
+    episodes); else `others`, everyone else's newest (a lookup). One definition for the
+    stored column and the page (deletion.people.their_last_sql)."""
+    (lsql, lp), (tsql, tp), (osql, op) = last, their_last, others
+    sql, params = f"CASE WHEN {tsql} IS NULL OR {lsql} > {tsql} THEN {lsql} ", [*tp, *lp, *tp, *lp]
+    if plays is not None:
+        (psql, pp), (theirs, theirs_p) = plays
+        sql += f"WHEN {psql} <= {theirs} THEN NULL "
+        params += [*pp, *theirs_p]
+    return f"{sql}ELSE {osql} END", [*params, *op]
+
+
 def _numbers(users: tuple[int, ...], movie: bool) -> dict[str, RawSQL]:
-    """Their plays, and everyone else's newest watch: the item's own where one of them did
-    not watch last, NULL where their plays are all of the item's, else a lookup."""
-    plays, plays_params = _rollup_sql("SUM", "plays", users, movie, theirs=True)
-    last, last_params = _rollup_sql("MAX", "last_watched_at", users, movie, theirs=True)
-    others, others_params = _rollup_sql("MAX", "last_watched_at", users, movie, theirs=False)
-    own = f"{_ITEMS}.last_watched_at"
-    sql = (
-        f"CASE WHEN {plays} IS NULL THEN NULL WHEN {last} IS NULL OR {own} > {last} THEN {own} "
-        f"WHEN {_ITEMS}.total_play_count <= {plays} THEN NULL ELSE {others} END"
+    """Their plays, and everyone else's newest watch (last_without_sql) where they played."""
+    plays = _rollup_sql("SUM", "plays", users, movie, theirs=True)
+    last, last_params = last_without_sql(
+        last=(f"{_ITEMS}.last_watched_at", []),
+        their_last=_rollup_sql("MAX", "last_watched_at", users, movie, theirs=True),
+        others=_rollup_sql("MAX", "last_watched_at", users, movie, theirs=False),
+        plays=((f"{_ITEMS}.total_play_count", []), plays),
     )
-    params = [*plays_params, *last_params, *last_params, *plays_params, *others_params]
     return {
-        "ignored_plays": RawSQL(plays, plays_params),
-        "others_last_watched_at": RawSQL(sql, params, output_field=DateTimeField()),
+        "ignored_plays": RawSQL(*plays),
+        "others_last_watched_at": RawSQL(
+            f"CASE WHEN {plays[0]} IS NULL THEN NULL ELSE {last} END",
+            [*plays[1], *last_params],
+            output_field=DateTimeField(),
+        ),
     }
 
 
