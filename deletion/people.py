@@ -413,6 +413,11 @@ def touched_q(level: str, ignored: list[int], server_ids) -> Q:
     return reduce(operator.or_, per_server, Q(server_id__in=[]))
 
 
+def plays_without_sql(n: int) -> str:
+    """A joined row's (`w`) plays without the n-th set of ignored accounts (theirs: `tp{n}`)."""
+    return f"w.plays_all - COALESCE(w.tp{n}, 0)"
+
+
 def their_last_sql(level: str, ignored: list[int], n: int) -> tuple[str, list]:
     """A group's last watch without the ignored users (`w.tl{n}` / `w.tp{n}`: theirs).
     Only where one of them watched last is anyone else's newest watch looked up; on an
@@ -488,7 +493,7 @@ def ignore_idle_sql(
             term += " AND w.first_added >= %s"
             params.append(_db_time(start))
         terms.append(f"({term})")
-    plays = f"(w.plays_all < %s OR w.plays_all - COALESCE(w.tp{n}, 0) < %s)"
+    plays = f"(w.plays_all < %s OR {plays_without_sql(n)} < %s)"
     return f"({' OR '.join(terms) or '1 = 0'}) AND {plays}", [*params, max_plays, max_plays]
 
 

@@ -50,6 +50,7 @@ from deletion.people import (
     ignore_idle,
     ignore_idle_sql,
     ignored_user_ids,
+    plays_without_sql,
     requester_filter,
     requester_sql,
     their_last_sql,
@@ -424,7 +425,8 @@ def _their_last(level: str, ctx: dict, n: int) -> tuple[str, list]:
 
 def _stored(level: str, ctx: dict, n: int) -> bool:
     """Whether the n-th set of ignored accounts has its numbers stored on the level's rows
-    (media_items.ignored_*: movies and episodes, for the accounts recorded with them)."""
+    (media_items.ignored_plays / others_last_watched_at: movies and episodes, for the
+    accounts recorded with them)."""
     return level in (Level.EPISODE, Level.MOVIE) and tuple(ctx["ignored"][n]) == ctx["stored"]
 
 
@@ -482,7 +484,7 @@ def _rule_match(level: str, rule: DeletionRule, ctx: dict, n: int | None) -> tup
         params.append(int(rule.min_size_gb * GB))
     if f.never_watched:
         last, more = ("w.last_all", []) if n is None else _their_last(level, ctx, n)
-        plays = "w.plays_all" if n is None else f"w.plays_all - COALESCE(w.tp{n}, 0)"
+        plays = "w.plays_all" if n is None else plays_without_sql(n)
         terms.append(f"({last}) IS NULL AND {plays} = 0")
         params += more
     return " AND ".join(f"({t})" for t in terms), params
@@ -516,7 +518,7 @@ def _pass_numbers(level: str, ctx: dict) -> tuple[str, list]:
         if n is not None:
             sql, more = _their_last(level, ctx, n)
             lasts.append(f"WHEN {rank} THEN {sql}")
-            plays.append(f"WHEN {rank} THEN w.plays_all - COALESCE(w.tp{n}, 0)")
+            plays.append(f"WHEN {rank} THEN {plays_without_sql(n)}")
             params += more
     if not lasts:
         return "w.last_all AS last_watched, w.plays_all AS plays", []
@@ -666,7 +668,7 @@ def _sort_value(level: str, ctx: dict, column: str) -> tuple[str, list]:
     for i, (_, _, cond, more) in enumerate(conditions):
         n, value, value_params = sets[i], everyone, []
         if n is not None and column == "plays":
-            value = f"w.plays_all - COALESCE(w.tp{n}, 0)"
+            value = plays_without_sql(n)
         elif n is not None:
             last_sql, last_params = _their_last(level, ctx, n)
             value, value_params = _assumed_sql(ctx["history"], f"({last_sql})", "w")
@@ -929,8 +931,9 @@ def _dict_rows(sql: str, params) -> list[dict]:
 
 def _numbers_filled(rows: list[dict], parts: list[PassPart]) -> list[dict]:
     """The rows of keys_only parts (no `rule_rank`, or none at all: _sort_keys_page_sql)
-    with their rule and its numbers: the whole pass again, narrowed to these groups. A group a sync changed between the two reads so that no
-    rule selects it any more is left out of the page rather than shown with wrong ones."""
+    with their rule and its numbers: the whole pass again, narrowed to these groups. A
+    group a sync changed between the two reads so that no rule selects it any more is left
+    out of the page rather than shown with wrong ones."""
     keys: dict[str, dict[int, list[int]]] = {}  # level -> server -> keys ("only" of a pass)
     for r in rows:
         if r.get("rule_rank") is None:

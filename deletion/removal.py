@@ -18,6 +18,7 @@ files and deletes only what is left, and a 404 on a delete counts as already don
 from __future__ import annotations
 
 import posixpath
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -321,9 +322,7 @@ _REMOVERS = {Level.MOVIE: _movie, Level.SHOW: _show, Level.SEASON: _season, Leve
 def calls_summary(calls: list[RemovalCall]) -> str:
     """Each system's share of the calls, in order: "Sonarr “TV”: 12 calls, then Plex
     “Home”: 1 call" (the audit message counts the *arr's alone: "(12 calls)")."""
-    counts: dict[tuple[str, str], int] = {}
-    for call in calls:
-        counts[(call.system, call.instance)] = counts.get((call.system, call.instance), 0) + 1
+    counts = Counter((call.system, call.instance) for call in calls)  # in first-call order
     return ", then ".join(
         f"{system.capitalize()}{f' “{instance}”' if instance else ''}: {n} call{pluralize(n)}"
         for (system, instance), n in counts.items()
