@@ -60,9 +60,9 @@ def _plays(tautulli, server, total: int, rng: random.Random) -> float:
     from syncing.services.tautulli_plays import plays_upsert
 
     leaves = list(
-        MediaItem.objects.filter(server=server, type__in=["movie", "episode"]).values_list(
-            "plex_id", "parent_plex_id", "grandparent_plex_id", "type"
-        )
+        MediaItem.objects.filter(server=server, type__in=["movie", "episode"])
+        .order_by("pk")  # the same plays on both databases
+        .values_list("plex_id", "parent_plex_id", "grandparent_plex_id", "type")
     )
     share = {}  # whole shows and movies: 0-2 household, 3-4 guest only, 5 never played
     for leaf in leaves:
@@ -146,9 +146,11 @@ def _rules():
 
 
 def build(args) -> dict:
-    from syncing.models import TautulliServer
+    from media.models import MediaItem
+    from media.statistics import tables_analyze
+    from syncing.models import TautulliServer, UserItemStats
     from syncing.services.tautulli_rollups import rollups_rebuild
-    from syncing.services.tautulli_stats import item_stats_recompute
+    from syncing.services.tautulli_stats import item_stats_recompute, play_tables_analyze
 
     rng = random.Random(11)
     start = time.perf_counter()
@@ -159,10 +161,12 @@ def build(args) -> dict:
     _users(tautulli)
     figures = {"plays_write_s": round(_plays(tautulli, built["server"], args.plays, rng), 1)}
     clock = time.perf_counter()  # the rollups, then item statistics, as the sync does
+    play_tables_analyze()
     rollups_rebuild(tautulli=tautulli)
     figures["rollup_rebuild_s"] = round(time.perf_counter() - clock, 1)
     clock = time.perf_counter()
     item_stats_recompute(tautulli_id=tautulli.pk, server_id=built["server"].pk)
+    tables_analyze(UserItemStats, MediaItem)  # as a bulk import does (media.statistics)
     figures["item_stats_s"] = round(time.perf_counter() - clock, 1)
     figures["requests_link_s"] = round(_requests(built["server"], args.seerr_requests, rng), 2)
     # The rules before the ANALYZE: recording "Ignore guest" rewrites the stored numbers of

@@ -39,13 +39,17 @@ def _sqlite_statistics_restore(using: str) -> None:
 
     SQLite alters a table by copying it, and the copy has no planner statistics, so until
     the next ANALYZE the pages can pick a worse index (the people page's by-episode query
-    went from 96 to 158 ms after the rollup tables were rebuilt). Only databases that were
-    analyzed before (sqlite_stat1 exists) are re-analyzed; a new one has nothing to lose.
+    went from 96 to 158 ms after the rollup tables were rebuilt). Databases analyzed before
+    (sqlite_stat1 exists) are re-analyzed, and so is one that holds a library but was never
+    analyzed (the syncs did not, before media.statistics). A new, empty one is left alone:
+    its statistics would say every table is empty until the first syncs analyze it.
     """
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone():
+        analyzed = cursor.fetchone() is not None
+        cursor.execute("SELECT 1 FROM media_items LIMIT 1")
+        if analyzed or cursor.fetchone():
             cursor.execute("ANALYZE")

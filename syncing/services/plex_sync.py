@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from media.models import LibrarySection, PlexServer
+from media.models import LibrarySection, MediaItem, PlexServer
+from media.statistics import tables_analyze
 from syncing.clients.plex import PlexClient, PlexSection
 from syncing.models import SyncRun
 from syncing.runs import ProgressCallback, RunContext, run_now
@@ -110,6 +111,8 @@ def _server_sync(*, server: PlexServer, client: PlexClient, tracker: _Tracker) -
     tracker.gone = media_items_mark_gone(
         server=server, scanned=scanned, present=sections, seen_since=stamp
     )
+    if tracker.created:  # the run's new rows, in the pages' statistics (media.statistics)
+        tables_analyze(MediaItem)
 
 
 def plex_sections_sync(*, server: PlexServer, found: list[PlexSection]) -> list[LibrarySection]:

@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from media.locks import media_items_write_lock
 from media.models import MediaItem
+from media.statistics import tables_analyze
 from syncing.clients.tautulli import HistoryRow, TautulliClient, UserRow
-from syncing.models import Play, SyncRun, TautulliServer
+from syncing.models import Play, SyncRun, TautulliServer, UserItemStats
 from syncing.runs import ProgressCallback, RunContext, run_now
 from syncing.services.ignored_numbers import ignored_numbers_refresh
 from syncing.services.requests_link import requests_link
@@ -45,7 +46,7 @@ from syncing.services.tautulli_windows import (
 
 logger = logging.getLogger(__name__)
 
-ANALYZE_AFTER_ROWS = 10_000  # a bigger import refreshes the planner's statistics first
+ANALYZE_AFTER_ROWS = 10_000  # a bigger import refreshes the planners' statistics
 # Pages fetched ahead of the writer: page times vary with the window (a re-planned window
 # costs a request and yields nothing) and so do writes; with one page of slack the writer
 # waited for the fetcher and then the fetcher for the writer. ~5 MB a page held.
@@ -240,7 +241,8 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
     """
     tautulli = job.tautulli
     media_items_write_lock(server_id=tautulli.plex_server_id)
-    if job.rows_fetched >= ANALYZE_AFTER_ROWS:
+    bulk = job.rows_fetched >= ANALYZE_AFTER_ROWS
+    if bulk:
         play_tables_analyze()
     scope = None
     if rebuild:  # the rollups first: item statistics read them
@@ -251,6 +253,8 @@ def _stats_apply(job: _Import, *, rebuild: bool, users: list[UserRow]) -> int:
     updated = item_stats_recompute(
         tautulli_id=tautulli.pk, server_id=tautulli.plex_server_id, scope=scope
     )
+    if bulk:  # the rollup's new rows, before the refresh's lookups in it (media.statistics)
+        tables_analyze(UserItemStats, MediaItem)
     ignored_numbers_refresh(server_id=tautulli.plex_server_id, scope=scope)
     MediaItem.objects.filter(server_id=tautulli.plex_server_id).update(
         tautulli_synced_at=timezone.now()
