@@ -57,19 +57,19 @@ def test_a_plex_sync_that_created_items_leaves_media_items_analyzed(sim_server):
 
 
 @pytest.fixture
+def tautulli_sim_server(sim):
+    return factories.tautulli_server(
+        plex=factories.plex_server(), base_url=sim.url, api_key=sim.api_key
+    )
+
+
+@pytest.fixture
 def seven_viewers(sim, tautulli_sim_server):
     """Seven accounts played one movie: seven rollup rows."""
     movie = factories.item(server=tautulli_sim_server.plex_server, type="movie")
     for n in range(7):
         sim.add_play(target=target_of(movie), user=f"viewer{n}", started=utc(n + 1))
     return tautulli_sim_server
-
-
-@pytest.fixture
-def tautulli_sim_server(sim):
-    return factories.tautulli_server(
-        plex=factories.plex_server(), base_url=sim.url, api_key=sim.api_key
-    )
 
 
 def test_a_bulk_tautulli_import_leaves_the_rollup_analyzed(seven_viewers, monkeypatch):
