@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from media.locks import media_items_write_lock
 from media.models import LibrarySection, MediaItem, PlexServer
+from media.statistics import tables_analyze
 from syncing.clients.plex import PlexItem
 from syncing.services.pg_copy import pg_copy_upsert
 from syncing.services.upserts import values_upsert
@@ -179,9 +180,8 @@ def media_items_analyze() -> None:
     then answers each page's lookup by reading every row of the server (measured: 180 ms
     per page at 100k rows, against 10 ms through the unique index once analyzed).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(MediaItem._meta.db_table)}")
+    if connection.vendor == "postgresql":  # SQLite uses the unique index regardless
+        tables_analyze(MediaItem)
 
 
 @transaction.atomic
