@@ -789,13 +789,14 @@ def candidate_page_sql(
         f"{qn(col.lstrip('-'))} {'DESC' if col.startswith('-') else 'ASC'}" for col in order
     )
     never = connection.ops.adapt_datetimefield_value(NEVER_WATCHED_SORT)
-    if _page_shape(parts, dedupe) == "sort_keys":
+    shape = _page_shape(parts, dedupe)
+    if shape == "sort_keys":
         sql, nevers = _sort_keys_page_sql(inner, order, order_sql)
         return sql, (*[never] * nevers, *params, limit, offset)
     if connection.vendor != "sqlite":
-        sql, nevers = _pg_page_sql(inner, _page_shape(parts, dedupe), order, order_sql)
+        sql, nevers = _pg_page_sql(inner, shape, order, order_sql)
         return sql, (*params, *[never] * nevers, limit, offset)
-    stored_rows = _page_shape(parts, dedupe) == "stored"
+    stored_rows = shape == "stored"
     source = "g" if stored_rows else f"({inner}) g"
     page = f"SELECT g.*, {_watched_sort()} FROM {source} ORDER BY {order_sql} LIMIT %s OFFSET %s"
     totals = f"SELECT COUNT(*) AS total_count, SUM(g.{qn('size')}) AS total_bytes FROM {source}"
@@ -891,8 +892,6 @@ def _keys_first_page(order: list[str], order_sql: str) -> tuple[str, int]:
     )
 
 
-# Orders a page can take from rules_match's rows: they need no rule's numbers.
-KEY_SORTS = ("size", "-size", "added", "-added")
 # Levels of one row per item: narrowing a pass to the page's rows is an index lookup. A
 # show or season would be aggregated from its episodes again, and the pass's key lists
 # built again, which costs more than the few thousand groups' numbers it saves.

@@ -20,13 +20,17 @@ pytestmark = pytest.mark.django_db
 PLEX_ITEMS = 20 + 6 + 12 + 36  # the `plex_library` fixture: movies, shows, seasons, episodes
 
 
+def _sqlite_stat1_exists(cursor) -> bool:
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+    return cursor.fetchone() is not None
+
+
 def _statistics_forget() -> None:
     """SQLite: drop what earlier tests' syncs recorded (PostgreSQL's are not transactional,
     so its checks below count rows no other test makes)."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-            if cursor.fetchone():
+            if _sqlite_stat1_exists(cursor):
                 cursor.execute("DELETE FROM sqlite_stat1")
 
 
@@ -38,8 +42,7 @@ def _rows_estimated(model) -> int | None:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
             estimate = cursor.fetchone()[0]
             return None if estimate < 0 else int(estimate)
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if not cursor.fetchone():
+        if not _sqlite_stat1_exists(cursor):
             return None
         cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
         counts = [int(stat.split()[0]) for (stat,) in cursor.fetchall()]
